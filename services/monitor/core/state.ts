@@ -1,0 +1,96 @@
+/**
+ * The state contract between rule evaluation and a state store (Redis in production,
+ * MemoryStateStore in tests and dry runs).
+ *
+ * Evaluation never talks to a store. For each (rule, event) the caller:
+ *   1. reads   keysFor(rule, event)                 -> KeyRead[]     (store.load)
+ *   2. calls   evaluate(rule, event, snapshot, now) -> Evaluation
+ *   3. if the result is `needs`, loads those keys too, merges them into the snapshot and calls
+ *      evaluate again with the same arguments (evaluation is pure, so re-running is safe);
+ *      bounded by MAX_ROUNDS (see drive.ts, which implements this loop);
+ *   4. on `done`: delivers the alerts (sinks are idempotent by alertId), then applies the
+ *      mutations atomically (Redis MULTI/EXEC), then commits the event's offset.
+ * Delivering before applying means a crash anywhere re-runs the event against the old state and
+ * re-delivers the same alerts with the same ids: at-least-once delivery, exactly-once effect.
+ *
+ * Keys are `rule:<ruleId>:<tag>:<parts...>` (see ruleKey); each key has one fixed type:
+ *   value  a JSON value                      Redis string (JSON text), GET / SET PX
+ *   list   JSON values, newest first         Redis list (JSON text items), LRANGE / LPUSH+LTRIM+PEXPIRE
+ *   zset   string members with a score      Redis sorted set, ZRANGEBYSCORE / ZADD+PEXPIRE / ZREM
+ * Every write carries a TTL in milliseconds measured from the moment it is applied; an expired
+ * key reads exactly like a missing one.
+ */
+
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/** One read the evaluator wants; the type tells the store which Redis command to use. */
+export type KeyRead =
+  | { type: 'value'; key: string }
+  | { type: 'list'; key: string }
+  /** Members with score <= maxScore, ascending by (score, member), at most `limit`. */
+  | { type: 'zset'; key: string; maxScore: number; limit: number };
+
+/** The result of one read. Lists and sorted sets read as empty when the key is missing. */
+export type StateEntry =
+  | { type: 'value'; value: Json }
+  | { type: 'list'; items: Json[] }
+  | { type: 'zset'; members: ZMember[] };
+
+export interface ZMember {
+  member: string;
+  score: number;
+}
+
+/** Loaded keys: an entry, or null for a value key that was read and does not exist. */
+export type Snapshot = ReadonlyMap<string, StateEntry | null>;
+
+export type Mutation =
+  | { op: 'set'; key: string; value: Json; ttlMs: number }
+  | { op: 'delete'; key: string }
+  /** LPUSH value; LTRIM to the newest maxLength items; PEXPIRE ttlMs. */
+  | { op: 'push'; key: string; value: Json; maxLength: number; ttlMs: number }
+  /** ZADD (insert or move member to score); PEXPIRE ttlMs on the whole set. */
+  | { op: 'zadd'; key: string; member: string; score: number; ttlMs: number }
+  | { op: 'zrem'; key: string; member: string };
+
+/**
+ * A state store as the monitor's stream processor uses it.
+ *
+ * load: called before each evaluation round with the keys it needs; returns one entry per read
+ * key (null for a missing value key, empty collections for missing list/zset keys); must not
+ * modify state. apply: called once per (rule, event) with that evaluation's mutations; applies
+ * all of them in order or none (atomically); must never reorder them. Neither method interprets
+ * the JSON values.
+ */
+export interface StateStore {
+  load(reads: readonly KeyRead[]): Promise<Snapshot>;
+  apply(mutations: readonly Mutation[]): Promise<void>;
+}
+
+/** What one evaluation round produces. */
+export type Evaluation<A> =
+  | { status: 'done'; mutations: Mutation[]; alerts: A[] }
+  /** The snapshot lacked keys discovered during evaluation: load them and evaluate again. */
+  | { status: 'needs'; reads: KeyRead[] };
+
+/**
+ * The key of one piece of rule state: `rule:<ruleId>:<tag>` followed by the parts, each part
+ * escaped so that ":" inside ids, artifacts or project names cannot make two keys collide
+ * ("%" -> "%25", ":" -> "%3A"). Example: rule:low-acc:v:proj-a:ent%3A0f3c...
+ */
+export function ruleKey(ruleId: string, tag: string, ...parts: (string | number)[]): string {
+  let key = `rule:${ruleId}:${tag}`;
+  for (const p of parts) key += ':' + escapeKeyPart(String(p));
+  return key;
+}
+
+export function escapeKeyPart(part: string): string {
+  return part.replace(/%/g, '%25').replace(/:/g, '%3A');
+}
+
+/** A snapshot holding `base` plus `extra` (extra wins). */
+export function mergeSnapshots(base: Snapshot, extra: Snapshot): Snapshot {
+  const out = new Map(base);
+  for (const [k, v] of extra) out.set(k, v);
+  return out;
+}
