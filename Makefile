@@ -1,0 +1,63 @@
+# provstream — the two commands: `make demo` (the whole pipeline on a sample project) and
+# `make test` (everything CI checks). Both install what they need and are safe to run twice.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+NPM_STAMP := node_modules/.install-stamp
+VITEST := node_modules/.bin/vitest
+
+.PHONY: help install build up down status demo test check lint typecheck unit int e2e services-test bench-ingest fixtures clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(NPM_STAMP): package.json package-lock.json
+	@command -v node >/dev/null || { echo "Node.js 20+ is needed: apt-get install -y nodejs npm"; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+install: $(NPM_STAMP) build ## install npm packages and compile
+
+build: $(NPM_STAMP)
+	node_modules/.bin/tsc -p tsconfig.build.json
+
+up: install ## start Kafka, ClickHouse, Redis (native or docker compose)
+	bash infra/services.sh up
+
+down: ## stop the services
+	bash infra/services.sh down
+
+status:
+	@bash infra/services.sh status
+
+demo: up ## the main job: pipeline on a sample project, prints what was stored
+	node bin/provstream.js demo
+
+lint: $(NPM_STAMP) ## eslint, typecheck, import-cycle check
+	node_modules/.bin/eslint --max-warnings 0 services test bench
+	node_modules/.bin/tsc -p tsconfig.json --noEmit
+	node_modules/.bin/madge --circular --extensions ts --ts-config tsconfig.json services test bench
+
+unit: $(NPM_STAMP) ## unit tests (no network)
+	$(VITEST) run --project unit
+
+services-test: install
+	bash infra/services.sh up --ephemeral
+
+int: services-test ## integration tests against real Kafka / ClickHouse / Redis
+	$(VITEST) run --project int
+
+e2e: services-test ## end-to-end tests
+	$(VITEST) run --project e2e
+
+test: install lint unit int e2e ## everything CI runs
+
+check: test
+
+bench-ingest: up ## ingest throughput and freshness vs one-INSERT-per-event baseline
+	node dist/bench/ingest.js
+
+fixtures: build ## write golden fixtures for a NEW schema version: make fixtures V=v2
+	node dist/schemas/write-fixtures.js $(V)
+
+clean:
+	rm -rf dist node_modules

@@ -1,0 +1,243 @@
+/**
+ * Edge storage of {@link ProvGraph}: CSR for both directions plus an append buffer.
+ *
+ * - `out` (PROV direction, derived → source): offsets, targets (Uint32), type (Uint8), time
+ *   (Float64 ms). Each vertex's slice is sorted by (target, type) so a duplicate is found by
+ *   binary search.
+ * - `in` (reverse): offsets, sources and a reference to the `out` slot, so type and time are
+ *   stored once and an earlier time updates both directions at once.
+ * - edges added since the last compaction sit in an append buffer, linked per vertex and
+ *   direction (head arrays), deduplicated through a key map, and merged into CSR by
+ *   {@link EdgeStore.compact} once the buffer exceeds a fraction of the CSR: O(n + m + b log b)
+ *   per compaction, so O(1/fraction) amortized per edge.
+ *
+ * Per edge: 13 bytes out + 8 bytes in; per vertex: 8 bytes offsets + 8 bytes buffer heads.
+ * Pure, no I/O; callers guarantee vertex indices are < the count given to ensureVertices.
+ */
+import { EDGE_TYPES } from '../../model/types.js';
+import { byteSize, grow } from './typed.js';
+
+/** Edge type codes are EDGE_TYPES indices; 3 bits, so (target·8 + code) is a sort key. */
+export const TYPE_SLOTS = 8;
+if (EDGE_TYPES.length > TYPE_SLOTS) throw new Error('edge type codes no longer fit 3 bits');
+
+const NONE = -1;
+
+/** Called once per matching edge; must not mutate the graph. */
+export type NeighbourVisitor = (neighbour: number, typeCode: number, time: number) => void;
+
+export class EdgeStore {
+  private vertices = 0;
+  // CSR part: covers vertices [0, csrVertices) and edges [0, outTgt.length).
+  private csrVertices = 0;
+  private outOff = new Uint32Array(1);
+  private outTgt = new Uint32Array(0);
+  private outType = new Uint8Array(0);
+  private outTime = new Float64Array(0);
+  private inOff = new Uint32Array(1);
+  private inSrc = new Uint32Array(0);
+  private inRef = new Uint32Array(0);
+  // Append buffer.
+  private bufCount = 0;
+  private bufFrom = new Uint32Array(0);
+  private bufTo = new Uint32Array(0);
+  private bufType = new Uint8Array(0);
+  private bufTime = new Float64Array(0);
+  private bufNextOut = new Int32Array(0);
+  private bufNextIn = new Int32Array(0);
+  private headOut = new Int32Array(0);
+  private headIn = new Int32Array(0);
+  private readonly bufKeys = new Map<string, number>();
+
+  constructor(
+    private readonly compactFraction: number,
+    private readonly compactMinEdges: number,
+  ) {}
+
+  get count(): number {
+    return this.outTgt.length + this.bufCount;
+  }
+
+  get buffered(): number {
+    return this.bufCount;
+  }
+
+  /** Makes room for vertices [0, n). Called by the graph whenever it interns a vertex. */
+  ensureVertices(n: number): void {
+    this.vertices = Math.max(this.vertices, n);
+    this.headOut = grow(this.headOut, n, NONE);
+    this.headIn = grow(this.headIn, n, NONE);
+  }
+
+  /**
+   * Inserts (f → t, code) at `time`, or lowers the time of the existing edge. Returns true when
+   * anything changed. O(log deg(f)) plus amortized compaction.
+   */
+  upsert(f: number, t: number, code: number, time: number): boolean {
+    const loc = this.locate(f, t, code);
+    if (loc >= 0) {
+      if (!(time < this.outTime[loc]!)) return false;
+      this.outTime[loc] = time;
+      return true;
+    }
+    if (loc < NONE) {
+      const b = -2 - loc;
+      if (!(time < this.bufTime[b]!)) return false;
+      this.bufTime[b] = time;
+      return true;
+    }
+    this.append(f, t, code, time);
+    if (this.bufCount > Math.max(this.compactMinEdges, this.compactFraction * this.outTgt.length)) this.compact();
+    return true;
+  }
+
+  /**
+   * Calls `fn` for each edge of `v` in direction `dir` ('out' = PROV direction) whose type bit is
+   * set in `mask` and whose time lies in [notBefore, asOf]. O(deg(v)), allocation-free.
+   */
+  forEach(v: number, dir: 'out' | 'in', mask: number, fn: NeighbourVisitor, asOf: number, notBefore: number): void {
+    const inCsr = v < this.csrVertices;
+    if (dir === 'out') {
+      if (inCsr) {
+        for (let i = this.outOff[v]!, end = this.outOff[v + 1]!; i < end; i++) {
+          const c = this.outType[i]!;
+          const tm = this.outTime[i]!;
+          if (((mask >>> c) & 1) === 1 && tm <= asOf && tm >= notBefore) fn(this.outTgt[i]!, c, tm);
+        }
+      }
+      for (let b = this.headOut[v]!; b !== NONE; b = this.bufNextOut[b]!) {
+        const c = this.bufType[b]!;
+        const tm = this.bufTime[b]!;
+        if (((mask >>> c) & 1) === 1 && tm <= asOf && tm >= notBefore) fn(this.bufTo[b]!, c, tm);
+      }
+      return;
+    }
+    if (inCsr) {
+      for (let i = this.inOff[v]!, end = this.inOff[v + 1]!; i < end; i++) {
+        const e = this.inRef[i]!;
+        const c = this.outType[e]!;
+        const tm = this.outTime[e]!;
+        if (((mask >>> c) & 1) === 1 && tm <= asOf && tm >= notBefore) fn(this.inSrc[i]!, c, tm);
+      }
+    }
+    for (let b = this.headIn[v]!; b !== NONE; b = this.bufNextIn[b]!) {
+      const c = this.bufType[b]!;
+      const tm = this.bufTime[b]!;
+      if (((mask >>> c) & 1) === 1 && tm <= asOf && tm >= notBefore) fn(this.bufFrom[b]!, c, tm);
+    }
+  }
+
+  /**
+   * Merges the append buffer into CSR (both directions) and covers every vertex so far. Safe to
+   * call any time. O(n + m + b log b) time, O(n + m) transient extra memory.
+   */
+  compact(): void {
+    const n = this.vertices;
+    if (this.bufCount === 0 && this.csrVertices === n) return;
+    const m = this.outTgt.length + this.bufCount;
+    const off = new Uint32Array(n + 1);
+    for (let v = 0; v < this.csrVertices; v++) off[v + 1] = this.outOff[v + 1]! - this.outOff[v]!;
+    for (let b = 0; b < this.bufCount; b++) off[this.bufFrom[b]! + 1]!++;
+    for (let v = 0; v < n; v++) off[v + 1]! += off[v]!;
+    const tgt = new Uint32Array(m);
+    const typ = new Uint8Array(m);
+    const tim = new Float64Array(m);
+    const pending: number[] = [];
+    const bufKey = (b: number): number => this.bufTo[b]! * TYPE_SLOTS + this.bufType[b]!;
+    for (let v = 0; v < n; v++) {
+      pending.length = 0;
+      for (let b = this.headOut[v]!; b !== NONE; b = this.bufNextOut[b]!) pending.push(b);
+      if (pending.length > 1) pending.sort((a, b) => bufKey(a) - bufKey(b));
+      let i = v < this.csrVertices ? this.outOff[v]! : 0;
+      const iEnd = v < this.csrVertices ? this.outOff[v + 1]! : 0;
+      let p = 0;
+      // Merge two (target, type)-sorted runs; they are disjoint because inserts deduplicate.
+      for (let w = off[v]!; i < iEnd || p < pending.length; w++) {
+        const b = pending[p];
+        if (b === undefined || (i < iEnd && this.outTgt[i]! * TYPE_SLOTS + this.outType[i]! < bufKey(b))) {
+          tgt[w] = this.outTgt[i]!;
+          typ[w] = this.outType[i]!;
+          tim[w] = this.outTime[i]!;
+          i++;
+        } else {
+          tgt[w] = this.bufTo[b]!;
+          typ[w] = this.bufType[b]!;
+          tim[w] = this.bufTime[b]!;
+          p++;
+        }
+      }
+    }
+    const inOff = new Uint32Array(n + 1);
+    for (let e = 0; e < m; e++) inOff[tgt[e]! + 1]!++;
+    for (let v = 0; v < n; v++) inOff[v + 1]! += inOff[v]!;
+    const cursor = inOff.slice(0, n);
+    const inSrc = new Uint32Array(m);
+    const inRef = new Uint32Array(m);
+    for (let v = 0; v < n; v++) {
+      for (let e = off[v]!, end = off[v + 1]!; e < end; e++) {
+        const at = cursor[tgt[e]!]!++;
+        inSrc[at] = v;
+        inRef[at] = e;
+      }
+    }
+    this.outOff = off;
+    this.outTgt = tgt;
+    this.outType = typ;
+    this.outTime = tim;
+    this.inOff = inOff;
+    this.inSrc = inSrc;
+    this.inRef = inRef;
+    this.csrVertices = n;
+    this.bufCount = 0;
+    this.bufKeys.clear();
+    this.headOut.fill(NONE);
+    this.headIn.fill(NONE);
+  }
+
+  /** Bytes held: typed arrays at capacity plus ~96 bytes per buffered key-map entry. */
+  byteSize(): number {
+    return (
+      byteSize(this.outOff, this.outTgt, this.outType, this.outTime, this.inOff, this.inSrc, this.inRef) +
+      byteSize(this.bufFrom, this.bufTo, this.bufType, this.bufTime, this.bufNextOut, this.bufNextIn) +
+      byteSize(this.headOut, this.headIn) +
+      this.bufKeys.size * 96
+    );
+  }
+
+  /** CSR slot (≥ 0), buffer slot b encoded as -2 - b, or NONE. */
+  private locate(f: number, t: number, code: number): number {
+    if (f < this.csrVertices) {
+      const key = t * TYPE_SLOTS + code;
+      let lo = this.outOff[f]!;
+      let hi = this.outOff[f + 1]!;
+      const end = hi;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (this.outTgt[mid]! * TYPE_SLOTS + this.outType[mid]! < key) lo = mid + 1;
+        else hi = mid;
+      }
+      if (lo < end && this.outTgt[lo] === t && this.outType[lo] === code) return lo;
+    }
+    const b = this.bufKeys.get(`${f},${t},${code}`);
+    return b === undefined ? NONE : -2 - b;
+  }
+
+  private append(f: number, t: number, code: number, time: number): void {
+    const b = this.bufCount++;
+    this.bufFrom = grow(this.bufFrom, b + 1);
+    this.bufTo = grow(this.bufTo, b + 1);
+    this.bufType = grow(this.bufType, b + 1);
+    this.bufTime = grow(this.bufTime, b + 1);
+    this.bufNextOut = grow(this.bufNextOut, b + 1);
+    this.bufNextIn = grow(this.bufNextIn, b + 1);
+    this.bufFrom[b] = f;
+    this.bufTo[b] = t;
+    this.bufType[b] = code;
+    this.bufTime[b] = time;
+    this.bufNextOut[b] = this.headOut[f]!;
+    this.headOut[f] = b;
+    this.bufNextIn[b] = this.headIn[t]!;
+    this.headIn[t] = b;
+    this.bufKeys.set(`${f},${t},${code}`, b);
+  }
+}

@@ -1,0 +1,286 @@
+/**
+ * Compact in-memory provenance graph of one project (SPEC §1, §4 "in-memory graph index").
+ *
+ * Layout (why: 10^6 vertices / 3·10^6 edges must fit in ≤ 150 bytes per edge and traversals must
+ * not chase pointers): vertices are interned to dense indices 0..n-1 (`Map<string, number>`
+ * id → index, `ids[]` index → id); kind (Uint8), time (Float64 ms), placeholder flag (Uint8) and
+ * label (string-table id, Int32) live in parallel typed arrays; properties in a string-table-backed
+ * {@link PropStore}; edges in CSR form for both directions plus an append buffer ({@link EdgeStore}).
+ *
+ * Invariants: a vertex index never changes (compaction included); an edge (type, from, to) is
+ * stored once, with the earliest time seen; a vertex's time is the earliest time anything asserted
+ * it (its own event or an incident edge), so an "as of T" view never shows an edge whose endpoint
+ * it hides. Pure: no I/O. Callbacks must not mutate the graph they iterate.
+ */
+import { kindOfId } from '../../model/ids.js';
+import { EDGE_TYPES, VERTEX_KINDS, type EdgeType, type VertexKind } from '../../model/types.js';
+import { EdgeStore, type NeighbourVisitor } from './edges.js';
+import { PropStore, StringTable, type PropValue } from './props.js';
+import { byteSize, grow } from './typed.js';
+
+export type { PropValue } from './props.js';
+export type { NeighbourVisitor } from './edges.js';
+
+/** Dense code of each edge type: its index in EDGE_TYPES (bit position in a type mask). */
+export const EDGE_TYPE_CODE: Readonly<Record<EdgeType, number>> = Object.fromEntries(
+  EDGE_TYPES.map((t, i) => [t, i]),
+) as Record<EdgeType, number>;
+
+/** The edge type with code `code` (throws on an unknown code: a programming error). */
+export function edgeTypeOfCode(code: number): EdgeType {
+  const t = EDGE_TYPES[code];
+  if (t === undefined) throw new RangeError(`unknown edge type code ${code}`);
+  return t;
+}
+
+/** Bit mask (bit = type code) selecting the given edge types. */
+export function edgeTypeMask(types: Iterable<EdgeType>): number {
+  let mask = 0;
+  for (const t of types) mask |= 1 << EDGE_TYPE_CODE[t];
+  return mask;
+}
+
+/** Mask selecting every edge type. */
+export const ANY_EDGE_TYPE = (1 << EDGE_TYPES.length) - 1;
+
+const KIND_CODE: Readonly<Record<VertexKind, number>> = { entity: 0, activity: 1, agent: 2 };
+
+/** 'out' follows PROV direction (derived → source, i.e. upstream); 'in' the reverse. */
+export type Direction = 'out' | 'in';
+
+export interface Neighbour {
+  vertex: number;
+  type: EdgeType;
+  time: number;
+}
+
+export interface ProvGraphOptions {
+  /** Compact when buffered edges exceed this fraction of CSR edges (default 1/8) ... */
+  compactFraction?: number;
+  /** ... and this absolute number (default 1024), so small graphs do not compact constantly. */
+  compactMinEdges?: number;
+}
+
+/** Estimated heap footprint; typed arrays are counted at capacity, JS strings/maps estimated. */
+export interface MemoryEstimate {
+  vertexBytes: number;
+  edgeBytes: number;
+  propBytes: number;
+  idBytes: number;
+  totalBytes: number;
+  bytesPerEdge: number;
+}
+
+const NO_LABEL = -1;
+
+export class ProvGraph {
+  private readonly index = new Map<string, number>();
+  private readonly ids: string[] = [];
+  private readonly strings = new StringTable();
+  private readonly store = new PropStore(this.strings);
+  private readonly edges: EdgeStore;
+  private kinds = new Uint8Array(0);
+  private times = new Float64Array(0);
+  private placeholder = new Uint8Array(0);
+  private labels = new Int32Array(0);
+  private changes = 0;
+
+  constructor(options: ProvGraphOptions = {}) {
+    this.edges = new EdgeStore(options.compactFraction ?? 1 / 8, options.compactMinEdges ?? 1024);
+  }
+
+  /** Bumped on every logical change (vertex, property, label, edge, earlier time); not by compaction. */
+  get version(): number {
+    return this.changes;
+  }
+
+  get vertexCount(): number {
+    return this.ids.length;
+  }
+
+  get edgeCount(): number {
+    return this.edges.count;
+  }
+
+  /** Edges not yet merged into CSR (for tests and metrics). */
+  get bufferedEdgeCount(): number {
+    return this.edges.buffered;
+  }
+
+  /**
+   * Records a vertex's own event and returns its index. Idempotent: repeating it changes nothing.
+   * A placeholder created by an earlier edge becomes a real vertex of `kind`; the time only ever
+   * moves earlier; `props` are merged (later values win); `label` replaces the label. O(|props|).
+   */
+  addVertex(id: string, kind: VertexKind, time: number, props?: Readonly<Record<string, PropValue>>, label?: string): number {
+    let v = this.index.get(id);
+    let changed = false;
+    if (v === undefined) {
+      v = this.intern(id, kind, time, 0);
+      changed = true;
+    } else {
+      if (this.placeholder[v] === 1 || this.kinds[v] !== KIND_CODE[kind]) {
+        this.placeholder[v] = 0;
+        this.kinds[v] = KIND_CODE[kind];
+        changed = true;
+      }
+      if (time < this.times[v]!) {
+        this.times[v] = time;
+        changed = true;
+      }
+    }
+    if (label !== undefined) {
+      const l = this.strings.intern(label);
+      if (this.labels[v] !== l) {
+        this.labels[v] = l;
+        changed = true;
+      }
+    }
+    if (props) for (const [k, value] of Object.entries(props)) if (this.store.set(v, k, value)) changed = true;
+    if (changed) this.changes++;
+    return v;
+  }
+
+  /** Sets one property, creating a placeholder vertex (at `time`) for an unknown id. True if changed. */
+  setProp(id: string, key: string, value: PropValue, time: number): boolean {
+    const before = this.changes;
+    const v = this.ensure(id, time);
+    const changed = this.store.set(v, key, value) || this.changes !== before;
+    this.changes = before + (changed ? 1 : 0);
+    return changed;
+  }
+
+  /**
+   * Records edge (type, from → to) at `time`, PROV direction. Idempotent: the same triple twice is
+   * one edge keeping the earliest time. Unknown endpoints become placeholders whose kind comes from
+   * the id prefix (RangeError when the prefix names no kind). Returns true when the graph changed.
+   * O(log deg(from)) plus amortized O(1) compaction.
+   */
+  addEdge(type: EdgeType, fromId: string, toId: string, time: number): boolean {
+    const code = EDGE_TYPE_CODE[type];
+    if (code === undefined) throw new RangeError(`unknown edge type ${String(type)}`);
+    const before = this.changes;
+    const f = this.ensure(fromId, time);
+    const t = this.ensure(toId, time);
+    const changed = this.edges.upsert(f, t, code, time) || this.changes !== before;
+    this.changes = before + (changed ? 1 : 0);
+    return changed;
+  }
+
+  hasVertex(id: string): boolean {
+    return this.index.has(id);
+  }
+
+  /** The index of `id`, or -1 when unknown. */
+  indexOf(id: string): number {
+    return this.index.get(id) ?? -1;
+  }
+
+  idOf(v: number): string {
+    const id = this.ids[v];
+    if (id === undefined) throw new RangeError(`no vertex ${v}`);
+    return id;
+  }
+
+  kindOf(v: number): VertexKind {
+    return VERTEX_KINDS[this.kinds[v]!]!;
+  }
+
+  timeOf(v: number): number {
+    return this.times[v]!;
+  }
+
+  /** True while only edges/properties referenced the vertex and its own event has not arrived. */
+  isPlaceholder(v: number): boolean {
+    return this.placeholder[v] === 1;
+  }
+
+  labelOf(v: number): string | null {
+    const l = this.labels[v]!;
+    return l === NO_LABEL ? null : this.strings.get(l);
+  }
+
+  prop(v: number, key: string): PropValue | undefined {
+    return this.store.get(v, key);
+  }
+
+  props(v: number): Record<string, PropValue> {
+    return this.store.entries(v);
+  }
+
+  /**
+   * Calls `fn(neighbour, typeCode, time)` for each edge of `v` in direction `dir` whose type bit is
+   * in `mask` and whose time lies in [notBefore, asOf]. O(deg(v)), allocation-free. RangeError for
+   * an unknown index.
+   */
+  forEachNeighbour(v: number, dir: Direction, mask: number, fn: NeighbourVisitor, asOf = Infinity, notBefore = -Infinity): void {
+    if (!(v >= 0 && v < this.ids.length)) throw new RangeError(`no vertex ${v}`);
+    this.edges.forEach(v, dir, mask, fn, asOf, notBefore);
+  }
+
+  /** Allocating convenience over {@link forEachNeighbour}. */
+  neighbours(v: number, dir: Direction, mask = ANY_EDGE_TYPE, asOf = Infinity): Neighbour[] {
+    const out: Neighbour[] = [];
+    this.forEachNeighbour(v, dir, mask, (w, c, time) => out.push({ vertex: w, type: edgeTypeOfCode(c), time }), asOf);
+    return out;
+  }
+
+  /** Calls `fn(from, to, typeCode, time)` once per edge. O(n + m). */
+  forEachEdge(fn: (from: number, to: number, typeCode: number, time: number) => void): void {
+    for (let v = 0; v < this.ids.length; v++) this.edges.forEach(v, 'out', ANY_EDGE_TYPE, (w, c, tm) => fn(v, w, c, tm), Infinity, -Infinity);
+  }
+
+  /** Merges buffered edges into CSR. Automatic in addEdge; safe any time. O(n + m + b log b). */
+  compact(): void {
+    this.edges.compact();
+  }
+
+  /** Footprint estimate from typed-array capacities plus per-id string/map/array overheads. O(n). */
+  memoryEstimate(): MemoryEstimate {
+    const vertexBytes = byteSize(this.kinds, this.times, this.placeholder, this.labels);
+    const edgeBytes = this.edges.byteSize();
+    const propBytes = this.store.byteSize() + this.strings.estimateBytes();
+    // V8, 64-bit, no pointer compression: a sequential one-byte string is a 16-byte header plus
+    // its chars rounded to 8; a Map entry is 3 slots + bucket share + growth slack ≈ 40 bytes;
+    // an ids[] slot with growth slack ≈ 12 bytes.
+    let idBytes = 0;
+    for (const id of this.ids) idBytes += 16 + Math.ceil(id.length / 8) * 8 + 40 + 12;
+    const totalBytes = vertexBytes + edgeBytes + propBytes + idBytes;
+    return { vertexBytes, edgeBytes, propBytes, idBytes, totalBytes, bytesPerEdge: totalBytes / Math.max(1, this.edges.count) };
+  }
+
+  /** {@link memoryEstimate}().bytesPerEdge: the memory budget metric (target ≤ 150). */
+  bytesPerEdge(): number {
+    return this.memoryEstimate().bytesPerEdge;
+  }
+
+  private ensure(id: string, time: number): number {
+    const v = this.index.get(id);
+    if (v === undefined) {
+      const kind = kindOfId(id);
+      if (kind === null) throw new RangeError(`cannot infer the kind of vertex id ${JSON.stringify(id)}`);
+      this.changes++;
+      return this.intern(id, kind, time, 1);
+    }
+    if (time < this.times[v]!) {
+      this.times[v] = time;
+      this.changes++;
+    }
+    return v;
+  }
+
+  private intern(id: string, kind: VertexKind, time: number, placeholder: 0 | 1): number {
+    const v = this.ids.length;
+    this.ids.push(id);
+    this.index.set(id, v);
+    this.kinds = grow(this.kinds, v + 1);
+    this.times = grow(this.times, v + 1);
+    this.placeholder = grow(this.placeholder, v + 1);
+    this.labels = grow(this.labels, v + 1, NO_LABEL);
+    this.edges.ensureVertices(v + 1);
+    this.kinds[v] = KIND_CODE[kind];
+    this.times[v] = time;
+    this.placeholder[v] = placeholder;
+    return v;
+  }
+}

@@ -1,0 +1,208 @@
+/**
+ * Graph segmentation (SPEC §5, our PgSeg): the part of the graph that explains how destination
+ * vertices were derived from source vertices.
+ *
+ * Definitions (E_B = edges of an allowed type, time within the window, both ends not excluded;
+ * a path is a walk along E_B in PROV direction; |p| its number of edges; L = maxLength):
+ * - core: v with a path d ⇝ v ⇝ s, d ∈ Vdst, s ∈ Vsrc, of total length ≤ L. With Vsrc empty
+ *   (as given by the caller, before exclusions): v with a path d ⇝ v of length ≤ L.
+ * - similar: x ∉ core with a path x ⇝ s whose label string equals that of the tail q ⇝ s of a
+ *   core path d ⇝ q ⇝ s with |d ⇝ q| + |q ⇝ s| ≤ L (so |x ⇝ s| = |q ⇝ s|). None when Vsrc is empty.
+ * - expansion: vertices reached from core ∪ similar by ≤ hops out-edges of the expansion types
+ *   (time window and exclusions still apply; L does not).
+ * Paths are walks, not simple paths: identical on DAGs (provenance graphs), and it keeps every
+ * step polynomial on graphs with cycles (simple-path constraints would make core membership
+ * NP-hard there).
+ *
+ * Algorithm: BFS from Vdst along out-edges (distFromDst, depth ≤ L); BFS from the reached
+ * sources along in-edges restricted to vertices reached from Vdst (distToSrc); core =
+ * distFromDst + distToSrc ≤ L. Similar: level-synchronous BFS on the product graph from the
+ * pairs (s, s) backwards along equally-labelled in-edges of both components; pair (x, q) at
+ * level ℓ means x ⇝ s and q ⇝ s share a label string of length ℓ; pairs with
+ * ℓ + distFromDst(q) > L are pruned (that sum never decreases going backwards). See similar.ts.
+ * Complexity: O(|V| + |E|) for core and expansion; O(Σ over reached pairs of indeg(x)·indeg(q))
+ * for the similar part, O(|E|²) worst case.
+ */
+import { LINEAGE_EDGE_TYPES, type EdgeType, type VertexKind } from '../../model/types.js';
+import { compileExclusion, type VertexPredicate } from './boundary.js';
+import { edgeTypeMask, edgeTypeOfCode, type Direction, type ProvGraph } from './graph.js';
+import { similarMatches, type TraversalBounds } from './similar.js';
+
+export interface SegmentBoundary {
+  /** Excluded vertices are never traversed; an excluded source or destination is simply absent. */
+  exclude?: readonly VertexPredicate[];
+  /** Edge types that make paths (default: SPEC §5 lineage edges). */
+  edgeTypes?: readonly EdgeType[];
+  /** Maximum path length in edges for the whole path d ⇝ s (default ∞). */
+  maxLength?: number;
+  /** Edges whose time lies outside [from, to] (inclusive, ms) are not traversed. */
+  timeWindow?: { from?: number; to?: number };
+  /** Context added around the result by following `edges` outward (PROV direction) ≤ `hops` times. */
+  expansion?: { hops: number; edges: readonly EdgeType[] };
+}
+
+/** Precedence when several apply: source > destination > core > similar > expansion. */
+export type SegmentRole = 'source' | 'destination' | 'core' | 'similar' | 'expansion';
+
+export interface SegmentVertex {
+  id: string;
+  index: number;
+  kind: VertexKind;
+  role: SegmentRole;
+  /** Core vertices (with Vsrc non-empty): length of the shortest boundary path to a source. */
+  toSource: number | null;
+  /** Core vertices: length of the shortest boundary path from a destination. */
+  fromDestination: number | null;
+  /** Similar vertices: length of the shortest matching path x ⇝ s. */
+  matchLength: number | null;
+  /** Expansion vertices: hops from the core ∪ similar part. */
+  hops: number | null;
+}
+
+/** An edge in PROV direction. */
+export interface SegmentEdge {
+  type: EdgeType;
+  from: string;
+  to: string;
+  time: number;
+}
+
+export interface SegmentResult {
+  /** Sorted by vertex index. */
+  vertices: SegmentVertex[];
+  /** Induced edges among result vertices: allowed ∪ expansion types, within the time window. */
+  edges: SegmentEdge[];
+  /** graph.version the result was computed at. */
+  graphVersion: number;
+}
+
+const UNSEEN = -1;
+
+/**
+ * segment(Vsrc, Vdst, boundary) as defined in the module comment (SPEC §5 and its §5.1 example).
+ * Unknown ids are ignored like excluded ones. Throws RangeError on an invalid boundary
+ * (negative or fractional maxLength / hops). Complexity: see the module comment.
+ */
+export function segment(
+  graph: ProvGraph,
+  sources: readonly string[],
+  destinations: readonly string[],
+  boundary: SegmentBoundary = {},
+): SegmentResult {
+  const maxLen = boundary.maxLength ?? Infinity;
+  const hops = boundary.expansion?.hops ?? 0;
+  if (!(maxLen >= 0) || (maxLen !== Infinity && !Number.isInteger(maxLen))) throw new RangeError(`invalid maxLength ${maxLen}`);
+  if (!(hops >= 0) || !Number.isInteger(hops)) throw new RangeError(`invalid expansion hops ${hops}`);
+  const bounds: TraversalBounds = {
+    mask: edgeTypeMask(boundary.edgeTypes ?? LINEAGE_EDGE_TYPES),
+    from: boundary.timeWindow?.from ?? -Infinity,
+    to: boundary.timeWindow?.to ?? Infinity,
+    maxLen,
+    excluded: compileExclusion(graph, boundary.exclude),
+  };
+  const expansionMask = hops > 0 ? edgeTypeMask(boundary.expansion?.edges ?? []) : 0;
+  const n = graph.vertexCount;
+  const dst = resolve(graph, destinations, bounds.excluded);
+  const src = resolve(graph, sources, bounds.excluded);
+
+  const fromDst = distances(graph, dst, 'out', bounds, null);
+  const inCore = new Uint8Array(n);
+  let toSrc: Int32Array | null = null;
+  if (sources.length === 0) {
+    for (let v = 0; v < n; v++) if (fromDst[v]! !== UNSEEN) inCore[v] = 1;
+  } else {
+    toSrc = distances(graph, src.filter((s) => fromDst[s] !== UNSEEN), 'in', bounds, fromDst);
+    for (let v = 0; v < n; v++) {
+      const a = fromDst[v]!;
+      const b = toSrc[v]!;
+      if (a !== UNSEEN && b !== UNSEEN && a + b <= maxLen) inCore[v] = 1;
+    }
+  }
+  const match = sources.length === 0 ? null : similarMatches(graph, bounds, src, fromDst, inCore);
+
+  // Expansion: BFS over expansion edges from core ∪ similar, up to `hops`.
+  const inResult = new Uint8Array(n);
+  let frontier: number[] = [];
+  for (let v = 0; v < n; v++) {
+    if (inCore[v] === 1 || (match !== null && match[v]! !== UNSEEN)) {
+      inResult[v] = 1;
+      frontier.push(v);
+    }
+  }
+  const hopsOf = new Int32Array(hops > 0 ? n : 0).fill(UNSEEN);
+  for (let h = 1; h <= hops && frontier.length > 0; h++) {
+    const next: number[] = [];
+    for (const u of frontier) {
+      graph.forEachNeighbour(u, 'out', expansionMask, (w) => {
+        if (inResult[w] === 1 || bounds.excluded(w)) return;
+        inResult[w] = 1;
+        hopsOf[w] = h;
+        next.push(w);
+      }, bounds.to, bounds.from);
+    }
+    frontier = next;
+  }
+
+  const srcSet = new Set(src);
+  const dstSet = new Set(dst);
+  const vertices: SegmentVertex[] = [];
+  const edges: SegmentEdge[] = [];
+  const edgeMask = bounds.mask | expansionMask;
+  for (let v = 0; v < n; v++) {
+    if (inResult[v] !== 1) continue;
+    const core = inCore[v] === 1;
+    const m = match?.[v] ?? UNSEEN;
+    const role: SegmentRole = core
+      ? srcSet.has(v) ? 'source' : dstSet.has(v) ? 'destination' : 'core'
+      : m !== UNSEEN ? 'similar' : 'expansion';
+    vertices.push({
+      id: graph.idOf(v),
+      index: v,
+      kind: graph.kindOf(v),
+      role,
+      toSource: core && toSrc ? toSrc[v]! : null,
+      fromDestination: core ? fromDst[v]! : null,
+      matchLength: role === 'similar' ? m : null,
+      hops: role === 'expansion' ? hopsOf[v]! : null,
+    });
+    graph.forEachNeighbour(v, 'out', edgeMask, (w, code, time) => {
+      if (inResult[w] === 1) edges.push({ type: edgeTypeOfCode(code), from: graph.idOf(v), to: graph.idOf(w), time });
+    }, bounds.to, bounds.from);
+  }
+  return { vertices, edges, graphVersion: graph.version };
+}
+
+/** Known, non-excluded, de-duplicated vertex indices of `ids`. */
+function resolve(graph: ProvGraph, ids: readonly string[], excluded: (v: number) => boolean): number[] {
+  const out = new Set<number>();
+  for (const id of ids) {
+    const v = graph.indexOf(id);
+    if (v >= 0 && !excluded(v)) out.add(v);
+  }
+  return [...out];
+}
+
+/**
+ * Multi-source BFS distances (UNSEEN where unreached) along `dir` within the bounds, depth ≤
+ * maxLen; when `within` is given only vertices with within[v] !== UNSEEN are entered.
+ */
+function distances(graph: ProvGraph, starts: readonly number[], dir: Direction, b: TraversalBounds, within: Int32Array | null): Int32Array {
+  const dist = new Int32Array(graph.vertexCount).fill(UNSEEN);
+  const queue: number[] = [];
+  for (const s of starts) {
+    if (dist[s] !== UNSEEN) continue;
+    dist[s] = 0;
+    queue.push(s);
+  }
+  for (let head = 0; head < queue.length; head++) {
+    const u = queue[head]!;
+    const d = dist[u]! + 1;
+    if (d > b.maxLen) continue;
+    graph.forEachNeighbour(u, dir, b.mask, (w) => {
+      if (dist[w] !== UNSEEN || (within !== null && within[w] === UNSEEN) || b.excluded(w)) return;
+      dist[w] = d;
+      queue.push(w);
+    }, b.to, b.from);
+  }
+  return dist;
+}

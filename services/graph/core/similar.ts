@@ -1,0 +1,95 @@
+/**
+ * The similar-provenance part of a segment (SPEC §5): the same-generation language
+ * x ⇝ s ⇝⁻¹ q with equal label strings on both halves, computed on the product graph.
+ *
+ * Pair (x, q) is reached at level ℓ when some path x ⇝ s and some path q ⇝ s (same source s)
+ * carry the same label string of length ℓ. Level 0 holds (s, s) for every core source. From
+ * (x, q) at level ℓ, for each in-edge q' → q of type t and each in-edge x' → x of the same type t,
+ * (x', q') is reached at level ℓ + 1. BFS order gives each pair its shortest ℓ.
+ *
+ * Eligibility: the tail q ⇝ s must belong to a core path d ⇝ q ⇝ s of length ≤ L, i.e.
+ * ℓ + distFromDst(q) ≤ L for the shortest ℓ. Going backwards ℓ grows by 1 and distFromDst(q')
+ * ≥ distFromDst(q) − 1, so ℓ + distFromDst never decreases: pairs over the limit are pruned
+ * without losing anything, and every q' kept is a core vertex.
+ */
+import type { ProvGraph } from './graph.js';
+
+/** Boundary after resolution: what one traversal step may use. */
+export interface TraversalBounds {
+  /** Allowed edge types (bit = type code). */
+  mask: number;
+  /** Inclusive edge-time window. */
+  from: number;
+  to: number;
+  /** Maximum path length in edges (∞ allowed). */
+  maxLen: number;
+  excluded: (v: number) => boolean;
+}
+
+const UNSEEN = -1;
+const TYPE_SLOTS = 8;
+
+/**
+ * For each vertex outside the core: the length of its shortest eligible matching path, or -1.
+ * `fromDst` are core-search distances from Vdst (-1 unreached); `inCore` the core flags.
+ * O(Σ over reached pairs of indeg(x)·indeg(q)) time, O(pairs) memory; pairs ≤ |V|·|core|.
+ */
+export function similarMatches(
+  graph: ProvGraph,
+  b: TraversalBounds,
+  sources: readonly number[],
+  fromDst: Int32Array,
+  inCore: Uint8Array,
+): Int32Array {
+  const n = graph.vertexCount;
+  const match = new Int32Array(n).fill(UNSEEN);
+  const coreIndex = new Int32Array(n).fill(UNSEEN);
+  let coreSize = 0;
+  for (let v = 0; v < n; v++) if (inCore[v] === 1) coreIndex[v] = coreSize++;
+  if (coreSize === 0) return match;
+  if (!Number.isSafeInteger(n * coreSize)) throw new RangeError('segment too large for pair keys');
+  const seen = new Set<number>();
+  let xs: number[] = [];
+  let qs: number[] = [];
+  for (const s of sources) {
+    if (inCore[s] !== 1) continue;
+    const key = s * coreSize + coreIndex[s]!;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    xs.push(s);
+    qs.push(s);
+  }
+  // q-side predecessors of the current pair, bucketed by edge type code.
+  const buckets: number[][] = Array.from({ length: TYPE_SLOTS }, () => []);
+  for (let level = 0; xs.length > 0; level++) {
+    const nextXs: number[] = [];
+    const nextQs: number[] = [];
+    for (let i = 0; i < xs.length; i++) {
+      const x = xs[i]!;
+      const q = qs[i]!;
+      for (const bucket of buckets) bucket.length = 0;
+      let typesWithCandidates = 0;
+      graph.forEachNeighbour(q, 'in', b.mask, (q2, code) => {
+        const d = fromDst[q2]!;
+        if (d === UNSEEN || d + level + 1 > b.maxLen || coreIndex[q2]! === UNSEEN) return;
+        buckets[code]!.push(q2);
+        typesWithCandidates |= 1 << code;
+      }, b.to, b.from);
+      if (typesWithCandidates === 0) continue;
+      graph.forEachNeighbour(x, 'in', typesWithCandidates, (x2, code) => {
+        if (b.excluded(x2)) return;
+        for (const q2 of buckets[code]!) {
+          const key = x2 * coreSize + coreIndex[q2]!;
+          if (seen.has(key)) continue;
+          seen.add(key);
+          nextXs.push(x2);
+          nextQs.push(q2);
+          if (inCore[x2] !== 1 && match[x2] === UNSEEN) match[x2] = level + 1;
+        }
+      }, b.to, b.from);
+    }
+    xs = nextXs;
+    qs = nextQs;
+  }
+  return match;
+}

@@ -1,0 +1,73 @@
+/**
+ * Ingest sinks. `TableSink.write` resolves only after ClickHouse acknowledged every insert of the
+ * batch; the source commits offsets after that, never before. Inserts are idempotent by table
+ * design (ReplacingMergeTree on the full fact key), so a batch written twice is harmless.
+ */
+import type { Producer } from 'kafkajs';
+import type { Warehouse } from '../lib/clickhouse.js';
+import { TABLES } from './rows.js';
+import type { RowsByTable } from './rows.js';
+import type { DeadLetter } from './process.js';
+
+export class TableSink {
+  constructor(private readonly wh: Warehouse) {}
+
+  async write(rows: RowsByTable): Promise<void> {
+    // Sequential on purpose: fewer concurrent parts per table keeps ClickHouse 18.16 merges calm.
+    for (const t of TABLES) await this.wh.insert(t, rows[t]);
+  }
+}
+
+export const DLQ_HEADERS = {
+  reasonCode: 'provstream-reason-code',
+  reason: 'provstream-reason',
+  sourceTopic: 'provstream-source-topic',
+  sourcePartition: 'provstream-source-partition',
+  sourceOffset: 'provstream-source-offset',
+} as const;
+
+/**
+ * Dead letters go to the dead-letter topic (original bytes + reason headers) and to the
+ * `dead_letters` table for SQL. The topic is at-least-once: after a crash a record may appear
+ * twice; (source topic, partition, offset) identifies it. The table collapses such repeats.
+ */
+export class DeadLetterSink {
+  constructor(
+    private readonly producer: Producer,
+    private readonly topic: string,
+    private readonly wh: Warehouse,
+  ) {}
+
+  async write(letters: readonly DeadLetter[], now = Date.now()): Promise<void> {
+    if (letters.length === 0) return;
+    await this.producer.send({
+      topic: this.topic,
+      acks: -1,
+      messages: letters.map((d) => ({
+        key: `${d.source.topic}/${d.source.partition}/${d.source.offset}`,
+        value: d.value,
+        headers: {
+          [DLQ_HEADERS.reasonCode]: d.reasonCode,
+          [DLQ_HEADERS.reason]: d.reason,
+          [DLQ_HEADERS.sourceTopic]: d.source.topic,
+          [DLQ_HEADERS.sourcePartition]: String(d.source.partition),
+          [DLQ_HEADERS.sourceOffset]: d.source.offset,
+        },
+      })),
+    });
+    await this.wh.insert(
+      'dead_letters',
+      letters.map((d) => ({
+        source_topic: d.source.topic,
+        source_partition: d.source.partition,
+        source_offset: Number(d.source.offset),
+        time: now,
+        reason_code: d.reasonCode,
+        reason: d.reason,
+        event_id: d.eventId,
+        project: d.project,
+        payload_base64: d.value.toString('base64'),
+      })),
+    );
+  }
+}
