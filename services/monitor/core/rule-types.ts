@@ -6,6 +6,7 @@
  * to guess. All durations are milliseconds; all globs use glob.ts syntax.
  */
 import type { ActivityStatus, EdgeType } from '../../model/types.js';
+import { matchGlob } from './glob.js';
 
 export const RULE_KINDS = ['threshold', 'regression', 'zscore', 'rate', 'absence', 'taint'] as const;
 export type RuleKind = (typeof RULE_KINDS)[number];
@@ -174,4 +175,9 @@ export const LIMITS = {
 
 export function isObservationRule(rule: Rule): rule is ObservationRule {
   return rule.kind === 'threshold' || rule.kind === 'regression' || rule.kind === 'zscore';
+}
+
+/** True when the rule applies to events of `project` (its `projects` globs, if any). */
+export function ruleAppliesToProject(rule: Rule, project: string): boolean {
+  return rule.projects === null || rule.projects.some((g) => matchGlob(g, project));
 }

@@ -19,7 +19,6 @@
  * `/rules/2/threshold/op: must be one of <, <=, >, >=, ==, !=`, plus the line in the text.
  */
 import { LineCounter, parseDocument } from 'yaml';
-import { matchGlob } from './glob.js';
 import { validateKindParams, type KindParams } from './rule-kinds.js';
 import { DEFAULTS, LIMITS, NOTIFY_TYPES, RULE_KINDS, SEVERITIES, type NotifyTarget, type Rule, type SubjectSelector } from './rule-types.js';
 import { describe, Fields, Issues, isRecord, pointer, type RuleIssue } from './validation.js';
@@ -196,11 +195,6 @@ function selector(f: Fields): SubjectSelector | undefined {
   };
   m.finish();
   return sel;
-}
-
-/** True when the rule applies to events of `project` (its `projects` globs, if any). */
-export function ruleAppliesToProject(rule: Rule, project: string): boolean {
-  return rule.projects === null || rule.projects.some((g) => matchGlob(g, project));
 }
 
 /** Attaches the line/column of the node an issue points at (or its nearest existing ancestor). */

@@ -69,7 +69,8 @@ export interface StateStore {
 
 /** What one evaluation round produces. */
 export type Evaluation<A> =
-  | { status: 'done'; mutations: Mutation[]; alerts: A[] }
+  /** `suppressed`: alerts withheld by dedup (reported by dry runs; never delivered). */
+  | { status: 'done'; mutations: Mutation[]; alerts: A[]; suppressed: A[] }
   /** The snapshot lacked keys discovered during evaluation: load them and evaluate again. */
   | { status: 'needs'; reads: KeyRead[] };
 

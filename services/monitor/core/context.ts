@@ -1,0 +1,152 @@
+/**
+ * EvalContext: everything one evaluation round may touch. Rule evaluators read state only
+ * through it and write only by recording mutations and alerts in it.
+ *
+ * Reads of keys that are not in the snapshot are recorded as misses and answered as "absent";
+ * when a round ends with misses, its mutations and alerts are discarded and the caller is asked
+ * to load the missing keys and run the round again (result() returns `needs`). This is how
+ * evaluation discovers keys it could not know up front (a taint walk, the artifact of a metric's
+ * subject, dedup keys of alerts). Writes are visible to later reads in the same round.
+ */
+import { alertIdOf, dedupKeyOf, type Alert, type AlertDraft } from './alerts.js';
+import type { Rule } from './rule-types.js';
+import { ruleKey, type Evaluation, type Json, type KeyRead, type Mutation, type Snapshot, type StateEntry, type ZMember } from './state.js';
+
+export type EmitOutcome = 'emitted' | 'suppressed' | 'pending';
+
+export class EvalContext {
+  private readonly mutations: Mutation[] = [];
+  private readonly alerts: Alert[] = [];
+  private readonly suppressed: Alert[] = [];
+  private readonly misses = new Map<string, KeyRead>();
+  private readonly overlay = new Map<string, StateEntry | null>();
+  private readonly dedupedInRound = new Set<string>();
+
+  constructor(
+    readonly rule: Rule,
+    private readonly snapshot: Snapshot,
+    /** Processing time (epoch ms) for TTL-based decisions; never Date.now(). */
+    readonly now: number,
+  ) {}
+
+  key(tag: string, ...parts: (string | number)[]): string {
+    return ruleKey(this.rule.id, tag, ...parts);
+  }
+
+  /** The JSON value at `key`, or undefined when absent or not loaded yet (then a miss). */
+  get(key: string): Json | undefined {
+    const entry = this.entry({ type: 'value', key });
+    return entry?.type === 'value' ? entry.value : undefined;
+  }
+
+  /** Whether `key` was loaded (or written) in this round; false records nothing. */
+  has(key: string): boolean {
+    return this.overlay.has(key) || this.snapshot.has(key);
+  }
+
+  /** List items, newest first; [] when absent or not loaded yet (then a miss). */
+  list(key: string): Json[] {
+    const entry = this.entry({ type: 'list', key });
+    return entry?.type === 'list' ? entry.items : [];
+  }
+
+  /** Sorted-set members with score <= maxScore (ascending); [] when not loaded yet (a miss). */
+  zrange(key: string, maxScore: number, limit: number): ZMember[] {
+    const entry = this.entry({ type: 'zset', key, maxScore, limit });
+    return entry?.type === 'zset' ? entry.members : [];
+  }
+
+  set(key: string, value: Json, ttlMs: number): void {
+    this.mutations.push({ op: 'set', key, value, ttlMs: ttl(ttlMs) });
+    this.overlay.set(key, { type: 'value', value });
+  }
+
+  del(key: string): void {
+    this.mutations.push({ op: 'delete', key });
+    this.overlay.set(key, null);
+  }
+
+  /** Prepends to a list and trims it to maxLength (the list should have been read first). */
+  push(key: string, value: Json, maxLength: number, ttlMs: number): void {
+    const items = [value, ...this.list(key)].slice(0, maxLength);
+    this.mutations.push({ op: 'push', key, value, maxLength, ttlMs: ttl(ttlMs) });
+    this.overlay.set(key, { type: 'list', items });
+  }
+
+  zadd(key: string, member: string, score: number, ttlMs: number): void {
+    this.mutations.push({ op: 'zadd', key, member, score, ttlMs: ttl(ttlMs) });
+  }
+
+  zrem(key: string, member: string): void {
+    this.mutations.push({ op: 'zrem', key, member });
+  }
+
+  /**
+   * Emits an alert unless its dedupKey fired within the rule's dedup window. An earlier alert
+   * with the SAME alertId (the same event re-processed after a crash) does not suppress: it is
+   * emitted again with the same id, and idempotent sinks collapse the two.
+   */
+  emit(draft: AlertDraft): EmitOutcome {
+    const { rule } = this;
+    const dedupKey = dedupKeyOf(rule.id, draft.project, draft.subject);
+    const alert: Alert = {
+      alertId: alertIdOf(rule.id, dedupKey, draft.triggerId),
+      ruleId: rule.id,
+      kind: rule.kind,
+      severity: rule.severity,
+      time: draft.time,
+      project: draft.project,
+      subject: draft.subject,
+      dedupKey,
+      message: draft.message,
+      value: draft.value ?? null,
+      threshold: draft.threshold ?? null,
+      details: draft.details ?? {},
+      eventIds: draft.eventIds,
+      vertexIds: draft.vertexIds,
+      notify: rule.notify,
+    };
+    if (rule.dedupWindowMs > 0) {
+      if (this.dedupedInRound.has(dedupKey)) {
+        this.suppressed.push(alert);
+        return 'suppressed';
+      }
+      const ddKey = this.key('dd', draft.project, draft.subject);
+      const prior = this.get(ddKey);
+      if (!this.has(ddKey)) return 'pending';
+      if (isRecord(prior) && prior.alertId !== alert.alertId) {
+        this.suppressed.push(alert);
+        return 'suppressed';
+      }
+      this.dedupedInRound.add(dedupKey);
+      this.set(ddKey, { alertId: alert.alertId, time: alert.time }, rule.dedupWindowMs);
+    }
+    this.alerts.push(alert);
+    return 'emitted';
+  }
+
+  /** True when every read of this round was answered by the snapshot. */
+  get complete(): boolean {
+    return this.misses.size === 0;
+  }
+
+  result(): Evaluation<Alert> {
+    if (this.misses.size > 0) return { status: 'needs', reads: [...this.misses.values()] };
+    return { status: 'done', mutations: this.mutations, alerts: this.alerts, suppressed: this.suppressed };
+  }
+
+  private entry(read: KeyRead): StateEntry | null | undefined {
+    if (this.overlay.has(read.key)) return this.overlay.get(read.key);
+    if (this.snapshot.has(read.key)) return this.snapshot.get(read.key);
+    if (!this.misses.has(read.key)) this.misses.set(read.key, read);
+    return undefined;
+  }
+}
+
+function ttl(ms: number): number {
+  return Math.max(1, Math.ceil(ms));
+}
+
+function isRecord(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}

@@ -1,0 +1,152 @@
+/**
+ * Lineage taint: alert on every entity derived, transitively, from a vertex whose property
+ * matches the rule's predicate (pii = true, deprecated = true, quality = "bad"), whether the
+ * derivation is seen after the flag or the flag arrives after the derivation. Works on the event
+ * stream alone: the rule keeps the part of the graph it needs in its own state.
+ *
+ * Taint flows along the rule's `via` edges from the source side (`to`) to the derived side
+ * (`from`): entity <-wasGeneratedBy- activity -used-> flagged entity taints the activity and then
+ * the entity. Activities carry taint but never alert; each entity alerts once, when it becomes
+ * tainted (its mark then stops later paths from re-tainting it).
+ *
+ * State (per rule, project p):
+ *   t:<p>:<vertexId>   {p: [flagged, ..., vertex], e: [flag event, relation events...]}  TTL stateTtl
+ *   ch:<p>:<vertexId>  list of {id, e}: vertices derived from it (relation event e), newest
+ *                      first, capped at maxChildren (older derivations drop out)     TTL stateTtl
+ *
+ * Dynamic reads: a late flag (or a relation that taints a vertex with known children) walks the
+ * stored children breadth-first. Each level's t/ch keys are unknown until the level above is
+ * read, so evaluation returns `needs` once per level (at most maxDepth + 1 rounds); the walk
+ * stops at maxDepth edges from the flagged vertex and after maxVisit newly tainted vertices.
+ */
+import { kindOfId } from '../../model/ids.js';
+import type { ProvEvent } from '../../model/types.js';
+import { uniqueIds } from './alerts.js';
+import { compare, describePredicate } from './compare.js';
+import type { EvalContext } from './context.js';
+import { asRecord } from './observe.js';
+import type { TaintRule } from './rule-types.js';
+import type { Json, KeyRead } from './state.js';
+
+interface Mark {
+  /** Path of vertex ids from the flagged vertex to this one. */
+  p: string[];
+  /** The flag's event id, then the relation events along the path. */
+  e: string[];
+}
+
+function flagged(rule: TaintRule, event: ProvEvent): string | undefined {
+  const p = event.payload;
+  const w = rule.taint.when;
+  if (p.type !== 'property' || p.key !== w.key || kindOfId(p.subject) === null) return undefined;
+  return compare(p.value.value, w.op, w.value) ? p.subject : undefined;
+}
+
+function derivation(rule: TaintRule, event: ProvEvent): { derived: string; source: string } | undefined {
+  const p = event.payload;
+  if (p.type !== 'relation' || !rule.taint.via.includes(p.relation) || p.from === p.to) return undefined;
+  return { derived: p.from, source: p.to };
+}
+
+export function taintKeys(ctx: Pick<EvalContext, 'key'>, rule: TaintRule, event: ProvEvent): KeyRead[] {
+  const P = event.project;
+  const root = flagged(rule, event);
+  if (root) return [{ type: 'value', key: ctx.key('t', P, root) }, { type: 'list', key: ctx.key('ch', P, root) }];
+  const d = derivation(rule, event);
+  if (!d) return [];
+  return [
+    { type: 'value', key: ctx.key('t', P, d.source) },
+    { type: 'value', key: ctx.key('t', P, d.derived) },
+    { type: 'list', key: ctx.key('ch', P, d.source) },
+    { type: 'list', key: ctx.key('ch', P, d.derived) },
+  ];
+}
+
+export function onTaint(ctx: EvalContext, rule: TaintRule, event: ProvEvent): void {
+  const P = event.project;
+  const ttl = rule.stateTtlMs;
+  const root = flagged(rule, event);
+  if (root) {
+    const key = ctx.key('t', P, root);
+    if (ctx.get(key) !== undefined || !ctx.has(key)) return; // already tainted: its descendants are too
+    const mark: Mark = { p: [root], e: [event.eventId] };
+    ctx.set(key, toJson(mark), ttl);
+    spread(ctx, rule, event, root, mark);
+    return;
+  }
+
+  const d = derivation(rule, event);
+  if (!d) return;
+  const childrenKey = ctx.key('ch', P, d.source);
+  const children = ctx.list(childrenKey);
+  if (!children.some((c) => asRecord(c)?.id === d.derived)) {
+    ctx.push(childrenKey, { id: d.derived, e: event.eventId }, rule.taint.maxChildren, ttl);
+  }
+  const sourceMark = markOf(ctx.get(ctx.key('t', P, d.source)));
+  const derivedKey = ctx.key('t', P, d.derived);
+  const derivedMark = ctx.get(derivedKey);
+  if (!sourceMark || derivedMark !== undefined || !ctx.has(derivedKey)) return;
+  if (sourceMark.p.length - 1 >= rule.taint.maxDepth) return;
+  const mark: Mark = { p: [...sourceMark.p, d.derived], e: [...sourceMark.e, event.eventId] };
+  ctx.set(derivedKey, toJson(mark), ttl);
+  alertIfEntity(ctx, rule, event, d.derived, mark);
+  spread(ctx, rule, event, d.derived, mark);
+}
+
+/** Breadth-first over stored children of a newly tainted vertex; see the module comment. */
+function spread(ctx: EvalContext, rule: TaintRule, event: ProvEvent, start: string, startMark: Mark): void {
+  const P = event.project;
+  const { maxDepth, maxVisit } = rule.taint;
+  const queue: [string, Mark][] = [[start, startMark]];
+  let tainted = 0;
+  for (let i = 0; i < queue.length; i++) {
+    const [vertex, mark] = queue[i]!;
+    if (mark.p.length - 1 >= maxDepth) continue;
+    for (const raw of ctx.list(ctx.key('ch', P, vertex))) {
+      const child = asRecord(raw);
+      if (!child || typeof child.id !== 'string' || typeof child.e !== 'string') continue;
+      const key = ctx.key('t', P, child.id);
+      if (!ctx.has(key)) {
+        ctx.get(key); // ask for the child's mark and, in the same round, its children
+        ctx.list(ctx.key('ch', P, child.id));
+        continue;
+      }
+      if (ctx.get(key) !== undefined) continue;
+      if (++tainted > maxVisit) return;
+      const childMark: Mark = { p: [...mark.p, child.id], e: [...mark.e, child.e] };
+      ctx.set(key, toJson(childMark), rule.stateTtlMs);
+      alertIfEntity(ctx, rule, event, child.id, childMark);
+      queue.push([child.id, childMark]);
+    }
+  }
+}
+
+function alertIfEntity(ctx: EvalContext, rule: TaintRule, event: ProvEvent, vertex: string, mark: Mark): void {
+  if (kindOfId(vertex) !== 'entity') return;
+  const w = rule.taint.when;
+  const root = mark.p[0]!;
+  const depth = mark.p.length - 1;
+  const predicate = describePredicate(w.key, w.op, w.value);
+  ctx.emit({
+    project: event.project,
+    subject: vertex,
+    time: event.time,
+    triggerId: event.eventId,
+    message: `${vertex} is derived from ${root}, flagged ${predicate}, through ${depth} edge${depth === 1 ? '' : 's'}: ${mark.p.join(' -> ')}`,
+    details: { root, predicate, depth, path: [...mark.p] },
+    eventIds: uniqueIds([event.eventId, ...mark.e]),
+    vertexIds: [...mark.p],
+  });
+}
+
+function markOf(raw: Json | undefined): Mark | undefined {
+  const r = asRecord(raw);
+  if (!r || !Array.isArray(r.p) || !Array.isArray(r.e)) return undefined;
+  const p = r.p.filter((x): x is string => typeof x === 'string');
+  const e = r.e.filter((x): x is string => typeof x === 'string');
+  return p.length > 0 ? { p, e } : undefined;
+}
+
+function toJson(m: Mark): Json {
+  return { p: [...m.p], e: [...m.e] };
+}

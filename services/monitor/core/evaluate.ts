@@ -1,0 +1,117 @@
+/**
+ * The evaluator's public entry points: pure functions of (rule, event or tick, snapshot, now).
+ *
+ *   keysFor(rule, event)                    keys to load before evaluating the event
+ *   evaluate(rule, event, snapshot, now)    -> done {mutations, alerts} | needs {reads}
+ *   tickKeysFor(rule, now)                  keys to load before a tick
+ *   evaluateTick(rule, snapshot, now)       -> the same, for timers (absence rules)
+ *
+ * `now` is the processing clock (epoch ms) used for TTLs and deadlines; windows and alert times
+ * use event time. Nothing here reads a clock, a store or the network. Disabled rules and events
+ * of projects the rule does not apply to evaluate to nothing and read nothing.
+ * drive.ts implements the load/evaluate loop on top of these.
+ */
+import type { ProvEvent } from '../../model/types.js';
+import type { Alert } from './alerts.js';
+import { EvalContext } from './context.js';
+import { absenceKeys, absenceTickKeys, onAbsenceEvent, onAbsenceTick } from './eval-absence.js';
+import { onRegression, onThreshold, onZScore } from './eval-observation.js';
+import { onRate, rateKeys } from './eval-rate.js';
+import { onTaint, taintKeys } from './eval-taint.js';
+import { observationOf, resolutionKeys, resolve, selectorMode } from './observe.js';
+import { ruleAppliesToProject, type ObservationRule, type Rule } from './rule-types.js';
+import { ruleKey, type Evaluation, type KeyRead, type Snapshot } from './state.js';
+
+const EMPTY: Snapshot = new Map();
+
+function keyMaker(rule: Rule): { key: (tag: string, ...parts: (string | number)[]) => string } {
+  return { key: (tag, ...parts) => ruleKey(rule.id, tag, ...parts) };
+}
+
+/**
+ * The keys evaluating `event` reads first. Evaluation may discover more (it then returns
+ * `needs`); these are the ones knowable from the event alone. Empty = the event is irrelevant
+ * to the rule, and the caller may skip evaluate() entirely.
+ */
+export function keysFor(rule: Rule, event: ProvEvent): KeyRead[] {
+  if (!rule.enabled || !ruleAppliesToProject(rule, event.project)) return [];
+  const k = keyMaker(rule);
+  switch (rule.kind) {
+    case 'threshold':
+    case 'regression':
+    case 'zscore':
+      return [...resolutionKeys(k, rule, event), ...rawGroupKeys(k, rule, event)];
+    case 'rate':
+      return rateKeys(k, rule, event);
+    case 'absence':
+      return absenceKeys(k, rule, event);
+    case 'taint':
+      return taintKeys(k, rule, event);
+  }
+}
+
+/** In raw mode the group is the observation's own vertex, so its keys are known up front. */
+function rawGroupKeys(k: ReturnType<typeof keyMaker>, rule: ObservationRule, event: ProvEvent): KeyRead[] {
+  if (selectorMode(rule.match) !== 'raw') return [];
+  const obs = observationOf(rule, event);
+  if (!obs) return [];
+  if (rule.kind === 'zscore') return [{ type: 'list', key: k.key('win', obs.project, obs.vertex) }];
+  if (rule.kind === 'regression') return [{ type: 'value', key: k.key('ver', obs.project, obs.vertex) }];
+  return [];
+}
+
+/**
+ * Evaluates one event against one rule. Pure and deterministic: the same arguments always give
+ * the same result. `needs` means the snapshot lacked keys: load them, add them to the snapshot
+ * and call again (mutations of a `needs` round are discarded, nothing was decided).
+ */
+export function evaluate(rule: Rule, event: ProvEvent, snapshot: Snapshot, now: number): Evaluation<Alert> {
+  if (!rule.enabled || !ruleAppliesToProject(rule, event.project)) return { status: 'done', mutations: [], alerts: [], suppressed: [] };
+  const ctx = new EvalContext(rule, snapshot, now);
+  switch (rule.kind) {
+    case 'threshold':
+      resolve(ctx, rule, event, (c, s, o) => onThreshold(c, rule, s, o));
+      break;
+    case 'regression':
+      resolve(ctx, rule, event, (c, s, o) => onRegression(c, rule, s, o));
+      break;
+    case 'zscore':
+      resolve(ctx, rule, event, (c, s, o) => onZScore(c, rule, s, o));
+      break;
+    case 'rate':
+      onRate(ctx, rule, event);
+      break;
+    case 'absence':
+      onAbsenceEvent(ctx, rule, event);
+      break;
+    case 'taint':
+      onTaint(ctx, rule, event);
+      break;
+  }
+  return ctx.result();
+}
+
+/** Whether the rule needs ticks at all (only absence rules keep timers). */
+export function hasTimers(rule: Rule): boolean {
+  return rule.enabled && rule.kind === 'absence';
+}
+
+export function tickKeysFor(rule: Rule, now: number): KeyRead[] {
+  return hasTimers(rule) ? absenceTickKeys(keyMaker(rule), now) : [];
+}
+
+/**
+ * Fires the deadlines that expired at `now` (scores <= now). Same protocol as evaluate(); the
+ * alerts' ids depend on the deadline, not on `now`, so repeated or overlapping ticks are safe.
+ */
+export function evaluateTick(rule: Rule, snapshot: Snapshot, now: number): Evaluation<Alert> {
+  const ctx = new EvalContext(rule, snapshot, now);
+  if (hasTimers(rule) && rule.kind === 'absence') onAbsenceTick(ctx, rule);
+  return ctx.result();
+}
+
+/** keysFor() computed by evaluating against an empty snapshot: used to test keysFor's coverage. */
+export function firstRoundReads(rule: Rule, event: ProvEvent, now: number): KeyRead[] {
+  const r = evaluate(rule, event, EMPTY, now);
+  return r.status === 'needs' ? r.reads : [];
+}

@@ -1,0 +1,38 @@
+/**
+ * The pure core of the monitor (SPEC §4, continuous monitoring queries): rule files, rule
+ * evaluation as (state snapshot, event) -> (mutations, alerts), the state contract a store must
+ * honour, an in-memory store and dry runs. No I/O; adapters (Redis, Kafka, sinks) depend on
+ * this module, never the reverse. See README.md for the state layout.
+ */
+export { parseRules, validateRules, formatIssue, type Result, type RuleFormat, type RuleIssue } from './rules.js';
+export * from './rule-types.js';
+export { parseDuration, formatDuration } from './duration.js';
+export { matchGlob } from './glob.js';
+export type { Alert } from './alerts.js';
+export { alertIdOf, dedupKeyOf } from './alerts.js';
+export {
+  ruleKey,
+  escapeKeyPart,
+  mergeSnapshots,
+  type Evaluation,
+  type Json,
+  type KeyRead,
+  type Mutation,
+  type Snapshot,
+  type StateEntry,
+  type StateStore,
+  type ZMember,
+} from './state.js';
+export { keysFor, evaluate, tickKeysFor, evaluateTick, hasTimers } from './evaluate.js';
+export { TICK_BATCH } from './eval-absence.js';
+export {
+  MAX_ROUNDS,
+  RoundsExceededError,
+  evaluateEventAsync,
+  evaluateTickAsync,
+  evaluateEventSync,
+  evaluateTickSync,
+  type Outcome,
+} from './drive.js';
+export { MemoryStateStore, StateTypeError } from './memory-store.js';
+export { dryRun, type DryRunOptions, type DryRunResult, type DryRunError } from './dry-run.js';
