@@ -22,6 +22,13 @@ export const TYPE_SLOTS = 8;
 if (EDGE_TYPES.length > TYPE_SLOTS) throw new Error('edge type codes no longer fit 3 bits');
 
 const NONE = -1;
+const KEY_VERTEX_LIMIT = 1 << 24;
+
+/** Dedup key of a buffered edge: an exact number below 2^51 while indices fit 24 bits (fast
+ * hashing), a string beyond. */
+function bufferKey(f: number, t: number, code: number): number | string {
+  return f < KEY_VERTEX_LIMIT && t < KEY_VERTEX_LIMIT ? (f * KEY_VERTEX_LIMIT + t) * TYPE_SLOTS + code : `${f},${t},${code}`;
+}
 
 /** Called once per matching edge; must not mutate the graph. */
 export type NeighbourVisitor = (neighbour: number, typeCode: number, time: number) => void;
@@ -47,7 +54,7 @@ export class EdgeStore {
   private bufNextIn = new Int32Array(0);
   private headOut = new Int32Array(0);
   private headIn = new Int32Array(0);
-  private readonly bufKeys = new Map<string, number>();
+  private readonly bufKeys = new Map<number | string, number>();
 
   constructor(
     private readonly compactFraction: number,
@@ -190,6 +197,16 @@ export class EdgeStore {
     this.csrVertices = n;
     this.bufCount = 0;
     this.bufKeys.clear();
+    // Release the buffer's capacity: regrowing by doubling costs O(b), the same order as the
+    // compaction that empties it, and idle capacity would cost ~34 bytes per buffered edge.
+    if (this.bufFrom.length > 4096) {
+      this.bufFrom = new Uint32Array(0);
+      this.bufTo = new Uint32Array(0);
+      this.bufType = new Uint8Array(0);
+      this.bufTime = new Float64Array(0);
+      this.bufNextOut = new Int32Array(0);
+      this.bufNextIn = new Int32Array(0);
+    }
     this.headOut.fill(NONE);
     this.headIn.fill(NONE);
   }
@@ -218,7 +235,7 @@ export class EdgeStore {
       }
       if (lo < end && this.outTgt[lo] === t && this.outType[lo] === code) return lo;
     }
-    const b = this.bufKeys.get(`${f},${t},${code}`);
+    const b = this.bufKeys.get(bufferKey(f, t, code));
     return b === undefined ? NONE : -2 - b;
   }
 
@@ -238,6 +255,6 @@ export class EdgeStore {
     this.headOut[f] = b;
     this.bufNextIn[b] = this.headIn[t]!;
     this.headIn[t] = b;
-    this.bufKeys.set(`${f},${t},${code}`, b);
+    this.bufKeys.set(bufferKey(f, t, code), b);
   }
 }

@@ -1,0 +1,162 @@
+import { createHash } from 'node:crypto';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { activityId, entityId } from '../../model/ids.js';
+import { EDGE_TYPES } from '../../model/types.js';
+import { ANY_EDGE_TYPE, EDGE_TYPE_CODE, edgeTypeMask, ProvGraph } from './graph.js';
+
+describe('ProvGraph vertices', () => {
+  it('creates placeholders for edge endpoints, kind inferred from the id prefix', () => {
+    const g = new ProvGraph();
+    expect(g.addEdge('used', 'act:run1', 'ent:abc', 5)).toBe(true);
+    const a = g.indexOf('act:run1');
+    const e = g.indexOf('ent:abc');
+    expect([g.kindOf(a), g.kindOf(e)]).toEqual(['activity', 'entity']);
+    expect(g.isPlaceholder(a) && g.isPlaceholder(e)).toBe(true);
+    expect(g.timeOf(e)).toBe(5);
+    g.addVertex('ent:abc', 'entity', 9, { artifact: 'data/x.csv' });
+    expect(g.isPlaceholder(e)).toBe(false);
+    expect(g.timeOf(e)).toBe(5); // the earliest assertion wins
+    expect(g.prop(e, 'artifact')).toBe('data/x.csv');
+    expect(g.vertexCount).toBe(2);
+  });
+
+  it('rejects an endpoint whose id names no kind', () => {
+    const g = new ProvGraph();
+    expect(() => g.addEdge('used', 'act:x', 'weird-id', 1)).toThrow(RangeError);
+  });
+
+  it('addVertex is idempotent and only bumps the version on change', () => {
+    const g = new ProvGraph();
+    g.addVertex('agt:alice', 'agent', 3, { name: 'alice', active: true }, 'Alice');
+    const v0 = g.version;
+    g.addVertex('agt:alice', 'agent', 3, { name: 'alice', active: true }, 'Alice');
+    expect(g.version).toBe(v0);
+    g.addVertex('agt:alice', 'agent', 7, { active: false });
+    expect(g.version).toBe(v0 + 1);
+    const v = g.indexOf('agt:alice');
+    expect(g.props(v)).toEqual({ name: 'alice', active: false });
+    expect(g.labelOf(v)).toBe('Alice');
+    expect(g.timeOf(v)).toBe(3);
+    expect(g.setProp('agt:alice', 'score', 1.5, 3)).toBe(true);
+    expect(g.setProp('agt:alice', 'score', 1.5, 3)).toBe(false);
+    expect(g.prop(v, 'score')).toBe(1.5);
+    expect(g.prop(v, 'missing')).toBeUndefined();
+    expect(g.hasVertex('agt:bob')).toBe(false);
+    expect(g.indexOf('agt:bob')).toBe(-1);
+  });
+});
+
+describe('ProvGraph edges', () => {
+  it('the same (type, from, to) twice is one edge with the earliest time', () => {
+    const g = new ProvGraph({ compactMinEdges: 0 });
+    g.addEdge('used', 'act:a', 'ent:e', 10);
+    const v = g.version;
+    expect(g.addEdge('used', 'act:a', 'ent:e', 12)).toBe(false);
+    expect(g.version).toBe(v);
+    expect(g.addEdge('used', 'act:a', 'ent:e', 4)).toBe(true);
+    expect(g.edgeCount).toBe(1);
+    const a = g.indexOf('act:a');
+    expect(g.neighbours(a, 'out')).toEqual([{ vertex: g.indexOf('ent:e'), type: 'used', time: 4 }]);
+    expect(g.neighbours(g.indexOf('ent:e'), 'in')).toEqual([{ vertex: a, type: 'used', time: 4 }]);
+    expect(g.timeOf(a)).toBe(4); // endpoints never later than their edges
+    expect(g.addEdge('wasInformedBy', 'act:a', 'act:b', 1)).toBe(true); // another type, another edge
+    expect(g.edgeCount).toBe(2);
+  });
+
+  it('filters neighbours by type mask and [notBefore, asOf]', () => {
+    const g = new ProvGraph();
+    g.addEdge('used', 'act:a', 'ent:1', 1);
+    g.addEdge('used', 'act:a', 'ent:2', 5);
+    g.addEdge('wasAssociatedWith', 'act:a', 'agt:x', 3);
+    const a = g.indexOf('act:a');
+    const seen: Array<[number, number, number]> = [];
+    g.forEachNeighbour(a, 'out', edgeTypeMask(['used']), (w, c, t) => seen.push([w, c, t]), 4);
+    expect(seen).toEqual([[g.indexOf('ent:1'), EDGE_TYPE_CODE.used, 1]]);
+    expect(g.neighbours(a, 'out', ANY_EDGE_TYPE, 3).map((n) => n.type).sort()).toEqual(['used', 'wasAssociatedWith']);
+    const late: number[] = [];
+    g.forEachNeighbour(a, 'out', ANY_EDGE_TYPE, (w) => late.push(w), Infinity, 4);
+    expect(late).toEqual([g.indexOf('ent:2')]);
+    expect(() => g.neighbours(99, 'out')).toThrow(RangeError);
+  });
+
+  // Model check: random edge streams (duplicates, out-of-order times, tiny compaction thresholds
+  // so CSR and buffer mix) against a plain Map model.
+  it('matches a naive edge model across compactions', () => {
+    const op = fc.record({
+      type: fc.constantFrom(...EDGE_TYPES),
+      from: fc.integer({ min: 0, max: 9 }),
+      to: fc.integer({ min: 0, max: 9 }),
+      time: fc.integer({ min: 0, max: 20 }),
+    });
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 60 }), fc.integer({ min: 0, max: 6 }), fc.boolean(), (ops, minEdges, compactAtEnd) => {
+        const g = new ProvGraph({ compactMinEdges: minEdges, compactFraction: 0.3 });
+        const model = new Map<string, number>();
+        const id = (i: number): string => (i % 2 === 0 ? `ent:e${i}` : `act:a${i}`);
+        for (const o of ops) {
+          const key = `${o.type}|${id(o.from)}|${id(o.to)}`;
+          const prev = model.get(key);
+          const expectChange = prev === undefined || o.time < prev;
+          const versionBefore = g.version;
+          expect(g.addEdge(o.type, id(o.from), id(o.to), o.time)).toBe(expectChange || g.version !== versionBefore);
+          if (expectChange) model.set(key, o.time);
+        }
+        if (compactAtEnd) g.compact();
+        expect(g.edgeCount).toBe(model.size);
+        const actual = new Map<string, number>();
+        g.forEachEdge((f, t, c, time) => actual.set(`${EDGE_TYPES[c]}|${g.idOf(f)}|${g.idOf(t)}`, time));
+        expect(actual).toEqual(model);
+        const incoming = new Map<string, number>();
+        for (let v = 0; v < g.vertexCount; v++) {
+          for (const n of g.neighbours(v, 'in')) incoming.set(`${n.type}|${g.idOf(n.vertex)}|${g.idOf(v)}`, n.time);
+        }
+        expect(incoming).toEqual(model);
+      }),
+      { numRuns: 400 },
+    );
+  });
+});
+
+/** Deterministic ids shaped like real ones (ent:32 hex, act:uuid). */
+function uuidFor(i: number): string {
+  const h = createHash('sha256').update(String(i)).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
+describe('ProvGraph memory', () => {
+  it('stays ≤ 150 bytes/edge at 10^5 vertices and 3·10^5 edges (estimate from array sizes)', () => {
+    const g = new ProvGraph();
+    const entities = 66_000;
+    const activities = 33_000;
+    const agents = 1_000;
+    const ent = (i: number): string => entityId(`data/file-${i % 5000}.csv`, `sha256:${i}`);
+    const act = (i: number): string => activityId(uuidFor(i));
+    const agt = (i: number): string => `agt:user-${i}`;
+    let rnd = 42;
+    const next = (k: number): number => {
+      rnd = (rnd * 1103515245 + 12345) % 2147483648;
+      return rnd % k;
+    };
+    for (let i = 0; i < agents; i++) g.addVertex(agt(i), 'agent', 0, { name: `user-${i}` });
+    for (let i = 0; i < activities; i++) {
+      g.addVertex(act(i), 'activity', i, { command: i % 2 ? 'train' : 'clean' });
+      for (let u = 0; u < 4; u++) g.addEdge('used', act(i), ent(next(entities)), i);
+      g.addEdge('wasAssociatedWith', act(i), agt(next(agents)), i);
+    }
+    for (let i = 0; i < entities; i++) {
+      g.addVertex(ent(i), 'entity', i, { artifact: `data/file-${i % 5000}.csv` });
+      g.addEdge('wasGeneratedBy', ent(i), act(next(activities)), i);
+      g.addEdge('wasDerivedFrom', ent(i), ent(next(entities)), i);
+      if (i % 2 === 1) g.addEdge('wasRevisionOf', ent(i), ent(i - 1), i);
+    }
+    g.compact();
+    expect(g.vertexCount).toBe(100_000);
+    expect(g.edgeCount).toBeGreaterThan(295_000);
+    const m = g.memoryEstimate();
+    // Edge arrays: 21 bytes/edge (13 out + 8 in) + 16 bytes/vertex (offsets, buffer heads);
+    // the id strings and map dominate the rest.
+    expect(m.edgeBytes / g.edgeCount).toBeLessThan(28);
+    expect(m.bytesPerEdge).toBeLessThanOrEqual(150);
+  });
+});
