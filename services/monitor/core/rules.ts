@@ -50,11 +50,10 @@ export function parseRules(text: string, format: RuleFormat = 'yaml'): Result<Ru
   if (doc.errors.length > 0) {
     return {
       ok: false,
-      errors: doc.errors.map((e) => ({
-        path: '',
-        message: `invalid YAML: ${e.message.split('\n')[0]}`,
-        ...(e.linePos ? { line: e.linePos[0].line, column: e.linePos[0].col } : {}),
-      })),
+      errors: doc.errors.map((e) => {
+        const pos = lineCounter.linePos(e.pos[0]);
+        return { path: '', message: `invalid YAML: ${e.message.split('\n')[0]}`, line: pos.line, column: pos.col };
+      }),
     };
   }
   const result = validateRules(doc.toJS());
