@@ -1,0 +1,195 @@
+import { describe, expect, it } from 'vitest';
+import { Harness, MIN, rule, Stream, T0 } from './test-fixtures.js';
+
+const lowAccuracy = (extra = '') =>
+  rule(`
+id: low-acc
+kind: threshold
+severity: warning
+notify: [feed]
+dedupWindow: 10m
+match: {artifact: "models/*"}
+threshold: {metric: accuracy, op: "<", value: 0.8}
+${extra}`);
+
+describe('threshold: operators at their boundaries', () => {
+  it.each([
+    ['<', 0.8, 0.79, true],
+    ['<', 0.8, 0.8, false],
+    ['<=', 0.8, 0.8, true],
+    ['<=', 0.8, 0.8000001, false],
+    ['>', 10, 10, false],
+    ['>', 10, 10.5, true],
+    ['>=', 10, 10, true],
+    ['>=', 10, 9.999, false],
+    ['==', 3, 3, true],
+    ['==', 3, 3.0001, false],
+    ['!=', 3, 3, false],
+    ['!=', 3, 4, true],
+  ] as const)('%s %d with value %d fires=%s', (op, threshold, value, fires) => {
+    const r = rule(`{id: t, kind: threshold, severity: info, notify: [feed], threshold: {metric: m, op: "${op}", value: ${threshold}}}`);
+    const s = new Stream();
+    const h = new Harness([r]);
+    const alerts = h.feed(s.metric('act:run1', 'm', value));
+    expect(alerts.length).toBe(fires ? 1 : 0);
+  });
+});
+
+describe('threshold on an artifact glob', () => {
+  it('fires for a metric on a matching entity, with the ids that triggered it', () => {
+    const s = new Stream();
+    const h = new Harness([lowAccuracy()]);
+    const ent = s.entity('models/resnet', 'a', { version: 3 });
+    const metric = s.metric(s.entityId('models/resnet', 'a'), 'accuracy', 0.72, { step: 5 });
+    expect(h.feed(ent)).toEqual([]);
+    const [alert, ...rest] = h.feed(metric);
+    expect(rest).toEqual([]);
+    expect(alert).toMatchObject({
+      ruleId: 'low-acc',
+      kind: 'threshold',
+      severity: 'warning',
+      project: 'proj',
+      subject: s.entityId('models/resnet', 'a'),
+      time: metric.time,
+      value: 0.72,
+      threshold: 0.8,
+      eventIds: [metric.eventId, ent.eventId],
+      vertexIds: [s.entityId('models/resnet', 'a')],
+      notify: [{ type: 'feed' }],
+      details: { source: 'metric', key: 'accuracy', op: '<', group: 'models/resnet', step: 5 },
+    });
+    expect(alert?.message).toBe(`metric accuracy < 0.8 holds for models/resnet v3 (${s.entityId('models/resnet', 'a')}): accuracy = 0.72`);
+    expect(alert?.alertId).toMatch(/^alr:[0-9a-f]{32}$/);
+  });
+
+  it('ignores entities outside the glob, other metric keys and agents', () => {
+    const s = new Stream();
+    const h = new Harness([lowAccuracy()]);
+    h.feedAll([s.entity('models/sub/x', 'a'), s.entity('data/x', 'b'), s.entity('models/y', 'c')]);
+    expect(h.feed(s.metric(s.entityId('models/sub/x', 'a'), 'accuracy', 0.1))).toEqual([]);
+    expect(h.feed(s.metric(s.entityId('data/x', 'b'), 'accuracy', 0.1))).toEqual([]);
+    expect(h.feed(s.metric(s.entityId('models/y', 'c'), 'loss', 0.1))).toEqual([]);
+    expect(h.feed(s.metric('agt:alice', 'accuracy', 0.1))).toEqual([]);
+  });
+
+  it('attributes a metric logged on the training run to the model it generated (metric first)', () => {
+    const s = new Stream();
+    const h = new Harness([lowAccuracy()]);
+    const model = s.entityId('models/m', 'v1');
+    const metric = s.metric('act:train-1', 'accuracy', 0.5);
+    const ent = s.entity('models/m', 'v1', { version: 1 });
+    const gen = s.relation('wasGeneratedBy', model, 'act:train-1');
+    expect(h.feed(metric)).toEqual([]);
+    expect(h.feed(ent)).toEqual([]);
+    const alerts = h.feed(gen);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]).toMatchObject({ subject: model, eventIds: [metric.eventId, ent.eventId, gen.eventId], vertexIds: [model, 'act:train-1'] });
+  });
+
+  it('attributes later metrics of the run to its already linked outputs', () => {
+    const s = new Stream();
+    const h = new Harness([{ ...lowAccuracy(), dedupWindowMs: 0 }]);
+    const model = s.entityId('models/m', 'v1');
+    h.feedAll([s.entity('models/m', 'v1'), s.relation('wasGeneratedBy', model, 'act:train-1')]);
+    expect(h.feed(s.metric('act:train-1', 'accuracy', 0.9))).toEqual([]);
+    expect(h.feed(s.metric('act:train-1', 'accuracy', 0.7))).toHaveLength(1);
+    // a second output of the same run also gets the run's latest value
+    const second = s.entityId('models/m2', 'v1');
+    h.feed(s.entity('models/m2', 'v1'));
+    expect(h.feed(s.relation('wasGeneratedBy', second, 'act:train-1')).map((a) => a.subject)).toEqual([second]);
+    // a duplicate relation event does not re-attribute
+    expect(h.feed(s.relation('wasGeneratedBy', second, 'act:train-1'))).toEqual([]);
+  });
+
+  it('handles the relation arriving before the entity event', () => {
+    const s = new Stream();
+    const h = new Harness([lowAccuracy()]);
+    const model = s.entityId('models/m', 'v1');
+    h.feed(s.metric('act:train-1', 'accuracy', 0.5));
+    expect(h.feed(s.relation('wasGeneratedBy', model, 'act:train-1'))).toEqual([]);
+    expect(h.feed(s.entity('models/m', 'v1')).map((a) => a.subject)).toEqual([model]);
+  });
+
+  it('handles a metric on an entity arriving before the entity event, keeping the latest step', () => {
+    const s = new Stream();
+    const h = new Harness([lowAccuracy()]);
+    const model = s.entityId('models/m', 'v1');
+    h.feed(s.metric(model, 'accuracy', 0.5, { step: 2 }));
+    h.feed(s.metric(model, 'accuracy', 0.9, { step: 1 })); // older step arriving late: ignored
+    const alerts = h.feed(s.entity('models/m', 'v1'));
+    expect(alerts.map((a) => a.value)).toEqual([0.5]);
+  });
+
+  it('forgets pending metrics after pendingTtl', () => {
+    const s = new Stream();
+    const h = new Harness([lowAccuracy('pendingTtl: 1h')]);
+    h.feed(s.metric('act:train-1', 'accuracy', 0.5));
+    h.feed(s.entity('models/m', 'v1', { time: T0 + 2 * 60 * MIN }));
+    expect(h.feed(s.relation('wasGeneratedBy', s.entityId('models/m', 'v1'), 'act:train-1'))).toEqual([]);
+  });
+});
+
+describe('threshold on activities and raw subjects', () => {
+  it('matches runs of a job by name', () => {
+    const r = rule(`{id: slow, kind: threshold, severity: info, notify: [feed], match: {activity: "train*"}, threshold: {metric: epoch_seconds, op: ">", value: 60}}`);
+    const s = new Stream();
+    const h = new Harness([r]);
+    h.feedAll([s.activity('act:a', 'train-big', 'RUNNING'), s.activity('act:b', 'eval', 'RUNNING')]);
+    expect(h.feed(s.metric('act:a', 'epoch_seconds', 61)).map((a) => a.subject)).toEqual(['act:a']);
+    expect(h.feed(s.metric('act:b', 'epoch_seconds', 61))).toEqual([]);
+    // metric before the activity event waits for it
+    expect(h.feed(s.metric('act:c', 'epoch_seconds', 99))).toEqual([]);
+    expect(h.feed(s.activity('act:c', 'train', 'RUNNING')).map((a) => a.subject)).toEqual(['act:c']);
+  });
+
+  it('compares properties leniently: numeric strings as numbers, "true" as true', () => {
+    const rows = rule(`{id: rows, kind: threshold, severity: info, notify: [feed], dedupWindow: 0, threshold: {property: rows, op: "<", value: 100}}`);
+    const flag = rule(`{id: flag, kind: threshold, severity: info, notify: [feed], dedupWindow: 0, threshold: {property: pii, op: "==", value: true}}`);
+    const s = new Stream();
+    const h = new Harness([rows, flag]);
+    expect(h.feed(s.property('ent:1', 'rows', '42')).map((a) => a.ruleId)).toEqual(['rows']);
+    expect(h.feed(s.property('ent:1', 'rows', 'many'))).toEqual([]);
+    expect(h.feed(s.property('ent:1', 'pii', 'true')).map((a) => a.ruleId)).toEqual(['flag']);
+    expect(h.feed(s.property('ent:1', 'pii', true)).map((a) => a.ruleId)).toEqual(['flag']);
+    expect(h.feed(s.property('ent:1', 'pii', 1))).toEqual([]);
+  });
+
+  it('applies only to the projects it lists, and not at all when disabled', () => {
+    const r = rule(`{id: t, kind: threshold, severity: info, notify: [feed], projects: ["team-*"], threshold: {metric: m, op: ">", value: 1}}`);
+    const h = new Harness([r, { ...r, id: 'off', enabled: false }]);
+    expect(h.feed(new Stream('other').metric('act:x', 'm', 5))).toEqual([]);
+    expect(h.feed(new Stream('team-a').metric('act:x', 'm', 5)).map((a) => a.ruleId)).toEqual(['t']);
+  });
+});
+
+describe('dedup', () => {
+  it('suppresses the same subject within the window and fires again after it', () => {
+    const s = new Stream();
+    const h = new Harness([lowAccuracy()]);
+    const model = s.entityId('models/m', 'v1');
+    h.feed(s.entity('models/m', 'v1'));
+    expect(h.feed(s.metric(model, 'accuracy', 0.5, { time: T0 + MIN }))).toHaveLength(1);
+    expect(h.feed(s.metric(model, 'accuracy', 0.4, { time: T0 + 10 * MIN }))).toHaveLength(0);
+    expect(h.suppressed).toHaveLength(1);
+    expect(h.feed(s.metric(model, 'accuracy', 0.3, { time: T0 + 11 * MIN }))).toHaveLength(1);
+  });
+
+  it('does not suppress other subjects', () => {
+    const s = new Stream();
+    const h = new Harness([lowAccuracy()]);
+    h.feedAll([s.entity('models/a', '1'), s.entity('models/b', '1')]);
+    expect(h.feed(s.metric(s.entityId('models/a', '1'), 'accuracy', 0.1))).toHaveLength(1);
+    expect(h.feed(s.metric(s.entityId('models/b', '1'), 'accuracy', 0.1))).toHaveLength(1);
+  });
+
+  it('re-emits the same alertId when the same event is processed again (crash before commit)', () => {
+    const s = new Stream();
+    const h = new Harness([lowAccuracy()]);
+    h.feed(s.entity('models/m', 'v1'));
+    const metric = s.metric(s.entityId('models/m', 'v1'), 'accuracy', 0.5);
+    const [first] = h.feed(metric);
+    const [again] = h.feed(metric);
+    expect(again?.alertId).toBe(first?.alertId);
+    expect(h.suppressed).toEqual([]);
+  });
+});
