@@ -120,6 +120,7 @@ export function onAbsenceTick(ctx: EvalContext, rule: AbsenceRule): void {
       const { project, job } = parsed;
       const lastKey = ctx.key('last', project, job);
       const last = asRecord(ctx.get(lastKey));
+      ctx.prefetchDedup(project, job);
       if (!ctx.has(lastKey)) continue;
       const lastTime = typeof last?.t === 'number' ? last.t : score - 1 - within;
       const lastEvent = typeof last?.e === 'string' ? last.e : null;

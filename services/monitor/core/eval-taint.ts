@@ -107,8 +107,9 @@ function spread(ctx: EvalContext, rule: TaintRule, event: ProvEvent, start: stri
       if (!child || typeof child.id !== 'string' || typeof child.e !== 'string') continue;
       const key = ctx.key('t', P, child.id);
       if (!ctx.has(key)) {
-        ctx.get(key); // ask for the child's mark and, in the same round, its children
+        ctx.get(key); // ask for the child's mark and, in the same round, its children and dedup
         ctx.list(ctx.key('ch', P, child.id));
+        if (kindOfId(child.id) === 'entity') ctx.prefetchDedup(P, child.id);
         continue;
       }
       if (ctx.get(key) !== undefined) continue;

@@ -78,7 +78,9 @@ export class Harness {
   readonly store = new MemoryStateStore(() => this.now);
   readonly alerts: Alert[] = [];
   readonly suppressed: Alert[] = [];
+  /** Evaluation rounds each (rule, event) and each (rule, tick) needed. */
   rounds: number[] = [];
+  tickRounds: number[] = [];
 
   constructor(readonly rules: Rule[]) {}
 
@@ -106,6 +108,7 @@ export class Harness {
     for (const r of this.rules) {
       const out = evaluateTickSync((reads) => this.store.loadSync(reads), r, this.now);
       this.store.applySync(out.mutations);
+      this.tickRounds.push(out.rounds);
       fired.push(...out.alerts);
       this.suppressed.push(...out.suppressed);
     }
