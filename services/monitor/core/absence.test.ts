@@ -111,7 +111,7 @@ describe('absence: no run of job J for T', () => {
     h.feed(last);
     const [a] = h.tick(T0 + DAY + 5);
     expect(a).toMatchObject({ subject: 'nightly', time: T0 + DAY + 1, eventIds: [last.eventId], vertexIds: ['act:9'], details: { lastRunTime: T0 } });
-    expect(a?.message).toBe('no run of job nightly in project proj for 1d (last run act:9 started at 2025-01-01T00:00:00.000Z)');
+    expect(a?.message).toBe('no run of job nightly in project proj for 1d (last run act:9 at 2025-01-01T00:00:00.000Z)');
     expect(h.tick(T0 + 3 * DAY)).toEqual([]);
     h.feed(s.activity('act:10', 'nightly', 'RUNNING', { time: T0 + 3 * DAY }));
     expect(h.tick(T0 + 4 * DAY + 1)).toHaveLength(1);

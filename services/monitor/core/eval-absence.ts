@@ -130,7 +130,7 @@ export function onAbsenceTick(ctx: EvalContext, rule: AbsenceRule): void {
         subject: job,
         time: score,
         triggerId: trigger,
-        message: `no run of job ${job} in project ${project} for ${formatDuration(within)} (last run ${lastActivity ?? '?'} started at ${iso(lastTime)})`,
+        message: `no run of job ${job} in project ${project} for ${formatDuration(within)} (last run ${lastActivity ?? '?'} at ${iso(lastTime)})`,
         threshold: within,
         details: { job, lastRunTime: lastTime, deadline: score - 1, withinMs: within },
         eventIds: lastEvent ? [lastEvent] : [],
