@@ -180,7 +180,12 @@ describe('lineage taint: property test against graph reachability', () => {
           const reach = new Set([root]);
           for (let changed = true; changed; ) {
             changed = false;
-            for (const [from, to] of edges) if (reach.has(to) && !reach.has(from)) reach.add(from), (changed = true);
+            for (const [from, to] of edges) {
+              if (reach.has(to) && !reach.has(from)) {
+                reach.add(from);
+                changed = true;
+              }
+            }
           }
           const expected = [...reach].filter((i) => i !== root && kinds[i]).map((i) => ids[i]!).sort();
 
