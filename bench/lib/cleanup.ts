@@ -1,0 +1,28 @@
+/**
+ * Teardown steps registered as resources are created, run in reverse order exactly once:
+ * at the end of the benchmark, on an error, or on Ctrl-C / SIGTERM. A failing step is reported
+ * and the remaining steps still run.
+ */
+export class Cleanup {
+  private readonly steps: Array<{ what: string; fn: () => Promise<unknown> }> = [];
+  private running: Promise<void> | undefined;
+
+  constructor(private readonly report: (msg: string) => void) {}
+
+  add(what: string, fn: () => Promise<unknown>): void {
+    this.steps.push({ what, fn });
+  }
+
+  run(): Promise<void> {
+    this.running ??= (async () => {
+      for (const step of this.steps.reverse()) {
+        try {
+          await step.fn();
+        } catch (err) {
+          this.report(`cleanup: could not ${step.what}: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }
+    })();
+    return this.running;
+  }
+}
