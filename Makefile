@@ -57,7 +57,7 @@ bench-ingest: up ## ingest throughput and freshness vs one-INSERT-per-event base
 	node dist/bench/ingest.js
 
 fixtures: build ## write golden fixtures for a NEW schema version: make fixtures V=v2
-	node dist/schemas/write-fixtures.js $(V)
+	node dist/services/model/write-fixtures.js $(V)
 
 clean:
 	rm -rf dist node_modules

@@ -10,7 +10,7 @@ import { loadIngestConfig } from '../ingest/config.js';
 import { connectWarehouse } from '../lib/clickhouse.js';
 import type { Warehouse } from '../lib/clickhouse.js';
 import { createRootLogger } from '../lib/log.js';
-import { sql, raw, inList } from '../lib/sql-literal.js';
+import { factCounts, upstreamStep, metricsByRun, visibleEventCount } from '../query/catalogue.js';
 import { sleep } from '../lib/retry.js';
 import { renderTable } from '../cli/sql.js';
 import { sampleProject } from './sample.js';
@@ -41,7 +41,7 @@ export async function runDemo(env: Env, out: (s: string) => void, progress: (s: 
 async function waitVisible(wh: Warehouse, project: string, expected: number, progress: (s: string) => void): Promise<void> {
   const started = Date.now();
   for (;;) {
-    const [row] = await wh.query<{ n: number }>(sql`SELECT uniqExact(event_id) AS n FROM events_raw WHERE project = ${project}`);
+    const [row] = await wh.query<{ n: number }>(visibleEventCount(project));
     const n = Number(row?.n ?? 0);
     if (n >= expected) return progress(`all ${expected} events queryable after ${Date.now() - started} ms`);
     if (Date.now() - started > 120_000) throw new Error(`only ${n} of ${expected} events reached ClickHouse within 120 s; see the ingest log`);
@@ -49,31 +49,15 @@ async function waitVisible(wh: Warehouse, project: string, expected: number, pro
   }
 }
 
-/** The latest state of every vertex of a project (vertices keeps every state, by valid_from). */
-const LATEST_VERTICES = (project: string) => raw(sql`
-  SELECT id, argMax(kind, valid_from) AS kind, argMax(artifact, valid_from) AS artifact, argMax(version, valid_from) AS version,
-         argMax(name, valid_from) AS name, argMax(status, valid_from) AS status,
-         argMax(params.value[indexOf(params.key, 'lr')], valid_from) AS lr
-  FROM vertices FINAL WHERE project = ${project} GROUP BY id`);
-
 async function report(wh: Warehouse, project: string, model: string, out: (s: string) => void): Promise<void> {
-  const counts = await wh.query(sql`
-    SELECT 'vertices' AS table, toString(kind) AS what, uniqExact(id) AS n FROM vertices FINAL WHERE project = ${project} GROUP BY kind
-    UNION ALL SELECT 'edges', toString(type), uniqExact(src, dst) FROM edges FINAL WHERE project = ${project} GROUP BY type
-    UNION ALL SELECT 'properties', 'keys', uniqExact(subject, key) FROM properties FINAL WHERE project = ${project}
-    UNION ALL SELECT 'metrics', 'points', count() FROM metrics FINAL WHERE project = ${project}`);
+  const counts = await wh.query(factCounts(project));
   out('\n== What was stored (ClickHouse, project "demo") ==\n' + renderTable(counts.sort((a, b) => String(a['table']).localeCompare(String(b['table'])))));
 
   out(`\n== Lineage of the production model ${model} (upstream, from the edges table) ==`);
   let frontier = [model];
   const seen = new Set(frontier);
   for (let depth = 1; frontier.length && depth <= 8; depth++) {
-    const rows = await wh.query<{ type: string; src: string; dst: string; label: string }>(sql`
-      SELECT DISTINCT e.type AS type, e.src AS src, e.dst AS dst,
-             if(v.kind = 'entity', concat(v.artifact, ' v', toString(v.version)), if(v.kind = 'activity', concat(v.name, ' (', v.status, ')'), v.name)) AS label
-      FROM edges AS e ANY LEFT JOIN (${LATEST_VERTICES(project)}) AS v ON e.dst = v.id
-      WHERE e.project = ${project} AND e.src IN ${inList(frontier)} AND e.type IN ('used', 'wasGeneratedBy', 'wasDerivedFrom', 'wasRevisionOf', 'wasInformedBy')
-      ORDER BY type, dst`);
+    const rows = await wh.query<{ type: string; src: string; dst: string; label: string }>(upstreamStep(project, frontier));
     const next: string[] = [];
     for (const r of rows) {
       if (seen.has(r.dst)) continue;
@@ -84,13 +68,7 @@ async function report(wh: Warehouse, project: string, model: string, out: (s: st
     frontier = next;
   }
 
-  const metrics = await wh.query(sql`
-    SELECT v.name AS run, v.lr AS lr, v.status AS status, m.key AS metric,
-           max(m.step) + 1 AS steps, round(argMax(m.value, m.step), 4) AS last
-    FROM metrics AS m FINAL
-    ANY INNER JOIN (${LATEST_VERTICES(project)}) AS v ON m.subject = v.id
-    WHERE m.project = ${project}
-    GROUP BY run, lr, status, metric ORDER BY lr, metric`);
+  const metrics = await wh.query(metricsByRun(project));
   out('\n== Training metrics by run ==\n' + renderTable(metrics));
   out('\nTry: provstream sql "SELECT artifact, version, id FROM vertices FINAL WHERE kind = \'entity\' ORDER BY artifact, version"');
 }

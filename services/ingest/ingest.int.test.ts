@@ -1,0 +1,185 @@
+/**
+ * The ingest consumer as a real process against real Kafka and ClickHouse: killed with SIGKILL
+ * in the middle of a stream and restarted, and cut off from ClickHouse mid-stream; in both cases
+ * no event may be lost or doubled in the tables.
+ */
+import { createServer, connect } from 'node:net';
+import type { Server, Socket } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Partitioners } from 'kafkajs';
+import { createTopics, deleteTopics, exited, groupCaughtUp, freshDatabase, services, startIngestProcess, testKafka, uniqueName, waitFor } from '../../test/helpers.js';
+import { sampleProject } from '../demo/sample.js';
+import { encodeEvent } from '../model/codec.js';
+import { addEventRows, emptyRows, TABLES } from './rows.js';
+import type { ProvEvent } from '../model/types.js';
+
+type Db = Awaited<ReturnType<typeof freshDatabase>>;
+
+function workload(prefix: string, projects: number): { events: ProvEvent[]; keys: string[] } {
+  const events: ProvEvent[] = [];
+  const keys: string[] = [];
+  for (let i = 0; i < projects; i++) {
+    const s = sampleProject(`${prefix}-${i}`);
+    events.push(...s.events);
+    keys.push(...s.keys);
+  }
+  return { events, keys };
+}
+
+/** Rows per table that the events must produce, and what the tables hold (FINAL, i.e. logically). */
+async function compareTables(db: Db, events: ProvEvent[]): Promise<void> {
+  const expected = emptyRows();
+  for (const ev of events) addEventRows(ev, expected);
+  for (const t of TABLES) {
+    const [row] = await db.query<{ n: number; u: number }>(`SELECT count() AS n, uniqExact(event_id) AS u FROM ${t} FINAL`);
+    expect({ table: t, rows: row!.n, events: row!.u }).toEqual({ table: t, rows: expected[t].length, events: new Set(expected[t].map((r) => r['event_id'])).size });
+  }
+}
+
+async function produce(topic: string, events: ProvEvent[], keys: string[], chunk: number, pauseMs: number, onChunk?: (sent: number) => Promise<void>): Promise<void> {
+  const producer = testKafka().producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  try {
+    for (let i = 0; i < events.length; i += chunk) {
+      await producer.send({ topic, acks: -1, messages: events.slice(i, i + chunk).map((e, j) => ({ key: keys[i + j]!, value: encodeEvent(e) })) });
+      await onChunk?.(Math.min(i + chunk, events.length));
+      if (pauseMs) await new Promise((r) => setTimeout(r, pauseMs));
+    }
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+describe('ingest consumer process', () => {
+  let db: Db;
+  const topic = uniqueName('ingest.kill');
+  const dlq = topic + '.dlq';
+  const group = uniqueName('ingest-kill');
+
+  beforeAll(async () => {
+    db = await freshDatabase('ingest_kill');
+    await createTopics([{ topic, numPartitions: 4 }, { topic: dlq, numPartitions: 1 }]);
+  });
+  afterAll(async () => {
+    await db?.drop();
+    await deleteTopics([topic, dlq]);
+  });
+
+  const env = () => ({
+    KAFKA_BROKERS: services().kafkaBrokers.join(','),
+    CLICKHOUSE_URL: services().clickhouseUrl,
+    CLICKHOUSE_DATABASE: db.database,
+    PROVSTREAM_TOPIC: topic,
+    PROVSTREAM_DLQ_TOPIC: dlq,
+    INGEST_GROUP_ID: group,
+    INGEST_SESSION_TIMEOUT_MS: '6000',
+    // Small fetches, so the stream is spread over many batches and the kill lands mid-batch.
+    INGEST_MAX_BYTES_PER_PARTITION: '16384',
+  });
+
+  it('SIGKILL mid-stream and restart: nothing lost, nothing doubled', async () => {
+    const { events, keys } = workload('kill', 120); // 12,720 events
+    let first = startIngestProcess(env());
+    let killedAt = -1;
+    await produce(topic, events, keys, 500, 20, async (sent) => {
+      if (killedAt < 0 && sent >= events.length / 3) {
+        // Wait until the consumer has written something, then kill it without warning.
+        await waitFor('first rows', async () => Number((await db.query<{ n: number }>('SELECT count() AS n FROM events_raw'))[0]!.n) > 0, 60_000);
+        first.kill('SIGKILL');
+        await exited(first);
+        killedAt = Number((await db.query<{ n: number }>('SELECT uniqExact(event_id) AS n FROM events_raw'))[0]!.n);
+      }
+    });
+    expect(killedAt).toBeGreaterThan(0);
+    expect(killedAt).toBeLessThan(events.length);
+    first = startIngestProcess(env());
+    try {
+      await waitFor(
+        'all events in ClickHouse',
+        async () => Number((await db.query<{ n: number }>('SELECT uniqExact(event_id) AS n FROM events_raw'))[0]!.n) === events.length,
+        120_000,
+      );
+      await compareTables(db, events);
+    } finally {
+      first.kill('SIGTERM');
+      expect(await exited(first)).toBe(0);
+    }
+  });
+
+  it('a replay of the whole topic (new consumer group) changes nothing', async () => {
+    const counts = () => Promise.all(TABLES.map((t) => db.query(`SELECT count() AS n FROM ${t} FINAL`)));
+    const before = await counts();
+    const replayGroup = uniqueName('replay');
+    const replay = startIngestProcess({ ...env(), INGEST_GROUP_ID: replayGroup });
+    try {
+      await waitFor('the replay to commit the whole topic', () => groupCaughtUp(replayGroup, topic), 120_000, 500);
+    } finally {
+      replay.kill('SIGTERM');
+      expect(await exited(replay)).toBe(0);
+    }
+    expect(await counts()).toEqual(before);
+  });
+});
+
+describe('ClickHouse going away mid-stream', () => {
+  let db: Db;
+  let proxy: Server;
+  let proxyPort = 0;
+  const sockets = new Set<Socket>();
+  const topic = uniqueName('ingest.chdown');
+
+  function listen(port = 0): Promise<number> {
+    proxy = createServer((client) => {
+      const target = new URL(services().clickhouseUrl);
+      const upstream = connect(Number(target.port), target.hostname);
+      sockets.add(client).add(upstream);
+      client.pipe(upstream).pipe(client);
+      const close = () => { client.destroy(); upstream.destroy(); };
+      client.on('error', close).on('close', close);
+      upstream.on('error', close).on('close', close);
+    });
+    return new Promise((resolve) => proxy.listen(port, '127.0.0.1', () => resolve((proxy.address() as { port: number }).port)));
+  }
+  function cut(): Promise<void> {
+    for (const s of sockets) s.destroy();
+    sockets.clear();
+    return new Promise((resolve) => proxy.close(() => resolve()));
+  }
+
+  beforeAll(async () => {
+    db = await freshDatabase('ingest_chdown');
+    await createTopics([{ topic, numPartitions: 2 }, { topic: topic + '.dlq', numPartitions: 1 }]);
+    proxyPort = await listen();
+  });
+  afterAll(async () => {
+    await db?.drop();
+    await deleteTopics([topic, topic + '.dlq']);
+  });
+
+  it('retries with backoff while ClickHouse is unreachable, then writes everything exactly once', async () => {
+    const { events, keys } = workload('chdown', 30);
+    const child = startIngestProcess({
+      KAFKA_BROKERS: services().kafkaBrokers.join(','),
+      CLICKHOUSE_URL: `http://127.0.0.1:${proxyPort}`,
+      CLICKHOUSE_DATABASE: db.database,
+      PROVSTREAM_TOPIC: topic,
+      PROVSTREAM_DLQ_TOPIC: topic + '.dlq',
+      INGEST_GROUP_ID: uniqueName('chdown'),
+    });
+    try {
+      const half = events.length / 2;
+      await produce(topic, events.slice(0, half), keys.slice(0, half), 1000, 0);
+      await waitFor('first half', async () => Number((await db.query<{ n: number }>('SELECT uniqExact(event_id) AS n FROM events_raw'))[0]!.n) === half, 60_000);
+      await cut();
+      await produce(topic, events.slice(half), keys.slice(half), 1000, 0);
+      await waitFor('a retry to be logged', async () => /write failed, retrying/.test(child.output()), 60_000);
+      await listen(proxyPort);
+      await waitFor('all events', async () => Number((await db.query<{ n: number }>('SELECT uniqExact(event_id) AS n FROM events_raw'))[0]!.n) === events.length, 90_000);
+      await compareTables(db, events);
+    } finally {
+      child.kill('SIGTERM');
+      await exited(child);
+      await cut().catch(() => undefined);
+    }
+  });
+});

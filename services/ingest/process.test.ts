@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { processMessages } from './process.js';
+import type { InMessage } from './process.js';
+import { encodeEvent } from '../model/codec.js';
+import { FIXTURE_CASES } from '../model/fixtures.js';
+import type { ProvEvent } from '../model/types.js';
+
+const msg = (value: Buffer | null, offset = '0'): InMessage => ({ topic: 't', partition: 0, offset, value });
+const enc = (ev: ProvEvent) => encodeEvent(ev);
+
+describe('processMessages', () => {
+  it('maps every payload kind to its tables', () => {
+    const r = processMessages(Object.values(FIXTURE_CASES).map((e, i) => msg(enc(e), String(i))), 1 << 20);
+    expect(r.deadLetters).toEqual([]);
+    expect(r.eventCount).toBe(10);
+    expect(r.rows.events_raw).toHaveLength(10);
+    expect(r.rows.vertices).toHaveLength(4);
+    expect(r.rows.edges).toHaveLength(1);
+    expect(r.rows.properties).toHaveLength(4);
+    expect(r.rows.metrics).toHaveLength(1);
+    const act = r.rows.vertices.find((v) => v['kind'] === 'activity')!;
+    expect(act['params.key']).toEqual(['lr']);
+    expect(act['params.value']).toEqual(['0.1']);
+    expect(r.rows.edges[0]).toMatchObject({ type: 'used', role: 'input', valid_from: 1764000000000 });
+  });
+
+  it('dead-letters each kind of bad message with a reason code, keeps the good ones', () => {
+    const bad = structuredClone(FIXTURE_CASES['relation']!);
+    (bad.payload as { to: string }).to = 'agt:bob';
+    const invalid = structuredClone(FIXTURE_CASES['entity']!);
+    (invalid.payload as { version: number }).version = 0;
+    const big = structuredClone(FIXTURE_CASES['property-string']!);
+    (big.payload as { value: { value: string } }).value.value = 'x'.repeat(5000);
+    const r = processMessages(
+      [msg(enc(FIXTURE_CASES['agent']!), '1'), msg(Buffer.from('not avro'), '2'), msg(null, '3'), msg(enc(bad), '4'), msg(enc(invalid), '5'), msg(enc(big), '6')],
+      4096,
+    );
+    expect(r.eventCount).toBe(1);
+    expect(r.deadLetters.map((d) => [d.source.offset, d.reasonCode])).toEqual([
+      ['2', 'bad-avro'],
+      ['3', 'empty'],
+      ['4', 'unresolvable-reference'],
+      ['5', 'invalid'],
+      ['6', 'oversized'],
+    ]);
+    expect(r.deadLetters[2]!.eventId).toBe(FIXTURE_CASES['relation']!.eventId);
+    expect(r.deadLetters[0]!.value.toString()).toBe('not avro');
+  });
+});

@@ -1,0 +1,72 @@
+/**
+ * The query catalogue: every SQL statement the services send to ClickHouse for reading, as
+ * functions of their (bound) parameters. One place, so that catalogue.int.test.ts can run each
+ * of them against the real server (18.16 here, current releases under Docker).
+ */
+import { sql, raw, inList } from '../lib/sql-literal.js';
+import type { RawSql } from '../lib/sql-literal.js';
+import { LINEAGE_EDGE_TYPES } from '../model/types.js';
+
+/** Distinct events of a project that are queryable (duplicates count once). */
+export function visibleEventCount(project: string): string {
+  return sql`SELECT uniqExact(event_id) AS n FROM events_raw WHERE project = ${project}`;
+}
+
+/** The latest state of every vertex of a project (vertices keeps every state, by valid_from). */
+export function latestVertices(project: string): RawSql {
+  return raw(sql`
+  SELECT id, argMax(kind, valid_from) AS kind, argMax(artifact, valid_from) AS artifact, argMax(version, valid_from) AS version,
+         argMax(name, valid_from) AS name, argMax(status, valid_from) AS status, argMax(exit_code, valid_from) AS exit_code,
+         argMax(params.key, valid_from) AS param_keys, argMax(params.value, valid_from) AS param_values
+  FROM vertices FINAL WHERE project = ${project} GROUP BY id`);
+}
+
+/** How many distinct facts each table holds for a project. */
+export function factCounts(project: string): string {
+  return sql`
+    SELECT 'vertices' AS table, toString(kind) AS what, uniqExact(id) AS n FROM vertices FINAL WHERE project = ${project} GROUP BY kind
+    UNION ALL SELECT 'edges', toString(type), uniqExact(src, dst) FROM edges FINAL WHERE project = ${project} GROUP BY type
+    UNION ALL SELECT 'properties', 'keys', uniqExact(subject, key) FROM properties FINAL WHERE project = ${project}
+    UNION ALL SELECT 'metrics', 'points', count() FROM metrics FINAL WHERE project = ${project}`;
+}
+
+/** One step of an upstream lineage walk: the lineage edges leaving `frontier`, with labels. */
+export function upstreamStep(project: string, frontier: readonly string[]): string {
+  return sql`
+    SELECT DISTINCT e.type AS type, e.src AS src, e.dst AS dst,
+           if(v.kind = 'entity', concat(v.artifact, ' v', toString(v.version)), if(v.kind = 'activity', concat(v.name, ' (', v.status, ')'), v.name)) AS label
+    FROM edges AS e ANY LEFT JOIN (${latestVertices(project)}) AS v ON e.dst = v.id
+    WHERE e.project = ${project} AND e.src IN ${inList(frontier)} AND e.type IN ${inList(LINEAGE_EDGE_TYPES)}
+    ORDER BY type, dst`;
+}
+
+/** One step of a downstream (impact) walk, served by edges_by_dst. */
+export function downstreamStep(project: string, frontier: readonly string[]): string {
+  return sql`
+    SELECT DISTINCT type, src, dst FROM edges_by_dst
+    WHERE project = ${project} AND dst IN ${inList(frontier)} AND type IN ${inList(LINEAGE_EDGE_TYPES)}
+    ORDER BY type, src`;
+}
+
+/** Last value and length of every metric series of every run of a project. */
+export function metricsByRun(project: string): string {
+  return sql`
+    SELECT v.name AS run, v.param_values[indexOf(v.param_keys, 'lr')] AS lr, v.status AS status, m.key AS metric,
+           max(m.step) + 1 AS steps, round(argMax(m.value, m.step), 4) AS last
+    FROM metrics AS m FINAL
+    ANY INNER JOIN (${latestVertices(project)}) AS v ON m.subject = v.id
+    WHERE m.project = ${project}
+    GROUP BY run, lr, status, metric ORDER BY lr, metric`;
+}
+
+/** The latest value of every property of a subject. */
+export function latestProperties(project: string, subject: string): string {
+  return sql`
+    SELECT key, argMax(value_type, valid_from) AS type, argMax(value_string, valid_from) AS value
+    FROM properties FINAL WHERE project = ${project} AND subject = ${subject} GROUP BY key ORDER BY key`;
+}
+
+/** Dead letters by reason. */
+export function deadLettersByReason(): string {
+  return sql`SELECT reason_code, count() AS n FROM dead_letters FINAL GROUP BY reason_code ORDER BY reason_code`;
+}
