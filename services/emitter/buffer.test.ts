@@ -50,3 +50,20 @@ describe('SpillingQueue', () => {
     rmSync(dir, { recursive: true });
   });
 });
+
+describe('SpillingQueue order', () => {
+  it('once something is spilled, new messages queue behind it; spillAll puts memory ahead of the file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spill-'));
+    const q = new SpillingQueue({ maxInMemory: 2, spillDir: dir, maxSpillBytes: 1 << 20, onError: () => undefined });
+    for (let i = 0; i < 4; i++) q.push(m(i)); // 0,1 in memory; 2,3 spilled
+    q.ack(1); // 0 sent: memory has room again, but 4 must still go behind 2 and 3
+    q.push(m(4));
+    expect(q.length).toBe(1);
+    q.spillAll();
+    const again = new SpillingQueue({ maxInMemory: 100, spillDir: dir, maxSpillBytes: 1 << 20, onError: () => undefined });
+    expect(again.hasSpill()).toBe(true);
+    expect(again.restoreSpill()).toBe(4);
+    expect(again.peek(10).map((x) => x.key)).toEqual(['k1', 'k2', 'k3', 'k4']);
+    rmSync(dir, { recursive: true });
+  });
+});

@@ -3,7 +3,7 @@
  * overflow to an append-only file and reads it back once Kafka accepts messages again.
  * Never throws: a failing disk is reported through `onError` and counted as dropped.
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface OutMessage {
@@ -25,9 +25,12 @@ export class SpillingQueue {
   spilled = 0;
   dropped = 0;
   private readonly spillFile: string | undefined;
+  /** True while the spill file holds messages: new ones must queue behind them (FIFO). */
+  private spillPending: boolean;
 
   constructor(private readonly opts: BufferOptions) {
     this.spillFile = opts.spillDir ? join(opts.spillDir, 'provstream-spill.log') : undefined;
+    this.spillPending = !!this.spillFile && existsSync(this.spillFile);
   }
 
   get length(): number {
@@ -35,11 +38,11 @@ export class SpillingQueue {
   }
 
   hasSpill(): boolean {
-    return !!this.spillFile && existsSync(this.spillFile);
+    return this.spillPending;
   }
 
   push(m: OutMessage): void {
-    if (this.length < this.opts.maxInMemory) {
+    if (this.length < this.opts.maxInMemory && !this.spillPending) {
       this.queue.push(m);
       return;
     }
@@ -72,8 +75,9 @@ export class SpillingQueue {
         return;
       }
       mkdirSync(this.opts.spillDir!, { recursive: true });
-      appendFileSync(this.spillFile, ms.map((m) => `${Buffer.from(m.key).toString('base64')}\t${m.value.toString('base64')}\n`).join(''));
+      appendFileSync(this.spillFile, encodeLines(ms));
       this.spilled += ms.length;
+      this.spillPending = true;
     } catch (err) {
       this.dropped += ms.length;
       this.opts.onError(err as Error);
@@ -81,9 +85,35 @@ export class SpillingQueue {
   }
 
   /**
+   * Moves everything in memory to the spill file, ahead of what the file already holds (those are
+   * newer), so the order survives the process. Used when closing with Kafka still away.
+   */
+  spillAll(): void {
+    const left = this.peek(this.length);
+    if (left.length === 0) return;
+    this.ack(left.length);
+    if (!this.spillFile) {
+      this.dropped += left.length;
+      return;
+    }
+    try {
+      mkdirSync(this.opts.spillDir!, { recursive: true });
+      const older = encodeLines(left);
+      const newer = existsSync(this.spillFile) ? readFileSync(this.spillFile, 'utf8') : '';
+      writeFileSync(this.spillFile + '.tmp', older + newer);
+      renameSync(this.spillFile + '.tmp', this.spillFile);
+      this.spilled += left.length;
+      this.spillPending = true;
+    } catch (err) {
+      this.dropped += left.length;
+      this.opts.onError(err as Error);
+    }
+  }
+
+  /**
    * Moves spilled messages back into memory (oldest first) when memory has room for them.
    * Returns how many were restored. The file is renamed first, so a crash mid-way loses nothing
-   * that was not already re-queued... at worst it re-sends (ingest is idempotent).
+   * that was not already re-queued; at worst it re-sends (ingest is idempotent).
    */
   restoreSpill(): number {
     if (!this.spillFile || !existsSync(this.spillFile) || this.length > 0) return 0;
@@ -96,10 +126,15 @@ export class SpillingQueue {
         this.queue.push({ key: Buffer.from(k ?? '', 'base64').toString(), value: Buffer.from(v ?? '', 'base64') });
       }
       rmSync(taking);
+      this.spillPending = false;
       return lines.length;
     } catch (err) {
       this.opts.onError(err as Error);
       return 0;
     }
   }
+}
+
+function encodeLines(ms: readonly OutMessage[]): string {
+  return ms.map((m) => `${Buffer.from(m.key).toString('base64')}\t${m.value.toString('base64')}\n`).join('');
 }

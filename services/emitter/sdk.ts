@@ -110,7 +110,10 @@ export class Emitter {
 
   // ------------------------------------------------------------------ recording (never throws)
 
-  /** Records a complete event (JSON form). Validates it; invalid events are rejected, not sent. */
+  /**
+   * Records a complete event (JSON form) with an explicit Kafka key (default `<project>|<subject>`).
+   * Validates it; invalid or oversized events are rejected (returned, counted), not sent.
+   */
   send(event: ProvEvent, key?: string): RecordResult {
     try {
       const v = validateEvent(event);
@@ -134,9 +137,13 @@ export class Emitter {
     }
   }
 
-  /** Wraps a payload in an envelope for this emitter's project and records it. */
+  /**
+   * Wraps a payload in an envelope for this emitter's project and records it. `key` (e.g. an
+   * activity id) groups events that must stay in order; the Kafka key is `<project>|<key>`.
+   */
   record(payload: Payload, key?: string, time = this.now()): RecordResult {
-    const result = this.send({ eventId: randomUUID(), project: this.project, time, producer: this.producerName, schemaVersion: 1, payload }, key);
+    const kafkaKey = key === undefined ? undefined : `${this.project}|${key}`;
+    const result = this.send({ eventId: randomUUID(), project: this.project, time, producer: this.producerName, schemaVersion: 1, payload }, kafkaKey);
     if (!result.ok) this.onError(new Error(`provstream: event rejected: ${formatProblems(result.problems)}`));
     return result;
   }
@@ -247,12 +254,8 @@ export class Emitter {
     const delivered = await this.flush(timeoutMs);
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
-    if (!delivered) {
-      // Keep what is left: spill it so the next emitter with the same spillDir sends it.
-      const left = this.queue.peek(this.queue.length);
-      this.queue.ack(left.length);
-      for (const m of left) this.queue['spill']([m]);
-    }
+    // Keep what is left, in order, for the next emitter with the same spillDir.
+    if (!delivered) this.queue.spillAll();
     try {
       if (this.connected) await this.producer.disconnect();
     } catch (err) {

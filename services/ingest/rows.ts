@@ -12,6 +12,15 @@ export function emptyRows(): RowsByTable {
   return { events_raw: [], vertices: [], edges: [], properties: [], metrics: [] };
 }
 
+/** JSON with object keys sorted at every level: the same fact always has the same body text. */
+export function canonicalJson(v: unknown): string {
+  return JSON.stringify(v, (_k, val: unknown) =>
+    val && typeof val === 'object' && !Array.isArray(val)
+      ? Object.fromEntries(Object.entries(val as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : val,
+  );
+}
+
 function subjectOf(ev: ProvEvent): string {
   const p = ev.payload;
   switch (p.type) {
@@ -41,7 +50,7 @@ export function addEventRows(ev: ProvEvent, out: RowsByTable): void {
     schema_version: ev.schemaVersion,
     payload_type: ev.payload.type,
     subject: subjectOf(ev),
-    body: JSON.stringify(ev.payload),
+    body: canonicalJson(ev.payload),
   });
   const p = ev.payload;
   switch (p.type) {
