@@ -140,7 +140,7 @@ export function bruteSegment(raw: RawGraph, sources: readonly string[], destinat
   const ids = raw.vertices.map((v) => v.id);
   const maxLen = boundary.maxLength ?? Infinity;
   if (maxLen === Infinity && !isAcyclic(ids, out)) throw new Error('bruteSegment: unbounded length on a cyclic graph');
-  const cap = Math.min(maxLen, ids.length);
+  const cap = maxLen === Infinity ? ids.length : maxLen; // a DAG has no walk longer than |V| - 1
   const known = (id: string): boolean => ids.includes(id) && !excluded(id);
   const D = destinations.filter(known);
   const S = new Set(sources.filter(known));

@@ -26,7 +26,7 @@
 import { LINEAGE_EDGE_TYPES, type EdgeType, type VertexKind } from '../../model/types.js';
 import { compileExclusion, type VertexPredicate } from './boundary.js';
 import { edgeTypeMask, edgeTypeOfCode, type Direction, type ProvGraph } from './graph.js';
-import { similarMatches, type TraversalBounds } from './similar.js';
+import { similarMatches, type Distances, type TraversalBounds } from './similar.js';
 
 export interface SegmentBoundary {
   /** Excluded vertices are never traversed; an excluded source or destination is simply absent. */
@@ -76,8 +76,6 @@ export interface SegmentResult {
   graphVersion: number;
 }
 
-const UNSEEN = -1;
-
 /**
  * segment(Vsrc, Vdst, boundary) as defined in the module comment (SPEC §5 and its §5.1 example).
  * Unknown ids are ignored like excluded ones. Throws RangeError on an invalid boundary
@@ -101,45 +99,40 @@ export function segment(
     excluded: compileExclusion(graph, boundary.exclude),
   };
   const expansionMask = hops > 0 ? edgeTypeMask(boundary.expansion?.edges ?? []) : 0;
-  const n = graph.vertexCount;
   const dst = resolve(graph, destinations, bounds.excluded);
   const src = resolve(graph, sources, bounds.excluded);
 
+  // Every step below touches only visited vertices (typed arrays are allocated zeroed, never
+  // scanned), so a query costs O(visited + their edges) plus an O(|V|) calloc.
   const fromDst = distances(graph, dst, 'out', bounds, null);
-  const inCore = new Uint8Array(n);
-  let toSrc: Int32Array | null = null;
-  if (sources.length === 0) {
-    for (let v = 0; v < n; v++) if (fromDst[v]! !== UNSEEN) inCore[v] = 1;
-  } else {
-    toSrc = distances(graph, src.filter((s) => fromDst[s] !== UNSEEN), 'in', bounds, fromDst);
-    for (let v = 0; v < n; v++) {
-      const a = fromDst[v]!;
-      const b = toSrc[v]!;
-      if (a !== UNSEEN && b !== UNSEEN && a + b <= maxLen) inCore[v] = 1;
-    }
+  let toSrc: Distances | null = null;
+  let core: number[];
+  if (sources.length === 0) core = fromDst.order;
+  else {
+    const reached = toSrc = distances(graph, src.filter((s) => fromDst.get(s) >= 0), 'in', bounds, fromDst);
+    core = reached.order.filter((v) => fromDst.get(v) + reached.get(v) <= maxLen);
   }
-  const match = sources.length === 0 ? null : similarMatches(graph, bounds, src, fromDst, inCore);
+  const similar = sources.length === 0 ? null : similarMatches(graph, bounds, src, fromDst, core);
 
   // Expansion: BFS over expansion edges from core ∪ similar, up to `hops`.
-  const inResult = new Uint8Array(n);
-  let frontier: number[] = [];
-  for (let v = 0; v < n; v++) {
-    if (inCore[v] === 1 || (match !== null && match[v]! !== UNSEEN)) {
-      inResult[v] = 1;
-      frontier.push(v);
-    }
-  }
-  const hopsOf = new Int32Array(hops > 0 ? n : 0).fill(UNSEEN);
+  const n = graph.vertexCount;
+  const state = new Uint8Array(n); // 0 outside, 1 core, 2 similar, 3 expansion
+  for (const v of core) state[v] = 1;
+  for (const v of similar?.vertices ?? []) state[v] = 2;
+  const result = [...core, ...(similar?.vertices ?? [])];
+  const hopsOf = new Map<number, number>();
+  let frontier = result.slice();
   for (let h = 1; h <= hops && frontier.length > 0; h++) {
     const next: number[] = [];
     for (const u of frontier) {
       graph.forEachNeighbour(u, 'out', expansionMask, (w) => {
-        if (inResult[w] === 1 || bounds.excluded(w)) return;
-        inResult[w] = 1;
-        hopsOf[w] = h;
+        if (state[w] !== 0 || bounds.excluded(w)) return;
+        state[w] = 3;
+        hopsOf.set(w, h);
         next.push(w);
       }, bounds.to, bounds.from);
     }
+    result.push(...next);
     frontier = next;
   }
 
@@ -148,25 +141,22 @@ export function segment(
   const vertices: SegmentVertex[] = [];
   const edges: SegmentEdge[] = [];
   const edgeMask = bounds.mask | expansionMask;
-  for (let v = 0; v < n; v++) {
-    if (inResult[v] !== 1) continue;
-    const core = inCore[v] === 1;
-    const m = match?.[v] ?? UNSEEN;
-    const role: SegmentRole = core
-      ? srcSet.has(v) ? 'source' : dstSet.has(v) ? 'destination' : 'core'
-      : m !== UNSEEN ? 'similar' : 'expansion';
+  result.sort((a, b) => a - b);
+  for (const v of result) {
+    const st = state[v];
+    const role: SegmentRole = st === 1 ? (srcSet.has(v) ? 'source' : dstSet.has(v) ? 'destination' : 'core') : st === 2 ? 'similar' : 'expansion';
     vertices.push({
       id: graph.idOf(v),
       index: v,
       kind: graph.kindOf(v),
       role,
-      toSource: core && toSrc ? toSrc[v]! : null,
-      fromDestination: core ? fromDst[v]! : null,
-      matchLength: role === 'similar' ? m : null,
-      hops: role === 'expansion' ? hopsOf[v]! : null,
+      toSource: st === 1 && toSrc ? toSrc.get(v) : null,
+      fromDestination: st === 1 ? fromDst.get(v) : null,
+      matchLength: st === 2 && similar ? similar.matchLength(v) : null,
+      hops: st === 3 ? hopsOf.get(v)! : null,
     });
     graph.forEachNeighbour(v, 'out', edgeMask, (w, code, time) => {
-      if (inResult[w] === 1) edges.push({ type: edgeTypeOfCode(code), from: graph.idOf(v), to: graph.idOf(w), time });
+      if (state[w] !== 0) edges.push({ type: edgeTypeOfCode(code), from: graph.idOf(v), to: graph.idOf(w), time });
     }, bounds.to, bounds.from);
   }
   return { vertices, edges, graphVersion: graph.version };
@@ -183,26 +173,26 @@ function resolve(graph: ProvGraph, ids: readonly string[], excluded: (v: number)
 }
 
 /**
- * Multi-source BFS distances (UNSEEN where unreached) along `dir` within the bounds, depth ≤
- * maxLen; when `within` is given only vertices with within[v] !== UNSEEN are entered.
+ * Multi-source BFS along `dir` within the bounds, depth ≤ maxLen; when `within` is given only
+ * vertices it reached are entered. O(visited + their edges).
  */
-function distances(graph: ProvGraph, starts: readonly number[], dir: Direction, b: TraversalBounds, within: Int32Array | null): Int32Array {
-  const dist = new Int32Array(graph.vertexCount).fill(UNSEEN);
-  const queue: number[] = [];
+function distances(graph: ProvGraph, starts: readonly number[], dir: Direction, b: TraversalBounds, within: Distances | null): Distances {
+  const plusOne = new Int32Array(graph.vertexCount); // distance + 1; 0 = unreached
+  const order: number[] = [];
   for (const s of starts) {
-    if (dist[s] !== UNSEEN) continue;
-    dist[s] = 0;
-    queue.push(s);
+    if (plusOne[s] !== 0) continue;
+    plusOne[s] = 1;
+    order.push(s);
   }
-  for (let head = 0; head < queue.length; head++) {
-    const u = queue[head]!;
-    const d = dist[u]! + 1;
+  for (let head = 0; head < order.length; head++) {
+    const u = order[head]!;
+    const d = plusOne[u]!; // = dist(u) + 1 = dist of its neighbours
     if (d > b.maxLen) continue;
     graph.forEachNeighbour(u, dir, b.mask, (w) => {
-      if (dist[w] !== UNSEEN || (within !== null && within[w] === UNSEEN) || b.excluded(w)) return;
-      dist[w] = d;
-      queue.push(w);
+      if (plusOne[w] !== 0 || (within !== null && within.get(w) < 0) || b.excluded(w)) return;
+      plusOne[w] = d + 1;
+      order.push(w);
     }, b.to, b.from);
   }
-  return dist;
+  return { order, get: (v) => plusOne[v]! - 1 };
 }

@@ -26,34 +26,46 @@ export interface TraversalBounds {
   excluded: (v: number) => boolean;
 }
 
-const UNSEEN = -1;
+/** BFS distances: `get(v)` is the distance or -1 when unreached; `order` the vertices reached. */
+export interface Distances {
+  order: number[];
+  get(v: number): number;
+}
+
+export interface SimilarPart {
+  /** Vertices outside the core with an eligible matching path, in discovery order. */
+  vertices: number[];
+  /** Length of the shortest eligible matching path of a similar vertex. */
+  matchLength(v: number): number;
+}
+
 const TYPE_SLOTS = 8;
 
 /**
- * For each vertex outside the core: the length of its shortest eligible matching path, or -1.
- * `fromDst` are core-search distances from Vdst (-1 unreached); `inCore` the core flags.
+ * The similar vertices. `fromDst` are core-search distances from Vdst; `core` the core vertices.
  * O(Σ over reached pairs of indeg(x)·indeg(q)) time, O(pairs) memory; pairs ≤ |V|·|core|.
  */
 export function similarMatches(
   graph: ProvGraph,
   b: TraversalBounds,
   sources: readonly number[],
-  fromDst: Int32Array,
-  inCore: Uint8Array,
-): Int32Array {
+  fromDst: Distances,
+  core: readonly number[],
+): SimilarPart {
   const n = graph.vertexCount;
-  const match = new Int32Array(n).fill(UNSEEN);
-  const coreIndex = new Int32Array(n).fill(UNSEEN);
-  let coreSize = 0;
-  for (let v = 0; v < n; v++) if (inCore[v] === 1) coreIndex[v] = coreSize++;
-  if (coreSize === 0) return match;
+  const match = new Map<number, number>();
+  const part: SimilarPart = { vertices: [], matchLength: (v) => match.get(v) ?? -1 };
+  const coreSize = core.length;
+  if (coreSize === 0) return part;
+  const coreIndex = new Int32Array(n); // index in `core` + 1; 0 = not core
+  core.forEach((v, i) => (coreIndex[v] = i + 1));
   if (!Number.isSafeInteger(n * coreSize)) throw new RangeError('segment too large for pair keys');
   const seen = new Set<number>();
   let xs: number[] = [];
   let qs: number[] = [];
   for (const s of sources) {
-    if (inCore[s] !== 1) continue;
-    const key = s * coreSize + coreIndex[s]!;
+    if (coreIndex[s] === 0) continue;
+    const key = s * coreSize + coreIndex[s]! - 1;
     if (seen.has(key)) continue;
     seen.add(key);
     xs.push(s);
@@ -70,8 +82,8 @@ export function similarMatches(
       for (const bucket of buckets) bucket.length = 0;
       let typesWithCandidates = 0;
       graph.forEachNeighbour(q, 'in', b.mask, (q2, code) => {
-        const d = fromDst[q2]!;
-        if (d === UNSEEN || d + level + 1 > b.maxLen || coreIndex[q2]! === UNSEEN) return;
+        const d = fromDst.get(q2);
+        if (d < 0 || d + level + 1 > b.maxLen || coreIndex[q2] === 0) return;
         buckets[code]!.push(q2);
         typesWithCandidates |= 1 << code;
       }, b.to, b.from);
@@ -79,17 +91,20 @@ export function similarMatches(
       graph.forEachNeighbour(x, 'in', typesWithCandidates, (x2, code) => {
         if (b.excluded(x2)) return;
         for (const q2 of buckets[code]!) {
-          const key = x2 * coreSize + coreIndex[q2]!;
+          const key = x2 * coreSize + coreIndex[q2]! - 1;
           if (seen.has(key)) continue;
           seen.add(key);
           nextXs.push(x2);
           nextQs.push(q2);
-          if (inCore[x2] !== 1 && match[x2] === UNSEEN) match[x2] = level + 1;
+          if (coreIndex[x2] === 0 && !match.has(x2)) {
+            match.set(x2, level + 1);
+            part.vertices.push(x2);
+          }
         }
       }, b.to, b.from);
     }
     xs = nextXs;
     qs = nextQs;
   }
-  return match;
+  return part;
 }

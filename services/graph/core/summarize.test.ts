@@ -102,7 +102,7 @@ describe('summarize properties (random graphs, random segments)', () => {
       { numRuns: 600 },
     );
     expect(unstable).toBeGreaterThan(0); // the generator does produce unstable (finite-k) cases
-  });
+  }, 60_000);
 
   it('k = 0 merges by label only', () => {
     fc.assert(
@@ -115,7 +115,7 @@ describe('summarize properties (random graphs, random segments)', () => {
       }),
       { numRuns: 300 },
     );
-  });
+  }, 30_000);
 
   it('k = ∞ is a fixpoint: more rounds change nothing', () => {
     fc.assert(
@@ -130,7 +130,7 @@ describe('summarize properties (random graphs, random segments)', () => {
       }),
       { numRuns: 300 },
     );
-  });
+  }, 30_000);
 });
 
 describe('summarize examples', () => {
