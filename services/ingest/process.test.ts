@@ -47,3 +47,11 @@ describe('processMessages', () => {
     expect(r.deadLetters[0]!.value.toString()).toBe('not avro');
   });
 });
+
+describe('canonicalJson', () => {
+  it('sorts keys at every level, keeps arrays in order', async () => {
+    const { canonicalJson } = await import('./rows.js');
+    expect(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: 2 }], c: null } })).toBe('{"a":{"c":null,"d":[3,{"y":2,"z":1}]},"b":1}');
+    expect(canonicalJson({ x: 1, y: 2 })).toBe(canonicalJson({ y: 2, x: 1 }));
+  });
+});
