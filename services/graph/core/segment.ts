@@ -20,8 +20,12 @@
  * pairs (s, s) backwards along equally-labelled in-edges of both components; pair (x, q) at
  * level ℓ means x ⇝ s and q ⇝ s share a label string of length ℓ; pairs with
  * ℓ + distFromDst(q) > L are pruned (that sum never decreases going backwards). See similar.ts.
- * Complexity: O(|V| + |E|) for core and expansion; O(Σ over reached pairs of indeg(x)·indeg(q))
- * for the similar part, O(|E|²) worst case.
+ * Complexity: O(visited vertices + their edges) for core and expansion (plus one zeroed
+ * O(|V|) allocation per array, never scanned); O(Σ over reached pairs of indeg(x)·indeg(q)) for
+ * the similar part, O(|E|²) worst case.
+ *
+ * There is no separate "as of" parameter: the time window's upper bound plays that role for
+ * edges (vertex times are never later than their edges', see graph.ts).
  */
 import { LINEAGE_EDGE_TYPES, type EdgeType, type VertexKind } from '../../model/types.js';
 import { compileExclusion, type VertexPredicate } from './boundary.js';
@@ -105,13 +109,10 @@ export function segment(
   // Every step below touches only visited vertices (typed arrays are allocated zeroed, never
   // scanned), so a query costs O(visited + their edges) plus an O(|V|) calloc.
   const fromDst = distances(graph, dst, 'out', bounds, null);
-  let toSrc: Distances | null = null;
-  let core: number[];
-  if (sources.length === 0) core = fromDst.order;
-  else {
-    const reached = toSrc = distances(graph, src.filter((s) => fromDst.get(s) >= 0), 'in', bounds, fromDst);
-    core = reached.order.filter((v) => fromDst.get(v) + reached.get(v) <= maxLen);
-  }
+  // Sources not reached from Vdst cannot end a core path; every vertex on a path from a reached
+  // vertex is itself reached, so the second BFS may stay inside the first one's visit set.
+  const toSrc = sources.length === 0 ? null : distances(graph, src.filter((s) => fromDst.get(s) >= 0), 'in', bounds, fromDst);
+  const core = toSrc === null ? fromDst.order : toSrc.order.filter((v) => fromDst.get(v) + toSrc.get(v) <= maxLen);
   const similar = sources.length === 0 ? null : similarMatches(graph, bounds, src, fromDst, core);
 
   // Expansion: BFS over expansion edges from core ∪ similar, up to `hops`.
