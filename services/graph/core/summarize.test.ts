@@ -71,7 +71,7 @@ const arbSummaryCase = arbGraphSpec({ acyclic: false, maxVertices: 10, maxEdges:
     segments: fc.array(segment, { minLength: 1, maxLength: 3 }),
     K: arbK,
     k: fc.constantFrom(0, 1, 2, 3, Infinity),
-    edgeTypes: fc.oneof(fc.constant(undefined), fc.subarray([...EDGE_TYPES], { minLength: 1 })),
+    extraEdgeTypes: fc.oneof(fc.constant(undefined), fc.subarray([...EDGE_TYPES], { minLength: 1 })),
   });
 });
 
@@ -79,10 +79,10 @@ describe('summarize properties (random graphs, random segments)', () => {
   it('is the k-bisimulation partition, counts add up, and the path constraint holds when stable', () => {
     let unstable = 0;
     fc.assert(
-      fc.property(arbSummaryCase, ({ spec, segments, K, k, edgeTypes }) => {
+      fc.property(arbSummaryCase, ({ spec, segments, K, k, extraEdgeTypes }) => {
         const { graph, raw } = buildFromSpec(spec);
-        const sum = summarize(graph, segments, K, k, edgeTypes ? { edgeTypes } : {});
-        const union = rawUnion(raw, segments, K, edgeTypes ?? LINEAGE_EDGE_TYPES);
+        const sum = summarize(graph, segments, K, k, extraEdgeTypes ? { extraEdgeTypes } : {});
+        const union = rawUnion(raw, segments, K, [...LINEAGE_EDGE_TYPES, ...(extraEdgeTypes ?? [])]);
         // Partition = the relation-based oracle's (hence coarsest: the oracle computes the
         // greatest k-bisimulation, an equivalence whose classes are exactly the coarsest blocks).
         expect(canonical(sum.members.map((m) => m.block))).toEqual(bruteBisimulation(union.labels, union.edges, k));
