@@ -1,0 +1,81 @@
+/**
+ * The Redis StateStore against a real Redis: the same contract suite MemoryStateStore passes
+ * (core/state-store.contract.ts), plus what only Redis can show (prefix isolation, the exact
+ * commands' footprint).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { services, uniqueName } from '../../test/helpers.js';
+import { createRedis, connectRedis } from '../lib/redis.js';
+import type { Redis } from '../lib/redis.js';
+import { sleep } from '../lib/retry.js';
+import { stateStoreContract } from './core/state-store.contract.js';
+import { RedisStateStore } from './redis-state.js';
+
+async function deletePrefix(redis: Redis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length) await redis.del(...keys);
+  } while (cursor !== '0');
+}
+
+stateStoreContract(
+  'RedisStateStore',
+  async () => {
+    const redis = createRedis(services().redisUrl, { connectionName: 'contract-test' });
+    await connectRedis(redis, services().redisUrl);
+    const prefix = uniqueName('contract') + ':';
+    return {
+      store: new RedisStateStore(redis, prefix),
+      advance: (ms) => sleep(ms),
+      close: async () => {
+        await deletePrefix(redis, prefix);
+        await redis.quit();
+      },
+    };
+  },
+  { unitMs: 100 },
+);
+
+describe('RedisStateStore on a real server', () => {
+  let redis: Redis;
+  const prefix = uniqueName('rs') + ':';
+
+  beforeAll(async () => {
+    redis = createRedis(services().redisUrl);
+    await connectRedis(redis, services().redisUrl);
+  });
+  afterAll(async () => {
+    await deletePrefix(redis, prefix);
+    await redis.quit();
+  });
+
+  it('stores every key under its prefix, with the README layout and TTLs', async () => {
+    const store = new RedisStateStore(redis, prefix);
+    await store.apply([
+      { op: 'set', key: 'rule:r:v:p:x', value: { g: 'a' }, ttlMs: 60_000 },
+      { op: 'push', key: 'rule:r:win:p:x', value: 1, maxLength: 2, ttlMs: 60_000 },
+      { op: 'push', key: 'rule:r:win:p:x', value: 2, maxLength: 2, ttlMs: 60_000 },
+      { op: 'push', key: 'rule:r:win:p:x', value: 3, maxLength: 2, ttlMs: 60_000 },
+      { op: 'zadd', key: 'rule:r:dl', member: 'm', score: 5, ttlMs: 60_000 },
+    ]);
+    expect(await redis.get(`${prefix}rule:r:v:p:x`)).toBe('{"g":"a"}');
+    expect(await redis.lrange(`${prefix}rule:r:win:p:x`, 0, -1)).toEqual(['3', '2']);
+    expect(await redis.zrange(`${prefix}rule:r:dl`, 0, -1, 'WITHSCORES')).toEqual(['m', '5']);
+    for (const k of ['rule:r:v:p:x', 'rule:r:win:p:x', 'rule:r:dl']) {
+      const left = await redis.pttl(prefix + k);
+      expect(left).toBeGreaterThan(50_000);
+      expect(left).toBeLessThanOrEqual(60_000);
+    }
+    // Another prefix sees nothing.
+    const other = new RedisStateStore(redis, prefix + 'other:');
+    expect((await other.load([{ type: 'value', key: 'rule:r:v:p:x' }])).get('rule:r:v:p:x')).toBeNull();
+  });
+
+  it('reports a key of the wrong type as a non-retriable error naming the key', async () => {
+    const store = new RedisStateStore(redis, prefix);
+    await store.apply([{ op: 'push', key: 'rule:r:l', value: 1, maxLength: 5, ttlMs: 60_000 }]);
+    await expect(store.load([{ type: 'value', key: 'rule:r:l' }])).rejects.toMatchObject({ retriable: false, message: expect.stringContaining('rule:r:l') });
+  });
+});

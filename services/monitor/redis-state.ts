@@ -1,0 +1,152 @@
+/**
+ * The Redis StateStore: the monitor core's state contract (core/state.ts) on Redis, exactly as
+ * core/README.md's table says:
+ *
+ *   read value  GET key -> JSON.parse (missing -> null)
+ *   read list   LRANGE key 0 -1 -> JSON.parse each (missing -> [])
+ *   read zset   ZRANGEBYSCORE key -inf maxScore WITHSCORES LIMIT 0 limit
+ *   set         SET key JSON PX ttlMs                 delete  DEL key
+ *   push        LPUSH key JSON, LTRIM key 0 maxLength-1, PEXPIRE key ttlMs
+ *   zadd        ZADD key score member, PEXPIRE key ttlMs
+ *   zrem        ZREM key member
+ *
+ * Every key is stored under `prefix` (one per deployment or test), so several monitors, tests
+ * and the demo can share one Redis. apply() sends one MULTI/EXEC: no other client's command runs
+ * between its mutations. (Redis does not roll a transaction back when one command fails with
+ * WRONGTYPE; the core gives every key tag one fixed type, and `provstream rules add` clears a
+ * replaced rule's state, so a type conflict means foreign data under our prefix.)
+ *
+ * The command builders are exported for the stream processor's transactions (transaction.ts),
+ * which add WATCH, the outbox and offsets around the same commands.
+ */
+import type { ChainableCommander, Redis } from 'ioredis';
+import { ProvstreamError } from '../lib/errors.js';
+import { wrapRedisError } from '../lib/redis.js';
+import type { Json, KeyRead, Mutation, Snapshot, StateEntry, StateStore, ZMember } from './core/index.js';
+
+export class RedisStateStore implements StateStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {}
+
+  async load(reads: readonly KeyRead[]): Promise<Snapshot> {
+    if (reads.length === 0) return new Map();
+    const pipeline = this.redis.pipeline();
+    queueReads(pipeline, reads, this.prefix);
+    const results = await run(() => pipeline.exec(), 'a state read');
+    return decodeReads(reads, results ?? [], 0);
+  }
+
+  async apply(mutations: readonly Mutation[]): Promise<void> {
+    if (mutations.length === 0) return;
+    const multi = this.redis.multi();
+    queueMutations(multi, mutations, this.prefix);
+    const results = await run(() => multi.exec(), 'a state transaction');
+    if (results === null) throw new ProvstreamError('Redis discarded a state transaction (EXEC returned nil)', true);
+    checkResults(results, 'a state transaction');
+  }
+}
+
+type Results = [error: Error | null, result: unknown][];
+
+async function run<T>(fn: () => Promise<T>, what: string): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw wrapRedisError(err, what);
+  }
+}
+
+/** Queues one read command per KeyRead, in order. */
+export function queueReads(cmd: ChainableCommander, reads: readonly KeyRead[], prefix: string): void {
+  for (const r of reads) {
+    const key = prefix + r.key;
+    if (r.type === 'value') cmd.get(key);
+    else if (r.type === 'list') cmd.lrange(key, 0, -1);
+    else cmd.zrangebyscore(key, '-inf', scoreArg(r.maxScore), 'WITHSCORES', 'LIMIT', 0, Math.max(0, Math.floor(r.limit)));
+  }
+}
+
+/** Decodes the replies of queueReads (starting at `offset` in a larger pipeline's results). */
+export function decodeReads(reads: readonly KeyRead[], results: Results, offset: number): Map<string, StateEntry | null> {
+  const out = new Map<string, StateEntry | null>();
+  reads.forEach((read, i) => {
+    const reply = results[offset + i];
+    if (!reply) throw new ProvstreamError(`Redis returned no reply for state key ${read.key}`, true);
+    const [err, value] = reply;
+    if (err) throw new ProvstreamError(`state key ${read.key} cannot be read as a ${read.type}: ${err.message}`, false, { key: read.key });
+    out.set(read.key, decodeEntry(read, value));
+  });
+  return out;
+}
+
+function decodeEntry(read: KeyRead, value: unknown): StateEntry | null {
+  if (read.type === 'value') return value === null || value === undefined ? null : { type: 'value', value: parse(read.key, value) };
+  const items = Array.isArray(value) ? (value as unknown[]) : [];
+  if (read.type === 'list') return { type: 'list', items: items.map((v) => parse(read.key, v)) };
+  const members: ZMember[] = [];
+  for (let i = 0; i + 1 < items.length; i += 2) members.push({ member: String(items[i]), score: parseScore(String(items[i + 1])) });
+  return { type: 'zset', members };
+}
+
+/** Queues the commands of each mutation, in order (see the table in the header). */
+export function queueMutations(cmd: ChainableCommander, mutations: readonly Mutation[], prefix: string): void {
+  for (const m of mutations) {
+    const key = prefix + m.key;
+    switch (m.op) {
+      case 'set':
+        cmd.set(key, JSON.stringify(m.value), 'PX', ttl(m.key, m.ttlMs));
+        break;
+      case 'delete':
+        cmd.del(key);
+        break;
+      case 'push':
+        if (m.maxLength < 1) {
+          cmd.del(key); // a list trimmed to nothing does not exist (as in MemoryStateStore)
+          break;
+        }
+        cmd.lpush(key, JSON.stringify(m.value));
+        cmd.ltrim(key, 0, Math.floor(m.maxLength) - 1);
+        cmd.pexpire(key, ttl(m.key, m.ttlMs));
+        break;
+      case 'zadd':
+        cmd.zadd(key, scoreArg(m.score), m.member);
+        cmd.pexpire(key, ttl(m.key, m.ttlMs));
+        break;
+      case 'zrem':
+        cmd.zrem(key, m.member);
+        break;
+    }
+  }
+}
+
+/** Throws on the first failed command of a pipeline or transaction. */
+export function checkResults(results: Results, what: string): void {
+  for (const [err] of results) if (err) throw new ProvstreamError(`Redis rejected a command of ${what}: ${err.message}`, false);
+}
+
+function ttl(key: string, ttlMs: number): number {
+  if (!Number.isInteger(ttlMs) || ttlMs < 1) throw new RangeError(`state key ${key}: ttlMs must be an integer >= 1, got ${ttlMs}`);
+  return ttlMs;
+}
+
+function scoreArg(n: number): string {
+  if (n === Infinity) return '+inf';
+  if (n === -Infinity) return '-inf';
+  return String(n);
+}
+
+function parseScore(s: string): number {
+  if (s === 'inf' || s === '+inf') return Infinity;
+  if (s === '-inf') return -Infinity;
+  return Number(s);
+}
+
+function parse(key: string, raw: unknown): Json {
+  try {
+    return JSON.parse(String(raw)) as Json;
+  } catch {
+    throw new ProvstreamError(`state key ${key} holds text that is not JSON (not written by the monitor?)`, false, { key });
+  }
+}
