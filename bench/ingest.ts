@@ -23,6 +23,7 @@ import type { Env } from '../services/lib/config.js';
 import { loadIngestConfig } from '../services/ingest/config.js';
 import { repoPath } from '../services/lib/paths.js';
 import { errorMessage } from '../services/lib/errors.js';
+import { retry } from '../services/lib/retry.js';
 import { Cleanup } from './lib/cleanup.js';
 import { startConsumerProcess } from './lib/consumer-process.js';
 import { CpuMeter, pidListeningOn } from './lib/cpu.js';
@@ -36,7 +37,7 @@ import { measureBaseline } from './lib/baseline.js';
 import type { BaselineResult } from './lib/baseline.js';
 import { trainingWorkload, mixOf } from './lib/workload.js';
 import { machineInfo, line, writeResults, timestamp, formatNumber } from './lib/report.js';
-import { renderRecord } from './lib/ingest-record.js';
+import { renderRecord, cpuCost } from './lib/ingest-record.js';
 import type { IngestRecord, PartitionResults } from './lib/ingest-record.js';
 import type { ResultLine } from './lib/report.js';
 
@@ -125,14 +126,15 @@ function kafkaVersion(): string {
 
 async function run(o: Options, stamp: string, cleanup: Cleanup, signal: AbortSignal): Promise<IngestRecord> {
   const database = `bench_${stamp}`;
-  const admin = await connectWarehouse({ url: o.clickhouseUrl, database: 'default' });
+  // Long timeout: on 18.16 DROP DATABASE waits for running merges (the baseline leaves thousands of tiny parts).
+  const admin = await connectWarehouse({ url: o.clickhouseUrl, database: 'default', requestTimeoutMs: 300_000 });
   cleanup.add('close the ClickHouse admin client', () => admin.close());
   const [ver] = await admin.query<{ v: string }>('SELECT version() AS v');
   const versions = { kafka: kafkaVersion(), clickhouse: ver?.v ?? 'unknown' };
   const wh = await connectWarehouse({ url: o.clickhouseUrl, database }, { create: true });
   cleanup.add(`drop database ${database}`, async () => {
     await wh.close();
-    if (!o.keep) await admin.command(`DROP DATABASE IF EXISTS ${ident(database).text}`);
+    if (!o.keep) await retry(() => admin.command(`DROP DATABASE IF EXISTS ${ident(database).text}`), { attempts: 3, onRetry: (err) => progress(`dropping ${database}: ${errorMessage(err)}; retrying`) });
   });
   await migrate(wh);
   const kafka = createKafka({ brokers: o.kafkaBrokers, clientId: 'provstream-bench' }, createRootLogger('error', 'provstream-bench'));
@@ -250,6 +252,7 @@ async function run(o: Options, stamp: string, cleanup: Cleanup, signal: AbortSig
     },
     mix,
     lines,
+    cpuCost: perPartitions.map((r) => cpuCost(r.partitions, r.catchUp, machineInfo().cores)),
     details: { perPartitions, baseline },
   };
 }

@@ -5,7 +5,8 @@
  * time taken just before `Emitter.send`. A poller asks ClickHouse every `pollMs` which pending
  * probes are visible, in two places:
  *   - events_raw: the first table the consumer writes for a batch (primary-key lookup);
- *   - metrics: the last table TableSink writes for a batch (services/ingest/sinks.ts), so a probe
+ *   - metrics: the last table TableSink writes for a batch of this workload (it writes TABLES of
+ *     services/ingest/rows.ts in order, skipping empty ones; checked at start), so a probe
  *     visible there means every row of its batch, in every table, is queryable.
  * The headline figure is the second ("visible in queries" for any query a user runs); the
  * difference between the two is the time the sequential per-table inserts take.
@@ -21,6 +22,7 @@ import { newEmitter, warmEmitter } from './pipeline.js';
 import type { Pipeline } from './pipeline.js';
 import { percentile } from './report.js';
 import type { Workload } from './workload.js';
+import { TABLES, addEventRows, emptyRows } from '../../services/ingest/rows.js';
 
 export interface FreshnessOptions {
   rate: number;
@@ -60,16 +62,30 @@ export function freshnessEventCount(o: FreshnessOptions): number {
 /** Probes that have not been seen in one table yet, and the delays of those that have. */
 class ProbeSet {
   readonly pending = new Set<string>();
+  readonly seenAt = new Map<string, number>();
   readonly delays: number[] = [];
-  constructor(readonly table: 'events_raw' | 'metrics') {}
+  constructor(
+    readonly table: 'events_raw' | 'metrics',
+    readonly sentAt: Map<string, number>,
+  ) {}
+}
+
+function resolveProbe(s: ProbeSet, id: string, at: number): void {
+  if (!s.pending.delete(id)) return;
+  s.seenAt.set(id, at);
+  s.delays.push(at - s.sentAt.get(id)!);
 }
 
 export async function measureFreshness(p: Pipeline, w: Workload, warm: Workload, project: string, o: FreshnessOptions): Promise<FreshnessResult> {
   const total = Math.min(w.events.length, freshnessEventCount(o));
+  const filled = emptyRows();
+  for (const ev of w.events.slice(0, 5000)) addEventRows(ev, filled);
+  const lastTable = TABLES.filter((t) => filled[t].length > 0).at(-1);
+  if (lastTable !== 'metrics') throw new Error(`freshness probes need metrics to be the last table the consumer writes for this workload, but it is ${lastTable}; update bench/lib/freshness.ts`);
   const errors: Error[] = [];
   const em = newEmitter(p, errors);
   const sentAt = new Map<string, number>();
-  const sets = [new ProbeSet('metrics'), new ProbeSet('events_raw')] as const;
+  const sets = [new ProbeSet('metrics', sentAt), new ProbeSet('events_raw', sentAt)] as const;
   const pendingCount = () => sets[0].pending.size + sets[1].pending.size;
   let sending = true;
   let stopped = false;
@@ -79,7 +95,9 @@ export async function measureFreshness(p: Pipeline, w: Workload, warm: Workload,
     let pollError: unknown;
     const poller = (async () => {
       while (!stopped && (sending || pendingCount() > 0)) {
-        await Promise.all(sets.map((s) => pollOnce(p.wh, project, s, sentAt)));
+        await Promise.all(sets.map((s) => pollOnce(p.wh, project, s)));
+        // Visible in metrics implies visible in events_raw (written before it in the same batch).
+        for (const id of sets[1].pending) if (!sets[0].pending.has(id)) resolveProbe(sets[1], id, sets[0].seenAt.get(id)!);
         await sleep(o.pollMs);
       }
     })().catch((err: unknown) => void (pollError = err ?? new Error('poll failed')));
@@ -130,11 +148,11 @@ export async function measureFreshness(p: Pipeline, w: Workload, warm: Workload,
   }
 }
 
-async function pollOnce(wh: Warehouse, project: string, s: ProbeSet, sentAt: Map<string, number>): Promise<void> {
+async function pollOnce(wh: Warehouse, project: string, s: ProbeSet): Promise<void> {
   if (s.pending.size === 0) return;
   const rows = await wh.query<{ event_id: string }>(sql`SELECT event_id FROM ${raw(s.table)} WHERE project = ${project} AND event_id IN ${inList([...s.pending])}`);
   const now = performance.now();
-  for (const r of rows) if (s.pending.delete(r.event_id)) s.delays.push(now - sentAt.get(r.event_id)!);
+  for (const r of rows) resolveProbe(s, r.event_id, now);
 }
 
 function summarize(delays: number[]): Latencies {

@@ -42,7 +42,34 @@ export interface IngestRecord {
   };
   mix: Record<string, number>;
   lines: ResultLine[];
+  cpuCost: CpuCost[];
   details: { perPartitions: PartitionResults[]; baseline: BaselineResult[] };
+}
+
+/**
+ * CPU microseconds each stage spends per event, from the halves measured alone (median over
+ * runs). Unlike rates, these barely move when other work shares the machine, and they give the
+ * CPU-bound ceiling: cores / total µs per event.
+ */
+export interface CpuCost {
+  partitions: number;
+  sdkUs: number;
+  consumerUs: number;
+  clickhouseUs: number;
+  kafkaUs: number;
+  totalUs: number;
+  ceilingPerSec: number;
+}
+
+export function cpuCost(partitions: number, runs: readonly CatchUpResult[], cores: number): CpuCost {
+  const us = (c: CpuShares, k: string, events: number) => ((c[k] ?? 0) * (c['wallSeconds'] ?? 0) * 1e6) / events;
+  const med = (f: (r: CatchUpResult) => number) => Math.round(median(runs.map(f)) * 10) / 10;
+  const sdkUs = med((r) => us(r.sdkCpu, 'bench', r.events));
+  const consumerUs = med((r) => us(r.ingestCpu, 'ingest', r.events));
+  const clickhouseUs = med((r) => us(r.ingestCpu, 'clickhouse', r.events) + us(r.sdkCpu, 'clickhouse', r.events));
+  const kafkaUs = med((r) => us(r.ingestCpu, 'kafka', r.events) + us(r.sdkCpu, 'kafka', r.events));
+  const totalUs = Math.round((sdkUs + consumerUs + clickhouseUs + kafkaUs) * 10) / 10;
+  return { partitions, sdkUs, consumerUs, clickhouseUs, kafkaUs, totalUs, ceilingPerSec: Math.round((cores * 1e6) / totalUs) };
 }
 
 const PROCESSES = ['bench', 'ingest', 'kafka', 'clickhouse', 'other'];
@@ -78,6 +105,9 @@ export function renderRecord(rec: IngestRecord, resultsPath: string): string {
       `      CPU: ${cores(r.freshness.map((f) => f.cpu))}`,
       `  p${r.partitions} consumer: ${formatNumber(st['events'] ?? NaN)} events in ${formatNumber(st['batches'] ?? NaN)} partition batches (${formatNumber(perBatch)} events per batch), ${st['retries'] ?? 0} retries, ${st['deadLetters'] ?? 0} dead letters`,
     );
+  }
+  for (const c of rec.cpuCost) {
+    out.push(`  p${c.partitions} CPU per event: SDK ${c.sdkUs} µs + consumer ${c.consumerUs} µs + ClickHouse ${c.clickhouseUs} µs + Kafka ${c.kafkaUs} µs = ${c.totalUs} µs -> CPU-bound ceiling on ${m.cores} cores ≈ ${formatNumber(c.ceilingPerSec)} events/s end to end`);
   }
   const b = rec.details.baseline;
   if (b.length) out.push(`  baseline: ${formatNumber(median(b.map((x) => x.insertsPerSec)))} INSERTs/s (${formatNumber(b[0]!.inserts / b[0]!.events)} per event); CPU: ${cores(b.map((x) => x.cpu))}`);
