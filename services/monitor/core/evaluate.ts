@@ -30,8 +30,9 @@ function keyMaker(rule: Rule): { key: (tag: string, ...parts: (string | number)[
 
 /**
  * The keys evaluating `event` reads first. Evaluation may discover more (it then returns
- * `needs`); these are the ones knowable from the event alone. Empty = the event is irrelevant
- * to the rule, and the caller may skip evaluate() entirely.
+ * `needs`); these are the ones knowable from the event alone. Empty does NOT mean the event is
+ * irrelevant: a raw-mode threshold without dedup reads no state and still alerts, so callers
+ * must still call evaluate() (services/monitor/rule-index.ts is the cheap pre-filter).
  */
 export function keysFor(rule: Rule, event: ProvEvent): KeyRead[] {
   if (!rule.enabled || !ruleAppliesToProject(rule, event.project)) return [];

@@ -1,0 +1,129 @@
+/**
+ * evaluateBatch must give exactly what evaluating the events one by one, in order, with every
+ * rule, against the store gives (the core's protocol), whatever the batch boundaries; and the
+ * RuleIndex must never hide a rule that keysFor says is concerned.
+ */
+import { describe, expect, it } from 'vitest';
+import { evaluate, evaluateEventSync, keysFor, MemoryStateStore } from './core/index.js';
+import type { Alert, Mutation, Rule } from './core/index.js';
+import type { ProvEvent } from '../model/types.js';
+import { evaluateBatch } from './batch-evaluator.js';
+import { RuleIndex } from './rule-index.js';
+import { FIXTURE_RULES_YAML, fixtureStream, parseOrThrow } from './fixtures.js';
+
+const NOW = Date.UTC(2026, 10, 20);
+
+function sequential(rules: readonly Rule[], events: readonly ProvEvent[]): { alerts: Alert[]; mutations: Mutation[]; store: MemoryStateStore } {
+  const store = new MemoryStateStore(() => NOW);
+  const alerts: Alert[] = [];
+  const mutations: Mutation[] = [];
+  for (const ev of events) {
+    for (const rule of rules) {
+      const out = evaluateEventSync(store.loadSync.bind(store), rule, ev, NOW);
+      store.applySync(out.mutations);
+      alerts.push(...out.alerts);
+      mutations.push(...out.mutations);
+    }
+  }
+  return { alerts, mutations, store };
+}
+
+async function batched(rules: readonly Rule[], events: readonly ProvEvent[], sizes: () => number) {
+  const store = new MemoryStateStore(() => NOW);
+  const index = new RuleIndex(rules);
+  const alerts: Alert[] = [];
+  const mutations: Mutation[] = [];
+  let passes = 0;
+  let loads = 0;
+  for (let i = 0; i < events.length; ) {
+    const chunk = events.slice(i, i + sizes());
+    i += chunk.length;
+    const out = await evaluateBatch(chunk.map((event) => ({ event, rules: index.candidates(event) })), NOW, (reads) => store.load(reads));
+    expect(out.errors).toEqual([]);
+    store.applySync(out.mutations);
+    alerts.push(...out.alerts);
+    mutations.push(...out.mutations);
+    passes += out.stats.passes;
+    loads += out.stats.loads;
+  }
+  return { alerts, mutations, store, passes, loads };
+}
+
+/** A deterministic pseudo-random source (mulberry32). */
+function rng(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe('evaluateBatch', () => {
+  const rules = parseOrThrow(FIXTURE_RULES_YAML);
+  const { events } = fixtureStream(['p-a', 'p-b', 'p-c']);
+  const reference = sequential(rules, events);
+
+  it('the fixture fires every rule at least once (so the comparisons below mean something)', () => {
+    const fired = new Set(reference.alerts.map((a) => a.ruleId));
+    expect([...fired].sort()).toEqual(rules.map((r) => r.id).sort());
+  });
+
+  it.each([
+    ['one event per batch', () => 1],
+    ['batches of 7', () => 7],
+    ['the whole stream in one batch', () => 100_000],
+    ['random sizes 1..60', ((r) => () => 1 + Math.floor(r() * 60))(rng(42))],
+  ])('equals sequential evaluation: %s', async (_name, sizes) => {
+    const got = await batched(rules, events, sizes);
+    expect(got.alerts).toEqual(reference.alerts);
+    expect(got.mutations).toEqual(reference.mutations);
+    expect(got.store.keys()).toEqual(reference.store.keys());
+  });
+
+  it('needs few round trips for a big batch', async () => {
+    const got = await batched(rules, events, () => 100_000);
+    expect(got.loads).toBeLessThanOrEqual(12);
+  });
+
+  it('evaluates a tick alone, and refuses ticks mixed with events', async () => {
+    const [absence] = parseOrThrow(`rules: [{id: stuck, kind: absence, severity: warning, notify: [feed], match: {activity: train}, absence: {mode: unfinished, within: 1m}}]`);
+    const store = new MemoryStateStore(() => NOW);
+    const start = NOW - 10 * 60_000;
+    const run: ProvEvent = {
+      eventId: 'e1', project: 'p', time: start, producer: 't', schemaVersion: 1,
+      payload: { type: 'activity', id: 'act:00000000-0000-4000-a000-000000000001', name: 'train', command: 'x', status: 'RUNNING', startTime: start, endTime: null, exitCode: null, workdir: null, params: {}, env: {} },
+    };
+    const armed = await evaluateBatch([{ event: run, rules: [absence!] }], NOW, (r) => store.load(r));
+    store.applySync(armed.mutations);
+    const tick = await evaluateBatch([{ event: null, rules: [absence!] }], NOW, (r) => store.load(r));
+    expect(tick.alerts.map((a) => a.subject)).toEqual([run.payload.type === 'activity' ? run.payload.id : '']);
+    await expect(evaluateBatch([{ event: null, rules: [absence!] }, { event: run, rules: [absence!] }], NOW, (r) => store.load(r))).rejects.toThrow(/alone/);
+  });
+});
+
+describe('RuleIndex', () => {
+  it('leaves out only rules that evaluate to nothing, and keeps rule order', () => {
+    const rules = parseOrThrow(FIXTURE_RULES_YAML + `
+  - {id: all-entities, kind: rate, severity: info, notify: [feed], match: {artifact: "**"}, rate: {event: entity, window: 1h, max: 1000}}
+  - {id: etl-stuck, kind: absence, severity: warning, notify: [feed], match: {activity: "*"}, absence: {mode: unfinished, within: 2h}}
+  - {id: off, kind: taint, severity: info, enabled: false, notify: [feed], taint: {when: "pii = true"}}
+`);
+    const index = new RuleIndex(rules);
+    const { events } = fixtureStream(['idx']);
+    let offered = 0;
+    for (const ev of events) {
+      const candidates = index.candidates(ev);
+      offered += candidates.length;
+      for (const r of rules) {
+        if (candidates.includes(r)) continue;
+        expect(keysFor(r, ev), `${r.id} on ${ev.payload.type}`).toEqual([]);
+        expect(evaluate(r, ev, new Map(), NOW), `${r.id} on ${ev.payload.type}`).toEqual({ status: 'done', mutations: [], alerts: [], suppressed: [] });
+      }
+      expect([...candidates]).toEqual(rules.filter((r) => candidates.includes(r)));
+      expect(candidates.some((r) => r.id === 'off')).toBe(false);
+    }
+    expect(offered).toBeGreaterThan(events.length);
+    expect(offered).toBeLessThan(events.length * rules.length * 0.5);
+  });
+});
