@@ -25,7 +25,7 @@ describe('migrations and the query catalogue on the real server', () => {
   it('migrations are idempotent: a second run applies nothing', async () => {
     expect(await migrate(db)).toEqual([]);
     const tables = (await db.query<{ name: string }>('SHOW TABLES')).map((r) => r.name).sort();
-    expect(tables).toEqual(['dead_letters', 'edges', 'edges_by_dst', 'edges_by_dst_mv', 'events_raw', 'metrics', 'properties', 'schema_migrations', 'vertices']);
+    expect(tables).toEqual(['alert_webhook_failures', 'alerts', 'dead_letters', 'edges', 'edges_by_dst', 'edges_by_dst_mv', 'events_raw', 'metrics', 'properties', 'schema_migrations', 'vertices']);
   });
 
   it('visibleEventCount', async () => {
@@ -71,6 +71,25 @@ describe('migrations and the query catalogue on the real server', () => {
 
   it('deadLettersByReason', async () => {
     expect(await db.query(catalogue.deadLettersByReason())).toEqual([]);
+  });
+
+  it('recentAlerts filters, collapses repeats and orders newest first; eventsForReplay returns the recorded events', async () => {
+    const { ClickHouseAlertSink } = await import('../monitor/alert-sinks.js');
+    const { dryRun } = await import('../monitor/core/index.js');
+    const { FIXTURE_RULES_YAML, parseOrThrow } = await import('../monitor/fixtures.js');
+    const fired = dryRun(parseOrThrow(FIXTURE_RULES_YAML), sample.events).alerts;
+    const sink = new ClickHouseAlertSink(db);
+    await sink.write(fired);
+    await sink.write(fired.slice(0, 3)); // a repeat after a crash
+    const all = await db.query<{ alert_id: string; time: number }>(catalogue.recentAlerts({ project: 'catalogue', limit: 1000 }));
+    expect(all.map((r) => r.alert_id).sort()).toEqual(fired.map((a) => a.alertId).sort());
+    expect(all.map((r) => Number(r.time))).toEqual([...all.map((r) => Number(r.time))].sort((a, b) => b - a));
+    const critical = await db.query<{ severity: string }>(catalogue.recentAlerts({ project: 'catalogue', severities: ['critical'], limit: 1000 }));
+    expect(critical.length).toBe(fired.filter((a) => a.severity === 'critical').length);
+    expect(critical.every((r) => r.severity === 'critical')).toBe(true);
+    expect(await db.query(catalogue.recentAlerts({ ruleId: 'no-such-rule', limit: 5 }))).toEqual([]);
+    const events = await db.query<{ event_id: string; body: string }>(catalogue.eventsForReplay('catalogue', 0, 100_000));
+    expect(events.map((e) => e.event_id).sort()).toEqual(sample.events.map((e) => e.eventId).sort());
   });
 
   it('hostile values stay values (the literal encoder on the real parser)', async () => {

@@ -70,3 +70,35 @@ export function latestProperties(project: string, subject: string): string {
 export function deadLettersByReason(): string {
   return sql`SELECT reason_code, count() AS n FROM dead_letters FINAL GROUP BY reason_code ORDER BY reason_code`;
 }
+
+export interface AlertFilter {
+  project?: string;
+  ruleId?: string;
+  /** Only these severities (e.g. ['warning', 'critical'] for "at least warning"). */
+  severities?: readonly string[];
+  limit: number;
+}
+
+/** The latest alerts (repeats of an alert collapse: FINAL), newest first (`provstream alerts`). */
+export function recentAlerts(f: AlertFilter): string {
+  const where: string[] = ['1 = 1'];
+  if (f.project !== undefined) where.push(sql`project = ${f.project}`);
+  if (f.ruleId !== undefined) where.push(sql`rule_id = ${f.ruleId}`);
+  if (f.severities !== undefined) where.push(sql`severity IN ${inList(f.severities)}`);
+  return sql`
+    SELECT project, alert_id, rule_id, kind, toString(severity) AS severity, time, subject, dedup_key, message,
+           value_json, threshold_json, details_json, event_ids, vertex_ids, notify
+    FROM alerts FINAL WHERE ${raw(where.join(' AND '))}
+    ORDER BY time DESC, alert_id LIMIT ${f.limit}`;
+}
+
+/**
+ * Recorded events of a project for `provstream rules test --from-clickhouse`, in event-time
+ * order (ties by event id: events_raw does not keep the Kafka order).
+ */
+export function eventsForReplay(project: string, sinceMs: number, limit: number): string {
+  return sql`
+    SELECT event_id, project, time, producer, schema_version, body FROM events_raw FINAL
+    WHERE project = ${project} AND time >= ${sinceMs}
+    ORDER BY time, event_id LIMIT ${limit}`;
+}

@@ -1,0 +1,118 @@
+/**
+ * The monitor's Kafka source: a consumer group member on the events topic, following
+ * services/ingest/consumer.ts's contract. Per partition batch: processor.processBatch (evaluate,
+ * commit state + applied offset + outbox in Redis), then commit the Kafka offset. A crash before
+ * the Kafka commit re-delivers the batch; the applied offset in Redis makes the repeat a no-op.
+ * On stop, the batch in progress finishes, or is abandoned uncommitted after the grace period.
+ *
+ * It also tracks which partitions this member owns: the ticker runs on the owner of partition 0
+ * (one ticking instance at a time; see ticker.ts).
+ */
+import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import { errorMessage } from '../lib/errors.js';
+import type { Logger } from '../lib/log.js';
+import type { MonitorProcessor } from './processor.js';
+
+export interface MonitorConsumerOptions {
+  topic: string;
+  groupId: string;
+  maxBytesPerPartition: number;
+  maxWaitMs: number;
+  sessionTimeoutMs: number;
+  fromBeginning: boolean;
+}
+
+export class MonitorConsumer {
+  private consumer: Consumer | undefined;
+  private readonly stopping = new AbortController();
+  private owned: number[] = [];
+  private running = false;
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly processor: MonitorProcessor,
+    private readonly opts: MonitorConsumerOptions,
+    private readonly log: Logger,
+  ) {}
+
+  /** Partitions of the events topic assigned to this member (as of the last rebalance). */
+  get partitions(): readonly number[] {
+    return this.owned;
+  }
+
+  get isRunning(): boolean {
+    return this.running;
+  }
+
+  /** Aborted when the monitor stops (for work started outside batches, e.g. ticks). */
+  get signal(): AbortSignal {
+    return this.stopping.signal;
+  }
+
+  async start(): Promise<void> {
+    const consumer = this.kafka.consumer({
+      groupId: this.opts.groupId,
+      sessionTimeout: this.opts.sessionTimeoutMs,
+      heartbeatInterval: Math.floor(this.opts.sessionTimeoutMs / 5),
+      maxBytesPerPartition: this.opts.maxBytesPerPartition,
+      maxBytes: this.opts.maxBytesPerPartition * 8,
+      maxWaitTimeInMs: this.opts.maxWaitMs,
+      retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 10_000 },
+    });
+    this.consumer = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, (e) => {
+      this.owned = [...(e.payload.memberAssignment[this.opts.topic] ?? [])].sort((a, b) => a - b);
+      this.log.info({ partitions: this.owned, topic: this.opts.topic }, 'partitions assigned');
+    });
+    consumer.on(consumer.events.CRASH, (e) => {
+      this.running = false;
+      this.log.error({ err: errorMessage(e.payload.error), restart: e.payload.restart }, 'Kafka consumer crashed');
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topic: this.opts.topic, fromBeginning: this.opts.fromBeginning });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      // One batch at a time: the processor serializes evaluation anyway (one WATCH connection).
+      partitionsConsumedConcurrently: 1,
+      eachBatch: (payload) => this.handleBatch(payload),
+    });
+    this.running = true;
+  }
+
+  private async handleBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    if (batch.messages.length === 0) return;
+    const ctx = { topic: batch.topic, partition: batch.partition, firstOffset: batch.firstOffset(), lastOffset: batch.lastOffset() };
+    const beat = setInterval(() => heartbeat().catch(() => undefined), Math.max(500, Math.floor(this.opts.sessionTimeoutMs / 5)));
+    try {
+      await this.processor.processBatch(
+        { topic: batch.topic, partition: batch.partition, highWatermark: batch.highWatermark, messages: batch.messages.map((m) => ({ offset: m.offset, value: m.value })) },
+        this.stopping.signal,
+      );
+    } catch (err) {
+      // Stopping, or a failure that is not retriable: leave the batch uncommitted (re-delivered).
+      this.log.warn({ ...ctx, err: errorMessage(err) }, 'batch abandoned uncommitted; it will be re-delivered');
+      return;
+    } finally {
+      clearInterval(beat);
+    }
+    if (!isRunning() || isStale()) return;
+    resolveOffset(batch.lastOffset());
+    const next = (BigInt(batch.lastOffset()) + 1n).toString();
+    await this.consumer!.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
+  }
+
+  /** Stops fetching; lets the batch in progress finish, or abandons it after `graceMs`. */
+  async stop(graceMs = 10_000): Promise<void> {
+    const consumer = this.consumer;
+    this.running = false;
+    if (!consumer) return;
+    const timer = setTimeout(() => this.stopping.abort(new Error('monitor stopping')), graceMs);
+    try {
+      await consumer.disconnect();
+    } finally {
+      clearTimeout(timer);
+      this.stopping.abort(new Error('monitor stopped'));
+    }
+  }
+}

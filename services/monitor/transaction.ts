@@ -1,0 +1,177 @@
+/**
+ * Optimistic transactions over the monitor's Redis state: one per Kafka batch (or tick).
+ *
+ *   begin(partition)   WATCH the partition's applied-offset key, read it
+ *   txn.load(reads)    WATCH the keys, then read them (one pipeline, so nothing can change
+ *                      between the WATCH and the read)
+ *   txn.commit(...)    MULTI: the batch's mutations (redis-state.ts commands, in order), its
+ *                      alerts into the outbox, the partition's applied offset and progress; EXEC.
+ *                      false = another client changed a watched key: nothing was applied, the
+ *                      caller re-reads and re-evaluates.
+ *
+ * Why: rule state is shared across partitions (a project's runs are spread over partitions by
+ * their Kafka key), so two monitor instances, or an instance that lost its partition during a
+ * rebalance and has not noticed yet, can evaluate against the same keys at once. WATCH turns
+ * that into a retry instead of a lost update, and the applied-offset key both fences zombies and
+ * makes re-delivered messages (crash between EXEC and the Kafka commit) skip evaluation: state
+ * changes exactly once per event.
+ *
+ * The connection must be dedicated to this class (WATCH is per connection) and created with
+ * createRedis(url, { transactional: true }): after a reconnect the WATCHes are gone, so a
+ * transaction begun before a reconnect is refused (`epoch`).
+ */
+import type { Redis } from 'ioredis';
+import { ServiceUnavailableError } from '../lib/errors.js';
+import { wrapRedisError } from '../lib/redis.js';
+import type { Alert, KeyRead, Mutation, Snapshot } from './core/index.js';
+import { decodeReads, queueMutations, queueReads } from './redis-state.js';
+import { outboxKeys } from './outbox.js';
+
+export interface PartitionRef {
+  topic: string;
+  partition: number;
+}
+
+/** Where a partition stands, for the ticker's event-time watermark (see ticker.ts). */
+export interface PartitionProgress {
+  /** Largest event time evaluated on the partition so far. */
+  watermark: number;
+  /** Messages left after this batch (high watermark - next offset) when it was read. */
+  lag: number;
+  /** Wall-clock time of the commit. */
+  at: number;
+}
+
+export interface CommitInput {
+  mutations: readonly Mutation[];
+  alerts: readonly Alert[];
+  /** Offset of the first message not yet applied (the batch's last offset + 1). */
+  nextOffset?: string;
+  progress?: PartitionProgress;
+}
+
+export class StateTransactions {
+  private epoch = 0;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    private readonly groupId: string,
+  ) {
+    redis.on('ready', () => this.epoch++);
+  }
+
+  offsetKey(p: PartitionRef): string {
+    return `${this.prefix}offset:${this.groupId}:${p.topic}:${p.partition}`;
+  }
+
+  progressKey(topic: string): string {
+    return `${this.prefix}progress:${this.groupId}:${topic}`;
+  }
+
+  /** Starts a transaction; for a partition, also returns the first offset not applied yet. */
+  async begin(partition: PartitionRef | null): Promise<Txn> {
+    const epoch = this.epoch;
+    let applied: bigint | null = null;
+    if (partition) {
+      const key = this.offsetKey(partition);
+      const r = await run(() => this.redis.pipeline().watch(key).get(key).exec(), 'reading the applied offset');
+      const raw = r?.[1]?.[1];
+      applied = typeof raw === 'string' && /^\d+$/.test(raw) ? BigInt(raw) : null;
+    }
+    return new Txn(this, this.redis, this.prefix, partition, applied, epoch);
+  }
+
+  /** @internal */
+  currentEpoch(): number {
+    return this.epoch;
+  }
+
+  /** Every partition's progress for a topic (partitions never committed are absent). */
+  async progress(topic: string): Promise<Map<number, PartitionProgress>> {
+    const all = await run(() => this.redis.hgetall(this.progressKey(topic)), 'reading partition progress');
+    const out = new Map<number, PartitionProgress>();
+    for (const [field, json] of Object.entries(all)) {
+      try {
+        const p = JSON.parse(json) as PartitionProgress;
+        if (typeof p.watermark === 'number' && typeof p.lag === 'number') out.set(Number(field), p);
+      } catch {
+        // not ours: ignore
+      }
+    }
+    return out;
+  }
+}
+
+export class Txn {
+  private open = true;
+
+  constructor(
+    private readonly owner: StateTransactions,
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    readonly partition: PartitionRef | null,
+    /** First offset not applied yet on this partition (null: none recorded). */
+    readonly appliedOffset: bigint | null,
+    private readonly epoch: number,
+  ) {}
+
+  /** The Loader for evaluateBatch: WATCH + read in one pipeline. */
+  load = async (reads: readonly KeyRead[]): Promise<Snapshot> => {
+    if (reads.length === 0) return new Map();
+    this.checkOpen();
+    const pipeline = this.redis.pipeline();
+    pipeline.watch(...reads.map((r) => this.prefix + r.key));
+    queueReads(pipeline, reads, this.prefix);
+    const results = await run(() => pipeline.exec(), 'a state read');
+    const watch = results?.[0];
+    if (!results || !watch || watch[0]) throw new ServiceUnavailableError('Redis', `WATCH failed: ${watch?.[0]?.message ?? 'no reply'}`);
+    return decodeReads(reads, results, 1);
+  };
+
+  /**
+   * Applies everything atomically unless a watched key changed (then `committed: false`, nothing
+   * applied). Throws a retriable error when the connection was lost since begin() (WATCHes are
+   * gone). A command that fails inside EXEC (WRONGTYPE: foreign data under our prefix) does not
+   * undo the others (Redis semantics): it is returned in `failed`, the rest was applied.
+   */
+  async commit(input: CommitInput): Promise<{ committed: boolean; failed: string[] }> {
+    this.checkOpen();
+    this.open = false;
+    if (this.owner.currentEpoch() !== this.epoch) {
+      throw new ServiceUnavailableError('Redis', 'the connection was re-established during a transaction; retrying it');
+    }
+    const multi = this.redis.multi();
+    queueMutations(multi, input.mutations, this.prefix);
+    const out = outboxKeys(this.prefix);
+    const now = Date.now();
+    for (const a of input.alerts) {
+      multi.hset(out.alerts, a.alertId, JSON.stringify(a));
+      multi.zadd(out.due, now, a.alertId);
+    }
+    if (this.partition && input.nextOffset !== undefined) multi.set(this.owner.offsetKey(this.partition), input.nextOffset);
+    if (this.partition && input.progress) multi.hset(this.owner.progressKey(this.partition.topic), String(this.partition.partition), JSON.stringify(input.progress));
+    const results = await run(() => multi.exec(), 'a state transaction');
+    if (results === null) return { committed: false, failed: [] };
+    return { committed: true, failed: results.flatMap(([err]) => (err ? [err.message] : [])) };
+  }
+
+  /** Ends the transaction without writing (UNWATCH). */
+  async abort(): Promise<void> {
+    if (!this.open) return;
+    this.open = false;
+    await this.redis.unwatch().catch(() => undefined);
+  }
+
+  private checkOpen(): void {
+    if (!this.open) throw new Error('transaction already committed or aborted');
+  }
+}
+
+async function run<T>(fn: () => Promise<T>, what: string): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw wrapRedisError(err, what);
+  }
+}
