@@ -10,4 +10,10 @@ if (!existsSync(entry)) {
   console.error(`provstream: not built yet; run "make install" (or "npm install && npm run build") in ${root}`);
   process.exit(2);
 }
-await import(pathToFileURL(entry).href);
+if (process.argv[2] === 'run') {
+  // The command wrapper loads only what it needs: its start-up time delays the wrapped command.
+  const { main } = await import(pathToFileURL(join(root, 'dist', 'services', 'capture', 'main.js')).href);
+  await main(process.argv.slice(3));
+} else {
+  await import(pathToFileURL(entry).href);
+}

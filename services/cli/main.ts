@@ -69,6 +69,65 @@ program
   });
 
 program
+  .command('run')
+  .description('run a command exactly as without provstream and record it: activity, files read and written, metrics (provstream run --help)')
+  .helpOption(false)
+  .allowUnknownOption()
+  .argument('[options-and-command...]')
+  .action(async () => {
+    const { main } = await import('../capture/main.js');
+    await main(process.argv.slice(process.argv.indexOf('run') + 1));
+  });
+
+const fileview = program.command('fileview').description('named, versioned transformations of captured files into rows (CSV, JSONPath, regex, command)');
+const fileviewContext = () => ({ cwd: process.cwd(), env: process.env, argv: process.argv.slice(2), out: (t: string) => void process.stdout.write(t + '\n'), progress });
+fileview
+  .command('add')
+  .description('define a fileview, or a new version of it; evaluated by `provstream run` on each new version of a matching file')
+  .argument('<name>', 'view name: letters, digits, _ . -')
+  .option('--pattern <glob>', 'artifact glob, e.g. "reports/*.json" (* within a folder, ** across)')
+  .option('--csv', 'CSV with a header line')
+  .option('--columns <a,b>', 'csv: the columns to keep')
+  .option('--delimiter <c>', 'csv: field delimiter (default ,)')
+  .option('--jsonpath <column=$.path>', 'JSON: a column from a JSONPath (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+  .option('--rows <$.path>', 'jsonpath: the nodes that are rows (default $: one row)')
+  .option('--regex <re>', 'text: a row per match, named groups are the columns')
+  .option('--flags <imsu>', 'regex flags')
+  .option('--command <sh>', 'a shell command (file on stdin and in $1) printing JSON lines or CSV')
+  .option('--output <jsonl|csv>', 'command: output format (default jsonl)')
+  .option('--timeout-ms <n>', 'command: time limit (default 10000)')
+  .option('--properties <mode>', 'auto | first | last | none: which row becomes entity properties (default auto: the only row)')
+  .option('--property-prefix <p>', 'prefix for the property keys')
+  .option('--file <def.yaml>', 'definition file (YAML/JSON); flags override it')
+  .option('--project <name>', 'project (default as for provstream run)')
+  .option('--agent <name>', 'who defines it (default as for provstream run)')
+  .option('--flush-timeout <ms>', 'how long to wait for Kafka', '5000')
+  .action(async (name: string, o: Record<string, unknown>) => {
+    const { addFileview, renderChange } = await import('../fileview/cli.js');
+    process.stdout.write(renderChange(await addFileview(fileviewContext(), name, o as never), 'add') + '\n');
+  });
+fileview
+  .command('list')
+  .description("this project's fileviews (.provstream/fileviews.json)")
+  .option('--all', 'include dropped views')
+  .option('--json', 'print JSON')
+  .action(async (o: { json?: boolean; all?: boolean }) => {
+    const { listFileviews } = await import('../fileview/cli.js');
+    process.stdout.write(listFileviews(fileviewContext(), o) + '\n');
+  });
+fileview
+  .command('drop')
+  .description('drop a fileview (a new version that says so; the history stays)')
+  .argument('<name>')
+  .option('--project <name>', 'project')
+  .option('--agent <name>', 'who drops it')
+  .option('--flush-timeout <ms>', 'how long to wait for Kafka', '5000')
+  .action(async (name: string, o: { project?: string; agent?: string; flushTimeout: string }) => {
+    const { dropFileview, renderChange } = await import('../fileview/cli.js');
+    process.stdout.write(renderChange(await dropFileview(fileviewContext(), name, o), 'drop') + '\n');
+  });
+
+program
   .command('demo')
   .description('run the whole pipeline on a sample project and print what was stored (services must be up: make demo does both)')
   .action(async () => {

@@ -1,25 +1,22 @@
 /**
- * Event -> table rows (SPEC §3). Pure. Column names match schemas/clickhouse/001_core_tables.sql.
+ * Event -> table rows (SPEC §3). Pure. Column names match schemas/clickhouse/001_core_tables.sql
+ * (and 003_fileviews.sql for fileview_rows).
  */
 import type { ProvEvent } from '../model/types.js';
+import { canonicalJson } from '../model/canonical.js';
+import { fileviewTableRows } from '../fileview/core/rows.js';
 
-export const TABLES = ['events_raw', 'vertices', 'edges', 'properties', 'metrics'] as const;
+export const TABLES = ['events_raw', 'vertices', 'edges', 'properties', 'metrics', 'fileview_rows'] as const;
 export type Table = (typeof TABLES)[number];
 export type Row = Record<string, unknown>;
 export type RowsByTable = Record<Table, Row[]>;
 
 export function emptyRows(): RowsByTable {
-  return { events_raw: [], vertices: [], edges: [], properties: [], metrics: [] };
+  return { events_raw: [], vertices: [], edges: [], properties: [], metrics: [], fileview_rows: [] };
 }
 
 /** JSON with object keys sorted at every level: the same fact always has the same body text. */
-export function canonicalJson(v: unknown): string {
-  return JSON.stringify(v, (_k, val: unknown) =>
-    val && typeof val === 'object' && !Array.isArray(val)
-      ? Object.fromEntries(Object.entries(val as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : val,
-  );
-}
+export { canonicalJson };
 
 function subjectOf(ev: ProvEvent): string {
   const p = ev.payload;
@@ -76,6 +73,12 @@ export function addEventRows(ev: ProvEvent, out: RowsByTable): void {
       out.edges.push({ ...base, type: p.relation, src: p.from, dst: p.to, role: p.role ?? '', valid_from: ev.time });
       return;
     case 'property': {
+      // Fileview rows travel as reserved-key properties (services/fileview/core/rows.ts).
+      const fileviewRows = fileviewTableRows(ev, p);
+      if (fileviewRows) {
+        out.fileview_rows.push(...fileviewRows);
+        return;
+      }
       const v = p.value;
       out.properties.push({
         ...base, subject: p.subject, key: p.key, value_type: v.kind,

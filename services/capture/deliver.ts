@@ -1,0 +1,151 @@
+/**
+ * The deliverer: sends the wrapper's pending files (pending.ts) to Kafka with the emitter SDK.
+ *
+ * One deliverer at a time per spill dir (lock file `<spillDir>/run/deliver.lock` holding its
+ * pid; a lock whose process is gone is taken over). It sends the pending files in name order,
+ * each event with the key the wrapper chose, waits for Kafka (`timeoutMs`), and only then
+ * deletes the files. When Kafka does not answer in time, the SDK keeps the undelivered events
+ * in its spill file (`<spillDir>/run/provstream-spill.log`) and the files are deleted: the next
+ * deliverer sends the spill first, in order. A deliverer killed half-way leaves its files, which
+ * are sent again later (at-least-once; ingest collapses repeats by event id).
+ *
+ * After the folder is empty it lingers (`lingerMs`) for files of runs still going on, then
+ * releases the lock and looks once more, so a file written while it was leaving is not missed.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CaptureConfig } from './config.js';
+import { lockPath, pendingDir, runSpillDir } from './pending.js';
+import type { PendingLine } from './pending.js';
+import { sleep } from '../lib/retry.js';
+import { formatProblems } from '../model/validate.js';
+
+/** The emitter SDK's spill file name (services/emitter/buffer.ts). */
+export const SPILL_FILE = 'provstream-spill.log';
+
+export interface DeliveryReport {
+  /** false: another deliverer holds the lock (it will send these files). */
+  ran: boolean;
+  files: number;
+  sent: number;
+  rejected: number;
+  /** true: everything sent was acknowledged by Kafka; false: some is in the spill file. */
+  delivered: boolean;
+}
+
+export interface DeliverOptions {
+  timeoutMs: number;
+  lingerMs: number;
+  /** How long to wait for another deliverer's lock before leaving the work to it. */
+  waitForLockMs: number;
+  warn: (msg: string) => void;
+}
+
+function tryLock(spillDir: string): boolean {
+  const file = lockPath(spillDir);
+  mkdirSync(runSpillDir(spillDir), { recursive: true });
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(file, String(process.pid), { flag: 'wx' });
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const pid = Number(readFileSync(file, 'utf8').trim() || 'NaN');
+      let alive = false;
+      try {
+        if (Number.isInteger(pid) && pid > 0) {
+          process.kill(pid, 0);
+          alive = true;
+        }
+      } catch (e) {
+        alive = (e as NodeJS.ErrnoException).code === 'EPERM';
+      }
+      // A lock file just created may still be empty (pid not written yet): respect it for a while.
+      const fresh = Date.now() - statSync(file).mtimeMs < 10_000;
+      if (alive || (!Number.isInteger(pid) && fresh)) return false;
+      rmSync(file, { force: true });
+    }
+  }
+  return false;
+}
+
+function unlock(spillDir: string): void {
+  try {
+    if (readFileSync(lockPath(spillDir), 'utf8').trim() === String(process.pid)) rmSync(lockPath(spillDir), { force: true });
+  } catch {
+    /* already gone */
+  }
+}
+
+export function pendingFiles(spillDir: string): string[] {
+  const dir = pendingDir(spillDir);
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.jsonl') && !f.startsWith('.'))
+    .sort()
+    .map((f) => join(dir, f));
+}
+
+export async function deliverPending(cfg: CaptureConfig, opts: DeliverOptions): Promise<DeliveryReport> {
+  const report: DeliveryReport = { ran: false, files: 0, sent: 0, rejected: 0, delivered: true };
+  const lockUntil = Date.now() + opts.waitForLockMs;
+  while (!tryLock(cfg.spillDir)) {
+    if (Date.now() >= lockUntil) return report;
+    await sleep(50);
+  }
+  report.ran = true;
+  const { Emitter } = await import('../emitter/sdk.js');
+  const problems = new Set<string>();
+  const em = new Emitter({
+    brokers: cfg.kafkaBrokers,
+    project: 'provstream-run',
+    topic: cfg.eventsTopic,
+    spillDir: runSpillDir(cfg.spillDir),
+    lingerMs: 5,
+    onError: (e) => problems.add(e.message),
+  });
+  try {
+    for (let round = 0; round < 1000; round++) {
+      let files = pendingFiles(cfg.spillDir);
+      const idleUntil = Date.now() + opts.lingerMs;
+      while (files.length === 0 && Date.now() < idleUntil) {
+        await sleep(100);
+        files = pendingFiles(cfg.spillDir);
+      }
+      if (files.length === 0) {
+        unlock(cfg.spillDir);
+        // Look once more after letting go: a file written meanwhile is ours, or the next deliverer's.
+        if (pendingFiles(cfg.spillDir).length === 0 || !tryLock(cfg.spillDir)) break;
+        continue;
+      }
+      for (const f of files) {
+        for (const line of readFileSync(f, 'utf8').split('\n')) {
+          if (!line) continue;
+          const { key, event } = JSON.parse(line) as PendingLine;
+          const r = em.send(event, key);
+          if (r.ok) report.sent++;
+          else {
+            report.rejected++;
+            opts.warn(`event ${event.eventId} rejected: ${formatProblems(r.problems)}`);
+          }
+        }
+      }
+      const ok = await em.flush(opts.timeoutMs);
+      // Sent (or about to be kept in the spill file by close()): the files have done their job.
+      for (const f of files) rmSync(f, { force: true });
+      report.files += files.length;
+      if (!ok) {
+        report.delivered = false;
+        break;
+      }
+    }
+  } finally {
+    await em.close(0).catch(() => null);
+    if (existsSync(join(runSpillDir(cfg.spillDir), SPILL_FILE))) report.delivered = false;
+    unlock(cfg.spillDir);
+  }
+  if (!report.delivered) {
+    opts.warn(`Kafka at ${cfg.kafkaBrokers.join(',')} did not take the events within ${opts.timeoutMs} ms; they wait in ${runSpillDir(cfg.spillDir)} and go with the next run${problems.size ? ` (${[...problems].slice(-1)[0]})` : ''}`);
+  }
+  return report;
+}

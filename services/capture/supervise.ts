@@ -1,0 +1,143 @@
+/**
+ * Runs the wrapped command so that it behaves exactly as it would without the wrapper.
+ *
+ * - stdin is inherited (the wrapper never reads it). stdout / stderr are inherited too, unless a
+ *   metric extractor reads them: then they are pipes whose chunks are written through to the
+ *   wrapper's own stdout / stderr at once, byte for byte, before anything looks at them (the
+ *   child then sees a pipe instead of a terminal; see README "Exactness").
+ * - Backpressure is kept: when our stdout cannot take more, the child's pipe is paused. When our
+ *   stdout's reader goes away (EPIPE, e.g. `| head`), the child's pipe is closed, so the child
+ *   gets SIGPIPE / EPIPE on its next write just as it would writing to the closed pipe itself.
+ * - Signals sent to the wrapper (SIGTERM, SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM)
+ *   are forwarded to the child. When the wrapper runs on a terminal (stdin is a TTY), SIGINT,
+ *   SIGQUIT and SIGHUP are NOT forwarded: the terminal already sent them to the whole foreground
+ *   process group, child included, and a second copy would make e.g. Python abort its own
+ *   Ctrl-C handling. The wrapper keeps running until the child is gone.
+ * - The outcome (exit code or signal) is mirrored by `mirrorExit` once the caller is done.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { constants } from 'node:os';
+import { isatty } from 'node:tty';
+import type { OutputStream } from './core/extract.js';
+
+export interface ChildOutcome {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  /** Set when the command could not be started (exitCode is then 127 or 126, as a shell says). */
+  spawnError: string | null;
+  startTime: number;
+  endTime: number;
+}
+
+export interface SuperviseOptions {
+  /** Streams to pipe through (for the extractors); the others are inherited. */
+  piped: ReadonlySet<OutputStream>;
+  /** Called with every chunk of a piped stream, after it was written through. Must not throw. */
+  onOutput?: (stream: OutputStream, chunk: Buffer) => void;
+  /** Called once the child is running (e.g. to start loading what the end of the run needs). */
+  onSpawn?: (child: ChildProcess) => void;
+}
+
+export const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGALRM'];
+const TERMINAL_SIGNALS = new Set<NodeJS.Signals>(['SIGINT', 'SIGQUIT', 'SIGHUP']);
+
+export function supervise(argv: readonly string[], opts: SuperviseOptions): Promise<ChildOutcome> {
+  const startTime = Date.now();
+  const interactive = isatty(0);
+  return new Promise((resolve) => {
+    let child: ChildProcess;
+    const handlers = new Map<NodeJS.Signals, () => void>();
+    const cleanup = () => {
+      for (const [sig, h] of handlers) process.removeListener(sig, h);
+    };
+    const done = (o: Omit<ChildOutcome, 'startTime' | 'endTime'>) => {
+      cleanup();
+      resolve({ ...o, startTime, endTime: Math.max(startTime, Date.now()) });
+    };
+    try {
+      child = spawn(argv[0]!, argv.slice(1), {
+        stdio: ['inherit', opts.piped.has('stdout') ? 'pipe' : 'inherit', opts.piped.has('stderr') ? 'pipe' : 'inherit'],
+      });
+    } catch (err) {
+      return done(spawnFailure(argv[0]!, err as NodeJS.ErrnoException));
+    }
+    for (const sig of FORWARDED_SIGNALS) {
+      const h = () => {
+        if (interactive && TERMINAL_SIGNALS.has(sig)) return;
+        try {
+          child.kill(sig);
+        } catch {
+          /* already gone */
+        }
+      };
+      handlers.set(sig, h);
+      process.on(sig, h);
+    }
+    let failed: Omit<ChildOutcome, 'startTime' | 'endTime'> | null = null;
+    child.once('error', (err: NodeJS.ErrnoException) => {
+      // Only a failure to start ends the run here; later errors (a failed kill) change nothing.
+      if (child.pid === undefined) failed = spawnFailure(argv[0]!, err);
+    });
+    pipeThrough(child, 'stdout', process.stdout, opts);
+    pipeThrough(child, 'stderr', process.stderr, opts);
+    if (child.pid !== undefined) opts.onSpawn?.(child);
+    child.once('close', (code, signal) => done(failed ?? { exitCode: code, signal, spawnError: null }));
+  });
+}
+
+function spawnFailure(program: string, err: NodeJS.ErrnoException): Omit<ChildOutcome, 'startTime' | 'endTime'> {
+  const notFound = err.code === 'ENOENT';
+  return { exitCode: notFound ? 127 : 126, signal: null, spawnError: `${program}: ${notFound ? 'command not found' : err.message}` };
+}
+
+function pipeThrough(child: ChildProcess, name: OutputStream, out: NodeJS.WriteStream, opts: SuperviseOptions): void {
+  const from = child[name];
+  if (!from) return;
+  let readerGone = false;
+  out.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') return;
+    readerGone = true;
+    from.destroy(); // the child now writes into a closed pipe, as it would without us
+  });
+  from.on('data', (chunk: Buffer) => {
+    if (!readerGone && !out.write(chunk)) {
+      from.pause();
+      out.once('drain', () => from.resume());
+    }
+    opts.onOutput?.(name, chunk);
+  });
+  from.on('error', () => undefined);
+}
+
+/** The number of a signal (SIGTERM → 15), for exit codes 128 + n. */
+export function signalNumber(signal: NodeJS.Signals): number {
+  return (constants.signals as Record<string, number>)[signal] ?? 0;
+}
+
+/**
+ * Ends the wrapper the way the child ended: the same exit code, or the same signal re-raised on
+ * itself (listeners removed first, so the default action — terminate — happens and the shell
+ * sees "killed by SIGTERM"). Node ignores SIGPIPE and uses SIGUSR1 for its debugger; for those
+ * (and if the signal does not end us) it exits with 128 + n, what a shell reports for them.
+ */
+export function mirrorExit(outcome: ChildOutcome): never {
+  if (outcome.signal) {
+    const sig = outcome.signal;
+    if (sig !== 'SIGPIPE' && sig !== 'SIGUSR1') {
+      process.removeAllListeners(sig);
+      try {
+        process.kill(process.pid, sig);
+      } catch {
+        /* fall through to the exit code */
+      }
+      // A pending signal is delivered at once; if we are still here, it did not end us.
+      const until = Date.now() + 200;
+      while (Date.now() < until) {
+        /* give the kernel a moment */
+      }
+    }
+    process.exit(128 + signalNumber(sig));
+  }
+  process.exit(outcome.exitCode ?? 1);
+}
