@@ -8,6 +8,7 @@ import { Command, Option } from 'commander';
 import { loadCliConfig } from './config.js';
 import { emitFile, renderEmitReport } from './emit.js';
 import { runReadOnlySql, renderTable } from './sql.js';
+import { registerMonitorCommands } from './monitor-commands.js';
 import { repoPath } from '../lib/paths.js';
 import { ProvstreamError, errorMessage } from '../lib/errors.js';
 
@@ -134,6 +135,8 @@ program
     const { runDemo } = await import('../demo/run.js');
     await runDemo(process.env, (s) => process.stdout.write(s + '\n'), progress);
   });
+
+registerMonitorCommands(program, process.env, progress);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   const message = err instanceof ProvstreamError ? err.message : errorMessage(err);

@@ -1,0 +1,174 @@
+/**
+ * `provstream rules add|list|remove|test`: the monitor's rule registry (Redis, shared by every
+ * monitor instance of the deployment, picked up without restart: services/monitor/rule-source.ts)
+ * and dry runs that alert no one.
+ */
+import { readFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { parse as parseYaml } from 'yaml';
+import type { MonitorConfig } from '../monitor/config.js';
+import { dryRun, formatDuration, formatIssue, parseRules } from '../monitor/core/index.js';
+import type { Alert, DryRunResult, Rule } from '../monitor/core/index.js';
+import { RuleRegistry, rawRuleItems, rulesFromStored } from '../monitor/rule-registry.js';
+import { connectRedis, createRedis } from '../lib/redis.js';
+import type { Redis } from '../lib/redis.js';
+import { connectWarehouse } from '../lib/clickhouse.js';
+import { InputError } from '../lib/errors.js';
+import { eventsForReplay } from '../query/catalogue.js';
+import { formatProblems, validateEvent } from '../model/validate.js';
+import type { ProvEvent } from '../model/types.js';
+
+type Out = (s: string) => void;
+
+/** Reads and validates a rule file; every problem is reported at once (InputError). */
+export async function readRuleFile(path: string): Promise<{ rules: Rule[]; raw: unknown[] }> {
+  const text = await readFile(path, 'utf8').catch((err: Error) => {
+    throw new InputError(`cannot read ${path}: ${err.message}`);
+  });
+  const format = path.endsWith('.json') ? 'json' : 'yaml';
+  const parsed = parseRules(text, format);
+  if (!parsed.ok) throw new InputError(`${path} has ${parsed.errors.length} problem(s):\n  ${parsed.errors.map(formatIssue).join('\n  ')}`);
+  const raw = rawRuleItems(format === 'json' ? JSON.parse(text) : parseYaml(text));
+  return { rules: parsed.value, raw };
+}
+
+async function withRegistry<T>(cfg: MonitorConfig, fn: (r: RuleRegistry) => Promise<T>): Promise<T> {
+  const redis: Redis = createRedis(cfg.redisUrl, { connectionName: 'provstream-cli' });
+  try {
+    await connectRedis(redis, cfg.redisUrl);
+    return await fn(new RuleRegistry(redis, cfg.redisPrefix));
+  } finally {
+    redis.disconnect();
+  }
+}
+
+export async function rulesAdd(cfg: MonitorConfig, path: string, json: boolean, out: Out): Promise<void> {
+  const { rules, raw } = await readRuleFile(path);
+  const items = rules.map((r, i) => ({ id: r.id, raw: raw[i] }));
+  const result = await withRegistry(cfg, async (reg) => {
+    const put = await reg.put(items);
+    const cleared: Record<string, number> = {};
+    for (const id of put.replaced) cleared[id] = await reg.clearState(id);
+    return { ...put, stateKeysCleared: cleared };
+  });
+  if (json) return out(JSON.stringify(result));
+  if (result.added.length) out(`added: ${result.added.join(', ')}`);
+  if (result.replaced.length) out(`replaced: ${result.replaced.map((id) => `${id} (${result.stateKeysCleared[id]} state keys cleared)`).join(', ')}`);
+  if (result.unchanged.length) out(`unchanged: ${result.unchanged.join(', ')}`);
+  out(`running monitors (Redis prefix "${cfg.redisPrefix}") pick this up within ${formatDuration(cfg.rulesPollMs)}`);
+}
+
+export async function rulesList(cfg: MonitorConfig, json: boolean, out: Out): Promise<void> {
+  const stored = await withRegistry(cfg, (reg) => reg.list());
+  const { rules, errors } = rulesFromStored(stored);
+  if (json) return out(JSON.stringify({ rules, invalid: errors }));
+  if (rules.length === 0 && errors.length === 0) return out(`no rules (add some with: provstream rules add rules.yaml)`);
+  for (const r of rules) out(`${r.id.padEnd(24)} ${r.kind.padEnd(10)} ${r.severity.padEnd(8)} ${r.enabled ? 'enabled ' : 'disabled'} ${describeRule(r)}`);
+  for (const e of errors) out(`${e.id.padEnd(24)} INVALID    ${e.message}`);
+}
+
+export async function rulesRemove(cfg: MonitorConfig, ids: string[], json: boolean, out: Out): Promise<boolean> {
+  const result = await withRegistry(cfg, async (reg) => {
+    const removed = await reg.remove(ids);
+    let cleared = 0;
+    for (const id of removed) cleared += await reg.clearState(id);
+    return { removed, unknown: ids.filter((id) => !removed.includes(id)), stateKeysCleared: cleared };
+  });
+  if (json) out(JSON.stringify(result));
+  else {
+    if (result.removed.length) out(`removed: ${result.removed.join(', ')} (${result.stateKeysCleared} state keys cleared)`);
+    if (result.unknown.length) out(`not found: ${result.unknown.join(', ')}`);
+  }
+  return result.unknown.length === 0;
+}
+
+export interface TestOptions {
+  events?: string;
+  fromClickhouse?: boolean;
+  project?: string;
+  since?: string;
+  limit: number;
+  until?: string;
+  json: boolean;
+}
+
+/** Replays recorded events through dryRun: what would fire, notifying no one. */
+export async function rulesTest(cfg: MonitorConfig, path: string, o: TestOptions, out: Out, progress: Out): Promise<DryRunResult> {
+  const { rules } = await readRuleFile(path);
+  let events: ProvEvent[];
+  if (o.fromClickhouse) {
+    if (!o.project) throw new InputError('--from-clickhouse needs --project <name>');
+    events = await eventsFromClickHouse(cfg, o.project, o.since ? parseTime(o.since, '--since') : 0, o.limit);
+  } else if (o.events) {
+    events = await eventsFromFile(o.events, progress);
+  } else throw new InputError('say where the events come from: --events <file.jsonl> or --from-clickhouse --project <name>');
+  const until = o.until === undefined ? undefined : o.until === 'now' ? Date.now() : parseTime(o.until, '--until');
+  progress(`replaying ${events.length} events through ${rules.length} rule(s)${until ? ` (timers ticked until ${new Date(until).toISOString()})` : ''}; nobody is notified`);
+  const result = dryRun(rules, events, until === undefined ? {} : { until });
+  if (o.json) {
+    out(JSON.stringify(result));
+    return result;
+  }
+  for (const a of result.alerts) out(renderAlert(a, true));
+  const byRule = new Map<string, number>();
+  for (const a of result.alerts) byRule.set(a.ruleId, (byRule.get(a.ruleId) ?? 0) + 1);
+  out(`\n${result.alerts.length} alert(s) would fire, ${result.suppressed.length} more suppressed by dedup windows, from ${result.stats.events} events`);
+  for (const r of rules) out(`  ${r.id.padEnd(24)} ${byRule.get(r.id) ?? 0}`);
+  for (const e of result.errors) out(`error: rule ${e.ruleId}${e.eventId ? ` on event ${e.eventId}` : ''}: ${e.message}`);
+  return result;
+}
+
+async function eventsFromFile(path: string, progress: Out): Promise<ProvEvent[]> {
+  const input = path === '-' ? process.stdin : createReadStream(path, { encoding: 'utf8' });
+  const events: ProvEvent[] = [];
+  let line = 0;
+  for await (const text of createInterface({ input, crlfDelay: Infinity })) {
+    line++;
+    if (text.trim() === '') continue;
+    let obj: unknown;
+    try {
+      obj = JSON.parse(text);
+    } catch (err) {
+      progress(`${path}:${line}: not JSON (${(err as Error).message}); skipped`);
+      continue;
+    }
+    const v = validateEvent(obj);
+    if (v.ok) events.push(v.event);
+    else progress(`${path}:${line}: invalid event, skipped: ${formatProblems(v.problems)}`);
+  }
+  return events;
+}
+
+async function eventsFromClickHouse(cfg: MonitorConfig, project: string, sinceMs: number, limit: number): Promise<ProvEvent[]> {
+  const wh = await connectWarehouse({ url: cfg.clickhouseUrl, database: cfg.clickhouseDatabase, settings: { readonly: 2 } });
+  try {
+    const rows = await wh.query<{ event_id: string; project: string; time: number; producer: string; schema_version: number; body: string }>(eventsForReplay(project, sinceMs, limit));
+    const events: ProvEvent[] = [];
+    for (const r of rows) {
+      const v = validateEvent({ eventId: r.event_id, project: r.project, time: Number(r.time), producer: r.producer, schemaVersion: Number(r.schema_version), payload: JSON.parse(r.body) as unknown });
+      if (v.ok) events.push(v.event);
+    }
+    return events;
+  } finally {
+    await wh.close();
+  }
+}
+
+function parseTime(s: string, flag: string): number {
+  const n = /^\d+$/.test(s) ? Number(s) : Date.parse(s);
+  if (!Number.isFinite(n)) throw new InputError(`${flag} must be epoch milliseconds or an ISO time, got ${JSON.stringify(s)}`);
+  return n;
+}
+
+function describeRule(r: Rule): string {
+  const m = 'match' in r ? Object.entries(r.match).filter(([, v]) => v !== null).map(([k, v]) => `${k}=${String(v)}`).join(' ') : '';
+  const notify = r.notify.map((n) => (n.type === 'webhook' ? `webhook(${n.url})` : n.type)).join(',');
+  return `${m ? m + ' ' : ''}notify=${notify}`;
+}
+
+/** One alert as text: time, severity, rule, project, subject, message (+ provenance). */
+export function renderAlert(a: Alert, withProvenance = false): string {
+  const head = `${new Date(a.time).toISOString()}  ${a.severity.padEnd(8)} ${a.ruleId}  ${a.project}  ${a.subject}\n    ${a.message}`;
+  return withProvenance ? `${head}\n    events: ${a.eventIds.join(' ')}\n    vertices: ${a.vertexIds.join(' ')}` : head;
+}
