@@ -8,6 +8,7 @@ import { Command, Option } from 'commander';
 import { loadCliConfig } from './config.js';
 import { emitFile, renderEmitReport } from './emit.js';
 import { runReadOnlySql, renderTable } from './sql.js';
+import { registerGenerate } from './generate.js';
 import { registerMonitorCommands } from './monitor-commands.js';
 import { repoPath } from '../lib/paths.js';
 import { ProvstreamError, errorMessage } from '../lib/errors.js';
@@ -137,6 +138,8 @@ program
   });
 
 registerMonitorCommands(program, process.env, progress);
+
+registerGenerate(program, process.env, progress);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   const message = err instanceof ProvstreamError ? err.message : errorMessage(err);
