@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Starts, stops and reports the services provstream needs: Kafka (KRaft), ClickHouse, Redis.
 #
-#   infra/services.sh up [--ephemeral]   start what is not running (safe to run twice)
-#   infra/services.sh down               stop what this checkout started
+#   infra/services.sh up [--ephemeral] [--with-postgres]   start what is not running (safe to run twice)
+#   infra/services.sh postgres-up        start only PostgreSQL (the bench-graph baseline; not part of `up`)
+#   infra/services.sh down               stop what this checkout started (PostgreSQL included)
 #   infra/services.sh status             one line per service
 #   infra/services.sh env                print the connection URLs as shell exports
 #
@@ -24,6 +25,7 @@ KAFKA_CONTROLLER_PORT=${PROVSTREAM_KAFKA_CONTROLLER_PORT:-19093}
 CH_HTTP_PORT=${PROVSTREAM_CLICKHOUSE_PORT:-18123}
 CH_TCP_PORT=${PROVSTREAM_CLICKHOUSE_TCP_PORT:-19000}
 REDIS_PORT=${PROVSTREAM_REDIS_PORT:-16379}
+PG_PORT=${PROVSTREAM_POSTGRES_PORT:-15432}
 KAFKA_HEAP=${PROVSTREAM_KAFKA_HEAP:-1g}
 KAFKA_VERSION=3.9.1
 
@@ -146,6 +148,45 @@ redis_up() {
   say "redis running on 127.0.0.1:$REDIS_PORT"
 }
 
+# ---------------------------------------------------------------- PostgreSQL (bench-graph only)
+# Debian's PostgreSQL with a data dir under .run/postgres owned by the postgres OS user
+# (PostgreSQL refuses to run as root), on 127.0.0.1:$PG_PORT, trust auth for local connections.
+# Started only when asked (--with-postgres or postgres-up): no service needs it, only the
+# recursive-CTE baseline of `make bench-graph`.
+pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1; }
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+
+postgres_up() {
+  local dir=$RUN/postgres bin
+  bin=$(pg_bin)
+  if [ -n "$bin" ] && [ -f "$dir/data/postmaster.pid" ] && "$bin/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT"; then
+    say "postgres already running on 127.0.0.1:$PG_PORT"; return 0
+  fi
+  [ -n "$bin" ] || { need_packages initdb postgresql; bin=$(pg_bin); }
+  [ -x "$bin/initdb" ] || die "PostgreSQL server binaries not found under /usr/lib/postgresql; run: apt-get install -y postgresql (or set POSTGRES_URL)"
+  if [ "$(id -u)" = 0 ]; then id postgres >/dev/null 2>&1 || die "user postgres is missing; run: apt-get install -y postgresql"; fi
+  ensure_port_free "$PG_PORT" PostgreSQL PROVSTREAM_POSTGRES_PORT POSTGRES_URL
+  mkdir -p "$dir"
+  [ "$(id -u)" = 0 ] && chown postgres: "$dir"
+  if [ ! -f "$dir/data/PG_VERSION" ]; then
+    as_pg "$bin/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --locale=C >"$dir/initdb.log" 2>&1 ||
+      die "initdb failed (see $dir/initdb.log); remove $dir and retry"
+  fi
+  # Throwaway benchmark data: durability settings off (faster loads; queries are unaffected).
+  as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 start \
+    -o "-p $PG_PORT -k $dir -c listen_addresses=127.0.0.1 -c shared_buffers=512MB -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_wal_size=4GB" \
+    >"$dir/pg_ctl.log" 2>&1 || die "postgres did not start (see $dir/postgres.log)"
+  say "postgres running on 127.0.0.1:$PG_PORT (data $dir/data, log $dir/postgres.log)"
+}
+
+postgres_down() {
+  local dir=$RUN/postgres bin
+  bin=$(pg_bin)
+  if [ -n "$bin" ] && [ -f "$dir/data/postmaster.pid" ]; then
+    as_pg "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 && say "stopped postgres" || true
+  fi
+}
+
 stop_pid() { # name pidfile
   local pidf=$2
   if pid_alive "$pidf"; then
@@ -162,12 +203,17 @@ print_env() {
   echo "export KAFKA_BROKERS=${KAFKA_BROKERS:-127.0.0.1:$KAFKA_PORT}"
   echo "export CLICKHOUSE_URL=${CLICKHOUSE_URL:-http://127.0.0.1:$CH_HTTP_PORT}"
   echo "export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:$REDIS_PORT}"
+  echo "export POSTGRES_URL=${POSTGRES_URL:-postgres://postgres@127.0.0.1:$PG_PORT/postgres}"
 }
 
 cmd=${1:-}
 shift || true
 persist=yes
-for a in "$@"; do [ "$a" = --ephemeral ] && persist=no; done
+with_postgres=no
+for a in "$@"; do
+  [ "$a" = --ephemeral ] && persist=no
+  [ "$a" = --with-postgres ] && with_postgres=yes
+done
 mkdir -p "$RUN"
 
 case "$cmd" in
@@ -180,6 +226,7 @@ case "$cmd" in
       [ -n "${REDIS_URL:-}" ] && say "using REDIS_URL=$REDIS_URL" || redis_up "$persist"
       [ -n "${KAFKA_BROKERS:-}" ] && say "using KAFKA_BROKERS=$KAFKA_BROKERS" || kafka_up
     fi
+    if [ "$with_postgres" = yes ]; then [ -n "${POSTGRES_URL:-}" ] && say "using POSTGRES_URL=$POSTGRES_URL" || postgres_up; fi
     print_env >"$RUN/env"
     say "ready: $(print_env | sed 's/export //' | tr '\n' ' ')"
     ;;
@@ -191,12 +238,17 @@ case "$cmd" in
     stop_pid clickhouse "$RUN/clickhouse/pid"
     if pid_alive "$RUN/redis/pid"; then redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true; fi
     stop_pid redis "$RUN/redis/pid"
+    postgres_down
+    ;;
+  postgres-up)
+    [ -n "${POSTGRES_URL:-}" ] && say "using POSTGRES_URL=$POSTGRES_URL" || postgres_up
     ;;
   status)
     pid_alive "$RUN/kafka/pid" && echo "kafka       running  127.0.0.1:$KAFKA_PORT" || echo "kafka       stopped"
     pid_alive "$RUN/clickhouse/pid" && echo "clickhouse  running  http://127.0.0.1:$CH_HTTP_PORT" || echo "clickhouse  stopped"
     pid_alive "$RUN/redis/pid" && echo "redis       running  redis://127.0.0.1:$REDIS_PORT" || echo "redis       stopped"
+    [ -f "$RUN/postgres/data/postmaster.pid" ] && echo "postgres    running  postgres://127.0.0.1:$PG_PORT" || echo "postgres    stopped (started only with --with-postgres / postgres-up)"
     ;;
   env) print_env ;;
-  *) echo "usage: infra/services.sh up [--ephemeral] | down | status | env" >&2; exit 2 ;;
+  *) echo "usage: infra/services.sh up [--ephemeral] [--with-postgres] | postgres-up | down | status | env" >&2; exit 2 ;;
 esac
