@@ -42,6 +42,22 @@ export class InputError extends ProvstreamError {
   }
 }
 
+/** A named thing (project, vertex, query) does not exist: not retriable; HTTP 404. */
+export class NotFoundError extends ProvstreamError {
+  override readonly name = 'NotFoundError';
+  constructor(message: string, context: ErrorContext = {}) {
+    super(message, false, context);
+  }
+}
+
+/** A bounded wait ran out (e.g. for an event to be applied): retriable; HTTP 504. */
+export class TimeoutError extends ProvstreamError {
+  override readonly name = 'TimeoutError';
+  constructor(message: string, context: ErrorContext = {}) {
+    super(message, true, context);
+  }
+}
+
 /** Retriable unless we know better: network errors and unknown failures are worth another try. */
 export function isRetriable(err: unknown): boolean {
   if (err instanceof ProvstreamError) return err.retriable;

@@ -1,0 +1,105 @@
+/** Event → graph mapping: idempotence, order independence, references. */
+import { describe, expect, it } from 'vitest';
+import { activityId, agentId, edgeId, entityId } from '../model/ids.js';
+import type { Activity, Payload } from '../model/types.js';
+import { ProjectGraph, ProjectGraphs } from './project-graph.js';
+
+const raw1 = entityId('data/raw.csv', 'sha256:1');
+const raw2 = entityId('data/raw.csv', 'sha256:2');
+const run = activityId('r1');
+const alice = agentId('Alice');
+
+const entity = (id: string, version: number | null): Payload => ({ type: 'entity', id, artifact: 'data/raw.csv', version, contentHash: 'sha256:x', entityType: 'dataset', sizeBytes: null });
+const activity = (status: Activity['status'], endTime: number | null): Payload => ({
+  type: 'activity', id: run, name: 'clean', command: 'python clean.py', status, startTime: 100, endTime, exitCode: endTime === null ? null : 0,
+  workdir: null, params: { lr: '0.1' }, env: { SEED: '1' },
+});
+
+describe('ProjectGraph.apply', () => {
+  it('maps every payload kind to vertices, edges and properties', () => {
+    const g = new ProjectGraph('p');
+    expect(g.apply(entity(raw1, 1), 10)).toBe('changed');
+    expect(g.apply(activity('COMPLETED', 400), 20)).toBe('changed');
+    expect(g.apply({ type: 'agent', id: alice, name: 'Alice', agentType: 'person', email: null }, 5)).toBe('changed');
+    expect(g.apply({ type: 'relation', relation: 'used', from: run, to: raw1, role: 'input' }, 20)).toBe('changed');
+    expect(g.apply({ type: 'property', subject: raw1, key: 'pii', value: { kind: 'bool', value: true } }, 30)).toBe('changed');
+    expect(g.apply({ type: 'property', subject: raw1, key: 'schema', value: { kind: 'json', value: '{"a":1}' } }, 30)).toBe('changed');
+    expect(g.apply({ type: 'metric', subject: run, key: 'loss', step: 1, value: 0.5, time: 21 }, 21)).toBe('changed');
+    const v = g.graph.indexOf(run);
+    expect(g.graph.props(v)).toEqual({
+      name: 'clean', command: 'python clean.py', status: 'COMPLETED', startTime: 100, endTime: 400, exitCode: 0, durationMs: 300,
+      'params.lr': '0.1', 'env.SEED': '1', 'metric.loss': 0.5,
+    });
+    expect(g.graph.props(g.graph.indexOf(raw1))).toEqual({ artifact: 'data/raw.csv', version: 1, contentHash: 'sha256:x', entityType: 'dataset', pii: true, schema: '{"a":1}' });
+    expect(g.graph.props(g.graph.indexOf(alice))).toEqual({ name: 'Alice', agentType: 'person' });
+    expect(g.graph.neighbours(v, 'out').map((n) => [g.graph.idOf(n.vertex), n.type])).toEqual([[raw1, 'used']]);
+  });
+
+  it('is idempotent: the same events twice change nothing the second time', () => {
+    const g = new ProjectGraph('p');
+    const events: Array<[Payload, number]> = [[entity(raw1, 1), 1], [activity('RUNNING', null), 2], [{ type: 'relation', relation: 'used', from: run, to: raw1, role: null }, 2]];
+    for (const [p, t] of events) g.apply(p, t);
+    const version = g.graph.version;
+    for (const [p, t] of events) expect(g.apply(p, t)).toBe('unchanged');
+    expect(g.graph.version).toBe(version);
+  });
+
+  it('an older activity state never overwrites a newer one (replay after bootstrap)', () => {
+    const g = new ProjectGraph('p');
+    g.apply(activity('COMPLETED', 400), 400);
+    expect(g.apply(activity('RUNNING', null), 100)).toBe('changed'); // only the vertex time moves earlier
+    const v = g.graph.indexOf(run);
+    expect(g.graph.prop(v, 'status')).toBe('COMPLETED');
+    expect(g.graph.timeOf(v)).toBe(100);
+    g.apply(activity('FAILED', 500), 500);
+    expect(g.graph.prop(v, 'status')).toBe('FAILED');
+  });
+
+  it('properties keep the latest value by event time, metrics the highest step', () => {
+    const g = new ProjectGraph('p');
+    const prop = (value: string): Payload => ({ type: 'property', subject: raw1, key: 'stage', value: { kind: 'string', value } });
+    g.apply(prop('production'), 50);
+    expect(g.apply(prop('staging'), 40)).toBe('unchanged');
+    g.apply(prop('archived'), 60);
+    const metric = (step: number, value: number): Payload => ({ type: 'metric', subject: run, key: 'loss', step, value, time: step });
+    g.apply(metric(3, 0.3), 3);
+    expect(g.apply(metric(1, 0.9), 1)).toBe('unchanged');
+    g.apply(metric(4, 0.2), 4);
+    expect(g.graph.prop(g.graph.indexOf(raw1), 'stage')).toBe('archived');
+    expect(g.graph.prop(g.graph.indexOf(run), 'metric.loss')).toBe(0.2);
+  });
+
+  it('skips what the graph cannot hold: edge properties', () => {
+    const g = new ProjectGraph('p');
+    expect(g.apply({ type: 'property', subject: edgeId('used', run, raw1), key: 'weight', value: { kind: 'number', value: 1 } }, 1)).toBe('skipped');
+    expect(g.graph.vertexCount).toBe(0);
+  });
+
+  it('resolves ids, artifact@version and artifact (latest)', () => {
+    const g = new ProjectGraph('p');
+    g.apply(entity(raw2, 2), 20);
+    g.apply(entity(raw1, 1), 10);
+    g.apply(activity('RUNNING', null), 5);
+    expect(g.resolve(run)).toBe(g.graph.indexOf(run));
+    expect(g.resolve('data/raw.csv@1')).toBe(g.graph.indexOf(raw1));
+    expect(g.resolve('data/raw.csv@2')).toBe(g.graph.indexOf(raw2));
+    expect(g.resolve('data/raw.csv')).toBe(g.graph.indexOf(raw2));
+    expect(g.resolve('data/raw.csv@latest')).toBe(g.graph.indexOf(raw2));
+    expect(g.resolve('data/raw.csv@3')).toBe(-1);
+    expect(g.resolve('data/raw.csv@x')).toBe(-1);
+    expect(g.resolve('nope')).toBe(-1);
+  });
+});
+
+describe('ProjectGraphs', () => {
+  it('keeps one graph per project and ignores projects it does not serve', () => {
+    const all = new ProjectGraphs();
+    all.apply('b', entity(raw1, 1), 1);
+    all.apply('a', entity(raw1, 1), 1);
+    expect(all.projects()).toEqual(['a', 'b']);
+    const some = new ProjectGraphs(new Set(['a']));
+    expect(some.apply('b', entity(raw1, 1), 1)).toBe('skipped');
+    expect(some.apply('a', entity(raw1, 1), 1)).toBe('changed');
+    expect(some.projects()).toEqual(['a']);
+  });
+});
