@@ -5,20 +5,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { services, uniqueName } from '../../test/helpers.js';
+import { deleteRedisPrefix } from '../../test/monitor.js';
 import { createRedis, connectRedis } from '../lib/redis.js';
 import type { Redis } from '../lib/redis.js';
 import { sleep } from '../lib/retry.js';
 import { stateStoreContract } from './core/state-store.contract.js';
 import { RedisStateStore } from './redis-state.js';
-
-async function deletePrefix(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length) await redis.del(...keys);
-  } while (cursor !== '0');
-}
 
 stateStoreContract(
   'RedisStateStore',
@@ -30,7 +22,7 @@ stateStoreContract(
       store: new RedisStateStore(redis, prefix),
       advance: (ms) => sleep(ms),
       close: async () => {
-        await deletePrefix(redis, prefix);
+        await deleteRedisPrefix(redis, prefix);
         await redis.quit();
       },
     };
@@ -47,7 +39,7 @@ describe('RedisStateStore on a real server', () => {
     await connectRedis(redis, services().redisUrl);
   });
   afterAll(async () => {
-    await deletePrefix(redis, prefix);
+    await deleteRedisPrefix(redis, prefix);
     await redis.quit();
   });
 

@@ -1,0 +1,174 @@
+/**
+ * The processor's crash windows and concurrency, made deterministic, on real Redis and
+ * ClickHouse (the process-level SIGKILL test lands in these windows only by chance):
+ *   - a batch re-delivered after its commit (crash before the Kafka commit) changes nothing;
+ *   - alerts committed but not delivered (crash after EXEC) are delivered by the sweeper;
+ *   - a transaction whose read keys changed meanwhile applies nothing and is re-evaluated;
+ *   - two instances sharing state concurrently lose no update.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pino from 'pino';
+import { freshDatabase, services, uniqueName } from '../../test/helpers.js';
+import { alertsInTable, deleteRedisPrefix } from '../../test/monitor.js';
+import { connectRedis, createRedis } from '../lib/redis.js';
+import type { Redis } from '../lib/redis.js';
+import { encodeEvent } from '../model/codec.js';
+import type { ProvEvent } from '../model/types.js';
+import { ClickHouseAlertSink } from './alert-sinks.js';
+import type { AlertSink } from './alert-sinks.js';
+import { dryRun } from './core/index.js';
+import type { Alert, Rule } from './core/index.js';
+import { AlertDelivery } from './delivery.js';
+import { FIXTURE_RULES_YAML, fixtureStream, parseOrThrow } from './fixtures.js';
+import { Outbox } from './outbox.js';
+import { MonitorProcessor } from './processor.js';
+import type { BatchInput } from './processor.js';
+import { RuleSet } from './rule-source.js';
+import { StateTransactions } from './transaction.js';
+import { WebhookDispatcher } from './webhook.js';
+
+const log = pino({ level: 'silent' });
+type Db = Awaited<ReturnType<typeof freshDatabase>>;
+
+class RecordingSink implements AlertSink {
+  readonly name = 'recording';
+  readonly alerts: Alert[] = [];
+  async write(alerts: readonly Alert[]): Promise<void> {
+    this.alerts.push(...alerts);
+  }
+}
+
+function batch(events: readonly ProvEvent[], firstOffset: number, partition = 0, topic = 'events'): BatchInput {
+  return { topic, partition, highWatermark: String(firstOffset + events.length), messages: events.map((e, i) => ({ offset: String(firstOffset + i), value: encodeEvent(e) })) };
+}
+
+describe('monitor processor on real Redis and ClickHouse', () => {
+  let db: Db;
+  let redis: Redis;
+  const txConnections: Redis[] = [];
+  const prefixes: string[] = [];
+
+  beforeAll(async () => {
+    db = await freshDatabase('monitor_proc');
+    redis = createRedis(services().redisUrl);
+    await connectRedis(redis, services().redisUrl);
+  });
+  afterAll(async () => {
+    for (const p of prefixes) await deleteRedisPrefix(redis, p);
+    for (const c of txConnections) c.disconnect();
+    redis.disconnect();
+    await db?.drop();
+  });
+
+  async function instance(prefix: string, rules: Rule[], sinks: AlertSink[]) {
+    const tx = createRedis(services().redisUrl, { transactional: true });
+    await connectRedis(tx, services().redisUrl);
+    txConnections.push(tx);
+    const outbox = new Outbox(redis, prefix);
+    const webhooks = new WebhookDispatcher({ timeoutMs: 1000, attempts: 1, initialDelayMs: 10, maxDelayMs: 10, concurrency: 1, maxQueued: 10 }, async () => undefined, log);
+    const delivery = new AlertDelivery(sinks, webhooks, outbox, log);
+    const set = new RuleSet(rules);
+    const txns = new StateTransactions(tx, prefix, 'g');
+    return { processor: new MonitorProcessor(txns, () => set, delivery, log, { maxPendingDeliveries: 2 }), delivery, outbox, txns };
+  }
+
+  async function stateDump(prefix: string): Promise<Record<string, string>> {
+    const out: Record<string, string> = {};
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}rule:*`, 'COUNT', 1000);
+      cursor = next;
+      for (const k of keys) out[k] = JSON.stringify(await redis.dump(k));
+    } while (cursor !== '0');
+    return out;
+  }
+
+  it('a re-delivered batch (crash after the Redis commit, before the Kafka commit) is skipped: state and alerts unchanged', async () => {
+    const prefix = uniqueName('proc-redeliver') + ':';
+    prefixes.push(prefix);
+    const rules = parseOrThrow(FIXTURE_RULES_YAML);
+    const sink = new RecordingSink();
+    const { processor } = await instance(prefix, rules, [sink]);
+    const { events } = fixtureStream(['redeliver']);
+    const half = Math.floor(events.length / 2);
+    const signal = new AbortController().signal;
+    await processor.processBatch(batch(events.slice(0, half), 0), signal);
+    await processor.flush();
+    const before = await stateDump(prefix);
+    const alertsBefore = sink.alerts.length;
+    await processor.processBatch(batch(events.slice(0, half), 0), signal); // the same batch again
+    await processor.flush();
+    expect(processor.stats.replayedSkipped).toBe(half);
+    expect(await stateDump(prefix)).toEqual(before);
+    expect(sink.alerts.length).toBe(alertsBefore);
+    // A batch overlapping the applied part evaluates only the new messages.
+    await processor.processBatch(batch(events.slice(half - 5), half - 5), signal);
+    await processor.flush();
+    expect(processor.stats.replayedSkipped).toBe(half + 5);
+    expect(sink.alerts.map((a) => a.alertId)).toEqual(dryRun(rules, events).alerts.map((a) => a.alertId));
+  });
+
+  it('alerts committed but never delivered (crash after EXEC) are delivered by the sweeper of another instance', async () => {
+    const prefix = uniqueName('proc-outbox') + ':';
+    prefixes.push(prefix);
+    const rules = parseOrThrow(FIXTURE_RULES_YAML);
+    const crashed = await instance(prefix, rules, [new ClickHouseAlertSink(db)]);
+    const { events } = fixtureStream(['outbox']);
+    const stopped = new AbortController();
+    stopped.abort(new Error('process died'));
+    // Deliveries abort at once (the signal is aborted), as if the process died after EXEC.
+    const failing: AlertSink = { name: 'down', write: async () => Promise.reject(Object.assign(new Error('ECONNREFUSED'), { code: 'ECONNREFUSED' })) };
+    const dead = await instance(prefix, rules, [failing]);
+    await dead.processor.processBatch(batch(events, 0), stopped.signal);
+    await dead.processor.flush();
+    const expected = dryRun(rules, events).alerts.map((a) => a.alertId).sort();
+    expect(await crashed.outbox.size()).toBe(expected.length);
+    expect((await alertsInTable(db)).ids.filter((id) => expected.includes(id))).toEqual([]);
+
+    expect(await crashed.delivery.sweep(0, new AbortController().signal, 10_000)).toBe(expected.length);
+    expect(await crashed.outbox.size()).toBe(0);
+    expect((await alertsInTable(db)).ids.filter((id) => expected.includes(id))).toEqual(expected);
+  });
+
+  it('a transaction whose read keys another client changed applies nothing (then re-reads and succeeds)', async () => {
+    const prefix = uniqueName('proc-occ') + ':';
+    prefixes.push(prefix);
+    const { txns } = await instance(prefix, [], []);
+    const key = 'rule:r:v:p:x';
+    const a = await txns.begin({ topic: 't', partition: 0 });
+    expect((await a.load([{ type: 'value', key }])).get(key)).toBeNull();
+    await redis.set(prefix + key, JSON.stringify('theirs'));
+    expect((await a.commit({ mutations: [{ op: 'set', key, value: 'ours', ttlMs: 60_000 }], alerts: [], nextOffset: '10' })).committed).toBe(false);
+    expect(await redis.get(prefix + key)).toBe('"theirs"');
+    expect(await redis.get(txns.offsetKey({ topic: 't', partition: 0 }))).toBeNull();
+    const b = await txns.begin({ topic: 't', partition: 0 });
+    expect((await b.load([{ type: 'value', key }])).get(key)).toEqual({ type: 'value', value: 'theirs' });
+    expect((await b.commit({ mutations: [{ op: 'set', key, value: 'ours', ttlMs: 60_000 }], alerts: [], nextOffset: '10' })).committed).toBe(true);
+    expect(await redis.get(prefix + key)).toBe('"ours"');
+    expect(await redis.get(txns.offsetKey({ topic: 't', partition: 0 }))).toBe('10');
+  });
+
+  it('two instances counting into the same state at once lose no update', async () => {
+    const prefix = uniqueName('proc-race') + ':';
+    prefixes.push(prefix);
+    const rules = parseOrThrow(`rules: [{id: failing, kind: rate, severity: warning, dedupWindow: 0, notify: [feed], match: {activity: train}, rate: {status: FAILED, window: 1h, max: 39}}]`);
+    const t0 = Date.UTC(2026, 10, 1);
+    const failed = (i: number): ProvEvent => ({
+      eventId: `00000000-0000-4000-a000-${String(i).padStart(12, '0')}`, project: 'race', time: t0 + i, producer: 't', schemaVersion: 1,
+      payload: { type: 'activity', id: `act:00000000-0000-4000-a000-${String(i).padStart(12, '0')}`, name: 'train', command: 'x', status: 'FAILED', startTime: t0, endTime: t0 + i, exitCode: 1, workdir: null, params: {}, env: {} },
+    });
+    const sinks = [new RecordingSink(), new RecordingSink()];
+    const one = await instance(prefix, rules, [sinks[0]!]);
+    const two = await instance(prefix, rules, [sinks[1]!]);
+    const signal = new AbortController().signal;
+    // 40 failed runs, partitions 0 and 1 on two instances, one event per batch, at the same time.
+    await Promise.all([one, two].map(async (inst, p) => {
+      for (let i = 0; i < 20; i++) await inst.processor.processBatch(batch([failed(p * 20 + i)], i, p), signal);
+      await inst.processor.flush();
+    }));
+    const fired = [...sinks[0]!.alerts, ...sinks[1]!.alerts];
+    // The 40th failure (whichever instance saw it) is the one that exceeds max 39: exactly one alert.
+    expect(fired.length).toBe(1);
+    expect(fired[0]!.value).toBe(40);
+  });
+});
