@@ -31,7 +31,8 @@ export async function runCommand(args: readonly string[], env: NodeJS.ProcessEnv
     process.stdout.write(RUN_USAGE + '\n');
     process.exit(0);
   }
-  const warn: Warn = opts.quiet ? () => undefined : (msg) => void process.stderr.write(`provstream: ${msg}\n`);
+  // Every line of a warning carries the prefix, so tools (and tests) can separate ours from the command's.
+  const warn: Warn = opts.quiet ? () => undefined : (msg) => void process.stderr.write(msg.split('\n').map((l) => `provstream: ${l}\n`).join(''));
   // Our own crash must not take the command down with us: report and keep supervising.
   process.on('uncaughtException', (err) => warn(`internal error (the command is not affected): ${err.stack ?? err.message}`));
   process.on('unhandledRejection', (err) => warn(`internal error (the command is not affected): ${String(err)}`));

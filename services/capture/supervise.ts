@@ -6,8 +6,10 @@
  *   wrapper's own stdout / stderr at once, byte for byte, before anything looks at them (the
  *   child then sees a pipe instead of a terminal; see README "Exactness").
  * - Backpressure is kept: when our stdout cannot take more, the child's pipe is paused. When our
- *   stdout's reader goes away (EPIPE, e.g. `| head`), the child's pipe is closed, so the child
- *   gets SIGPIPE / EPIPE on its next write just as it would writing to the closed pipe itself.
+ *   stdout's reader goes away (EPIPE, e.g. `| head`), we fail only when writing through what the
+ *   child just wrote, so the child gets the SIGPIPE that write would have raised, and our end is
+ *   closed (a child that ignores SIGPIPE sees its next write fail). Node's "pipes" are Unix
+ *   socket pairs: a piped child sees a socket, not a FIFO or terminal (README "Exactness").
  * - Signals sent to the wrapper (SIGTERM, SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM)
  *   are forwarded to the child. When the wrapper runs on a terminal (stdin is a TTY), SIGINT,
  *   SIGQUIT and SIGHUP are NOT forwarded: the terminal already sent them to the whole foreground
@@ -98,7 +100,15 @@ function pipeThrough(child: ChildProcess, name: OutputStream, out: NodeJS.WriteS
   out.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code !== 'EPIPE') return;
     readerGone = true;
-    from.destroy(); // the child now writes into a closed pipe, as it would without us
+    // Our write failed because the command just wrote after its reader left: without us, that
+    // write would have raised SIGPIPE in the command. Raise it, then close our end so that a
+    // command ignoring SIGPIPE gets an error on its next write (ECONNRESET/EPIPE).
+    try {
+      child.kill('SIGPIPE');
+    } catch {
+      /* already gone */
+    }
+    from.destroy();
   });
   from.on('data', (chunk: Buffer) => {
     if (!readerGone && !out.write(chunk)) {
