@@ -18,6 +18,8 @@ import type { Payload, ProvEvent } from '../model/types.js';
 import type { PayloadSink } from './facts.js';
 
 export const RUN_PRODUCER = 'provstream-run/0.1';
+/** The emitter SDK's spill file name (services/emitter/buffer.ts), in `<spillDir>/run/`. */
+export const SPILL_FILE = 'provstream-spill.log';
 
 export function runSpillDir(spillDir: string): string {
   return join(spillDir, 'run');

@@ -27,7 +27,7 @@ import { mergeState } from './core/versions.js';
 import type { ArtifactState } from './core/versions.js';
 import type { ProjectConfig } from './core/project-config.js';
 import type { CaptureConfig } from './config.js';
-import { findProjectRoot, loadProjectConfig, resolveProject } from './project.js';
+import { findProjectRoot, loadProjectConfig, resolveProject, STATE_DIR } from './project.js';
 import { scanTree } from './tree.js';
 import type { Scan } from './tree.js';
 import { loadState, saveState } from './state.js';
@@ -38,9 +38,7 @@ import type { AgentInfo } from './agent.js';
 import { RunFacts, newActivityId } from './facts.js';
 import type { RunIdentity, TimedPoint } from './facts.js';
 import { PendingLog, newRunUuid, runSpillDir, startDeliverer } from './pending.js';
-import { SPILL_FILE, deliverPending } from './deliver.js';
-import { loadRegistry, activeViews } from '../fileview/registry.js';
-import { evaluateViews, recordViewResult } from '../fileview/evaluate.js';
+import { SPILL_FILE } from './pending.js';
 
 const FIRST_FLUSH_MS = 200;
 const FLUSH_EVERY_MS = 1000;
@@ -192,6 +190,7 @@ export class CaptureSession {
     this.log.flush(this.cfg.spillDir);
     if (!this.opts.wait) return startDeliverer(this.cfg.spillDir, this.env);
     const timeoutMs = this.opts.flushTimeoutMs ?? this.project.flushTimeoutMs;
+    const { deliverPending } = await import('./deliver.js');
     await deliverPending(this.cfg, { timeoutMs, lingerMs: 0, waitForLockMs: timeoutMs, warn: this.warn });
   }
 
@@ -222,7 +221,9 @@ export class CaptureSession {
   }
 
   private async fileviews(facts: RunFacts, targets: readonly FileVersion[], time: number): Promise<void> {
-    if (targets.length === 0) return;
+    if (targets.length === 0 || !existsSync(join(this.root, STATE_DIR, 'fileviews.json'))) return;
+    // Loaded only when the project has fileviews (start-up time is the command's delay).
+    const [{ loadRegistry, activeViews }, { evaluateViews, recordViewResult }] = await Promise.all([import('../fileview/registry.js'), import('../fileview/evaluate.js')]);
     const views = activeViews(loadRegistry(this.root));
     if (views.length === 0) return;
     const results = await evaluateViews(views, targets.map((t) => ({ artifact: t.artifact, path: t.path, entityId: t.id })), this.root, this.env);

@@ -118,6 +118,16 @@ fileview
     process.stdout.write(listFileviews(fileviewContext(), o) + '\n');
   });
 fileview
+  .command('history')
+  .description('every recorded version of the fileview definitions (or of one), from ClickHouse')
+  .argument('[name]')
+  .option('--project <name>', 'project (default as for provstream run)')
+  .option('--json', 'print the rows as JSON')
+  .action(async (name: string | undefined, o: { project?: string; json?: boolean }) => {
+    const { fileviewHistory } = await import('../fileview/cli.js');
+    process.stdout.write((await fileviewHistory(fileviewContext(), name ?? null, o)) + '\n');
+  });
+fileview
   .command('drop')
   .description('drop a fileview (a new version that says so; the history stays)')
   .argument('<name>')

@@ -22,6 +22,9 @@ import { PendingLog, newRunUuid } from '../capture/pending.js';
 import { deliverPending } from '../capture/deliver.js';
 import { commandLine } from '../capture/core/naming.js';
 import { InputError } from '../lib/errors.js';
+import { fileviewDefinitions } from '../query/catalogue.js';
+import { loadCliConfig } from '../cli/config.js';
+import { runReadOnlySql, renderTable } from '../cli/sql.js';
 
 export interface CliContext {
   cwd: string;
@@ -124,4 +127,15 @@ export function listFileviews(ctx: CliContext, o: { json?: boolean; all?: boolea
       return `${v.name}  v${v.version}  ${c.transform.kind}  ${c.pattern}  properties=${c.properties}${c.propertyPrefix ? ` prefix=${c.propertyPrefix}` : ''}  by ${v.definedBy}`;
     })
     .join('\n');
+}
+
+/** `fileview history [name]`: every recorded version, from ClickHouse (what all collaborators recorded). */
+export async function fileviewHistory(ctx: CliContext, name: string | null, o: { project?: string; json?: boolean }): Promise<string> {
+  const root = findProjectRoot(ctx.cwd);
+  const { config } = loadCaptureConfig(ctx.env);
+  const pc = await loadProjectConfig(root, null, ctx.cwd);
+  const project = resolveProject([o.project ?? null, config.project, pc.config.project], root, ctx.progress);
+  const rows = await runReadOnlySql(loadCliConfig(ctx.env), fileviewDefinitions(project, name), { maxRows: 100_000, timeoutSeconds: 30 });
+  if (o.json) return JSON.stringify(rows);
+  return rows.length ? renderTable(rows) : `no fileview versions recorded for project ${project}${name ? ` and view ${name}` : ''}`;
 }

@@ -25,7 +25,7 @@ describe('migrations and the query catalogue on the real server', () => {
   it('migrations are idempotent: a second run applies nothing', async () => {
     expect(await migrate(db)).toEqual([]);
     const tables = (await db.query<{ name: string }>('SHOW TABLES')).map((r) => r.name).sort();
-    expect(tables).toEqual(['alert_webhook_failures', 'alerts', 'dead_letters', 'edges', 'edges_by_dst', 'edges_by_dst_mv', 'events_raw', 'metrics', 'properties', 'schema_migrations', 'vertices']);
+    expect(tables).toEqual(['alert_webhook_failures', 'alerts', 'dead_letters', 'edges', 'edges_by_dst', 'edges_by_dst_mv', 'events_raw', 'fileview_cells', 'fileview_rows', 'metrics', 'properties', 'schema_migrations', 'vertices']);
   });
 
   it('visibleEventCount', async () => {
@@ -90,6 +90,19 @@ describe('migrations and the query catalogue on the real server', () => {
     expect(await db.query(catalogue.recentAlerts({ ruleId: 'no-such-rule', limit: 5 }))).toEqual([]);
     const events = await db.query<{ event_id: string; body: string }>(catalogue.eventsForReplay('catalogue', 0, 100_000));
     expect(events.map((e) => e.event_id).sort()).toEqual(sample.events.map((e) => e.eventId).sort());
+  });
+
+  it('fileviewDefinitions: every version with its definition; fileview rows land in fileview_rows and fileview_cells', async () => {
+    const { fileviewSample } = await import('../fileview/sample.js');
+    const fv = fileviewSample('catalogue-fv');
+    const rows = emptyRows();
+    for (const ev of fv.events) addEventRows(ev, rows);
+    await new TableSink(db).write(rows);
+    const defs = await db.query<{ artifact: string; version: number; id: string; definition: string }>(catalogue.fileviewDefinitions('catalogue-fv', null));
+    expect(defs.map((d) => [d.artifact, d.version, d.id, JSON.parse(d.definition)])).toEqual(fv.versions.map((v) => ['fileview:acc', v.version, v.id, v.content]));
+    expect(await db.query(catalogue.fileviewDefinitions('catalogue-fv', 'other'))).toEqual([]);
+    const cells = await db.query<{ column: string; value: string }>(`SELECT column, value FROM fileview_cells WHERE project = 'catalogue-fv' ORDER BY view_version, column`);
+    expect(cells).toEqual([{ column: 'accuracy', value: '0.93' }, { column: 'accuracy', value: '0.95' }]);
   });
 
   it('hostile values stay values (the literal encoder on the real parser)', async () => {

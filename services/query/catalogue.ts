@@ -102,3 +102,25 @@ export function eventsForReplay(project: string, sinceMs: number, limit: number)
     WHERE project = ${project} AND time >= ${sinceMs}
     ORDER BY time, event_id LIMIT ${limit}`;
 }
+
+// ---------------------------------------------------------------- fileviews (services/fileview)
+
+/**
+ * Every version of the fileview definitions of a project (or of one view), oldest first, with the
+ * definition JSON (`{"name", "dropped": true}` for a drop) and when it was recorded.
+ */
+export function fileviewDefinitions(project: string, view: string | null): string {
+  return sql`
+    SELECT v.view_artifact AS artifact, v.view_version AS version, v.id AS id, v.defined_at AS defined_at, p.definition AS definition
+    FROM (
+      SELECT id, any(artifact) AS view_artifact, any(version) AS view_version, min(valid_from) AS defined_at
+      FROM vertices FINAL
+      WHERE project = ${project} AND kind = 'entity' AND entity_type = 'fileview' AND (${view === null} OR artifact = ${`fileview:${view ?? ''}`})
+      GROUP BY id
+    ) AS v
+    ANY LEFT JOIN (
+      SELECT subject AS id, argMax(value_string, valid_from) AS definition
+      FROM properties FINAL WHERE project = ${project} AND key = 'fileview.definition' GROUP BY subject
+    ) AS p USING id
+    ORDER BY view_artifact, view_version`;
+}
