@@ -5,7 +5,7 @@ SHELL := /bin/bash
 NPM_STAMP := node_modules/.install-stamp
 VITEST := node_modules/.bin/vitest
 
-.PHONY: help install build up down status demo test check lint typecheck unit int e2e services-test bench-ingest fixtures clean
+.PHONY: help install build up down status demo test check lint typecheck unit int e2e services-test bench-ingest bench-run fixtures clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -55,6 +55,9 @@ check: test
 
 bench-ingest: up ## ingest throughput and freshness vs one-INSERT-per-event baseline
 	node dist/bench/ingest.js
+
+bench-run: up ## `provstream run` overhead vs the bare command (true, a small script): medians, ratios (ARGS="--runs 30")
+	node dist/bench/run.js $(ARGS)
 
 fixtures: build ## write golden fixtures for a NEW schema version: make fixtures V=v2
 	node dist/services/model/write-fixtures.js $(V)

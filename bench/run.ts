@@ -1,0 +1,130 @@
+/**
+ * `make bench-run`: the command wrapper's overhead, `provstream run -- <cmd>` against `<cmd>`.
+ *
+ *   node dist/bench/run.js [--runs 30] [--files 200] [--json]
+ *
+ * Each scenario runs the bare command and the wrapped one alternately, `--runs` times each, in a
+ * throwaway project of `--files` small files (the before/after scan has something to stat), with
+ * Kafka up and events going to a throwaway topic. Wall time from spawn to exit, medians. The
+ * overhead is median(wrapped) − median(bare); the target (issue 3) is ≤ 50 ms apart from hashing
+ * (the inputs here are a few bytes: hashing them costs microseconds). Reference lines: `node -e 0`
+ * (Node's own start-up, the floor for any wrapper written in Node), `--no-scan`, and `--wait`
+ * (delivering to Kafka before exiting instead of in the background).
+ * Figures are information: the process exits non-zero only when something failed.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { machineInfo, median, writeResults, timestamp } from './lib/report.js';
+import { repoPath } from '../services/lib/paths.js';
+import { EnvReader, DEFAULT_URLS } from '../services/lib/config.js';
+import { createKafka } from '../services/lib/kafka.js';
+import { createRootLogger } from '../services/lib/log.js';
+
+const TARGET_OVERHEAD_MS = 50;
+const progress = (msg: string) => process.stderr.write(`bench-run: ${msg}\n`);
+
+function timeOnce(argv: readonly string[], cwd: string, env: NodeJS.ProcessEnv): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint();
+    const child = spawn(argv[0]!, argv.slice(1), { cwd, env, stdio: ['ignore', 'ignore', 'inherit'] });
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve(Number(process.hrtime.bigint() - t0) / 1e6) : reject(new Error(`${argv.join(' ')} exited with ${code}`))));
+  });
+}
+
+interface Scenario {
+  name: string;
+  bare: string[];
+  wrapped: string[];
+}
+
+interface Measured {
+  scenario: string;
+  bareMs: number[];
+  wrappedMs: number[];
+  bareMedianMs: number;
+  wrappedMedianMs: number;
+  overheadMs: number;
+  ratio: number;
+}
+
+async function measure(s: Scenario, runs: number, cwd: string, env: NodeJS.ProcessEnv): Promise<Measured> {
+  const bareMs: number[] = [];
+  const wrappedMs: number[] = [];
+  await timeOnce(s.bare, cwd, env); // warm the page cache
+  await timeOnce(s.wrapped, cwd, env);
+  for (let i = 0; i < runs; i++) {
+    bareMs.push(await timeOnce(s.bare, cwd, env));
+    wrappedMs.push(await timeOnce(s.wrapped, cwd, env));
+  }
+  const b = median(bareMs);
+  const w = median(wrappedMs);
+  progress(`${s.name}: bare ${b.toFixed(1)} ms, wrapped ${w.toFixed(1)} ms`);
+  return { scenario: s.name, bareMs, wrappedMs, bareMedianMs: b, wrappedMedianMs: w, overheadMs: w - b, ratio: w / b };
+}
+
+async function main(): Promise<void> {
+  const o = new Command('bench-run')
+    .option('--runs <n>', 'runs of every command (alternating bare / wrapped)', '30')
+    .option('--files <n>', 'small files in the project (what the scan stats)', '200')
+    .option('--json', 'print the record as JSON')
+    .parse()
+    .opts<{ runs: string; files: string; json?: boolean }>();
+  const runs = Number(o.runs);
+  const r = new EnvReader(process.env);
+  const brokers = r.brokers('KAFKA_BROKERS', DEFAULT_URLS.kafkaBrokers);
+  r.done();
+  const base = mkdtempSync(join(tmpdir(), 'bench-run-'));
+  const dir = join(base, 'project');
+  mkdirSync(join(dir, '.provstream'), { recursive: true });
+  for (let i = 0; i < Number(o.files); i++) {
+    mkdirSync(join(dir, 'src', String(i % 10)), { recursive: true });
+    writeFileSync(join(dir, 'src', String(i % 10), `f${i}.txt`), `file ${i}\n`);
+  }
+  writeFileSync(join(dir, 'in1.txt'), 'a\n');
+  writeFileSync(join(dir, 'in2.txt'), 'b\n');
+  const topic = `bench_run_${timestamp().toLowerCase()}`;
+  const env = { ...process.env, KAFKA_BROKERS: brokers.join(','), PROVSTREAM_TOPIC: topic, PROVSTREAM_SPILL_DIR: join(base, 'spill'), PROVSTREAM_AGENT: 'bench', PROVSTREAM_PROJECT: 'bench-run' };
+  const cli = [process.execPath, repoPath('bin', 'provstream.js'), 'run'];
+  const script = ['sh', '-c', 'cat in1.txt in2.txt > out.txt'];
+  const scenarios: Scenario[] = [
+    { name: 'true', bare: ['true'], wrapped: [...cli, '--', 'true'] },
+    { name: 'small script (reads 2 files, writes 1; --in)', bare: script, wrapped: [...cli, '--in', 'in*.txt', '--', ...script] },
+    { name: 'reference: node -e 0 (Node start-up) vs true', bare: ['true'], wrapped: [process.execPath, '-e', '0'] },
+    { name: 'reference: --no-scan -- true', bare: ['true'], wrapped: [...cli, '--no-scan', '--', 'true'] },
+    { name: 'reference: --wait -- true (inline delivery to Kafka)', bare: ['true'], wrapped: [...cli, '--wait', '--', 'true'] },
+  ];
+  const results: Measured[] = [];
+  try {
+    for (const s of scenarios) results.push(await measure(s, runs, dir, env));
+  } finally {
+    rmSync(base, { recursive: true, force: true });
+    const admin = createKafka({ brokers, clientId: 'bench-run' }, createRootLogger('silent')).admin();
+    await admin.connect().then(() => admin.deleteTopics({ topics: [topic] })).catch(() => undefined);
+    await admin.disconnect().catch(() => undefined);
+  }
+  const record = { benchmark: 'run', time: new Date().toISOString(), machine: machineInfo(), runs, files: Number(o.files), targetOverheadMs: TARGET_OVERHEAD_MS, results };
+  const path = writeResults(repoPath('bench', 'results'), 'run', timestamp(), record);
+  if (o.json) return void process.stdout.write(JSON.stringify(record, null, 2) + '\n');
+  const m = record.machine;
+  const lines = [
+    `provstream run overhead — ${m.cores} cores, ${m.cpuModel}, Node ${m.node}, ${runs} runs each (medians), project of ${record.files} files`,
+    '',
+    `${'scenario'.padEnd(52)} ${'bare ms'.padStart(8)} ${'wrapped ms'.padStart(11)} ${'overhead ms'.padStart(12)} ${'ratio'.padStart(7)}  target`,
+    ...results.map((x, i) => {
+      const verdict = i < 2 ? `≤ ${TARGET_OVERHEAD_MS} ms ${x.overheadMs <= TARGET_OVERHEAD_MS ? 'PASS' : 'MISS'}` : '';
+      return `${x.scenario.padEnd(52)} ${x.bareMedianMs.toFixed(1).padStart(8)} ${x.wrappedMedianMs.toFixed(1).padStart(11)} ${x.overheadMs.toFixed(1).padStart(12)} ${(x.ratio.toFixed(1) + '×').padStart(7)}  ${verdict}`;
+    }),
+    '',
+    `record: ${path}`,
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench-run: failed: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});
