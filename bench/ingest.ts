@@ -171,7 +171,16 @@ async function run(o: Options, stamp: string, cleanup: Cleanup, signal: AbortSig
       return { consumer, cpu: new CpuMeter({ bench: process.pid, ingest: consumer.pid, ...servicePids }) };
     };
     progress(`p${partitions}: starting the ingest consumer process (topic ${topic}, logs ${resultsDir}/ingest-${stamp}-consumer-p${partitions}-*.log)`);
-    const p: Pipeline = { brokers: o.kafkaBrokers, topic, partitions, sdk, ...(await startConsumer()), wh, progress, signal };
+    const describeLag = async () => {
+      const [ends, [committed]] = await Promise.all([kafkaAdmin.fetchTopicOffsets(topic), kafkaAdmin.fetchOffsets({ groupId: group, topics: [topic] })]);
+      return ends
+        .map((e) => {
+          const c = committed?.partitions.find((x) => x.partition === e.partition)?.offset ?? '-1';
+          return `p${e.partition} end ${e.high} committed ${c} lag ${Number(e.high) - Math.max(0, Number(c))}`;
+        })
+        .join('; ');
+    };
+    const p: Pipeline = { brokers: o.kafkaBrokers, topic, partitions, sdk, ...(await startConsumer()), wh, progress, signal, describeLag };
     const result: PartitionResults = { partitions, throughput: [], freshness: [], catchUp: [], consumerStats: {} };
     // The first events through a fresh consumer group pay for the group join: not part of any figure.
     const joined = performance.now();

@@ -35,13 +35,19 @@ export interface ConsumerProcessOptions {
   logFile: string;
   readyTimeoutMs?: number;
   onWarning?: (line: string) => void;
+  /** The CLI command to run (default `ingest`; the monitor benchmark runs `monitor`). */
+  command?: 'ingest' | 'monitor';
+  /** Numeric log fields collected into lastStats (default: the ingest consumer's counters). */
+  statKeys?: readonly string[];
 }
 
 const STAT_KEYS = ['batches', 'events', 'deadLetters', 'retries'];
 
 export function startConsumerProcess(opts: ConsumerProcessOptions): Promise<ConsumerProcess> {
   const entry = repoPath('dist', 'services', 'cli', 'main.js');
-  const child: ChildProcess = spawn(process.execPath, [entry, 'ingest'], { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const command = opts.command ?? 'ingest';
+  const statKeys = opts.statKeys ?? STAT_KEYS;
+  const child: ChildProcess = spawn(process.execPath, [entry, command], { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'ignore', 'pipe'] });
   mkdirSync(dirname(opts.logFile), { recursive: true });
   const log = createWriteStream(opts.logFile);
   log.on('error', () => undefined); // the log copy is a convenience; never crash the benchmark for it
@@ -58,17 +64,17 @@ export function startConsumerProcess(opts: ConsumerProcessOptions): Promise<Cons
     let ready = false;
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`the ingest consumer did not start within ${opts.readyTimeoutMs ?? 60_000} ms; see ${opts.logFile}`));
+      reject(new Error(`the ${command} process did not start within ${opts.readyTimeoutMs ?? 60_000} ms; see ${opts.logFile}`));
     }, opts.readyTimeoutMs ?? 60_000);
     child.once('error', (err) => {
       clearTimeout(timer);
-      reject(new Error(`could not start the ingest consumer (${entry}): ${err.message}; run make build`));
+      reject(new Error(`could not start the ${command} process (${entry}): ${err.message}; run make build`));
     });
     void exit.then((code) => {
       log.end();
       if (ready) return;
       clearTimeout(timer);
-      reject(new Error(`the ingest consumer exited with code ${code} before it was ready:\n${tail.join('\n')}`));
+      reject(new Error(`the ${command} process exited with code ${code} before it was ready:\n${tail.join('\n')}`));
     });
     createInterface({ input: child.stderr! }).on('line', (text) => {
       log.write(text + '\n');
@@ -80,7 +86,7 @@ export function startConsumerProcess(opts: ConsumerProcessOptions): Promise<Cons
       } catch {
         return;
       }
-      for (const k of STAT_KEYS) if (typeof entry[k] === 'number') lastStats[k] = entry[k];
+      for (const k of statKeys) if (typeof entry[k] === 'number') lastStats[k] = entry[k];
       if (typeof entry['level'] === 'number' && entry['level'] >= 40) opts.onWarning?.(String(entry['msg'] ?? text));
       if (entry['event'] === LogEvents.serviceStarted && !ready) {
         ready = true;

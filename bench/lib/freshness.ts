@@ -121,13 +121,16 @@ export async function measureFreshness(p: Pipeline, w: Workload, warm: Workload,
     }
     const sendSeconds = (performance.now() - t0) / 1000;
     sending = false;
+    if (!(await em.flush(60_000))) throw new Error(`the SDK did not deliver the freshness events to Kafka within 60 s: ${JSON.stringify(em.stats())}; ${errors.map((e) => e.message).join('; ')}`);
     const drainDeadline = performance.now() + (o.drainTimeoutMs ?? 120_000);
     while (pendingCount() > 0 && performance.now() < drainDeadline) {
       if (!p.consumer.alive()) throw new Error('the ingest consumer process exited during the freshness run');
       if (pollError) throw pollError;
       await sleep(o.pollMs, p.signal);
     }
-    if (pendingCount() > 0) throw new Error(`${sets[0].pending.size} of ${sentAt.size} probe events never became queryable (SDK errors: ${errors.map((e) => e.message).join('; ') || 'none'})`);
+    if (pendingCount() > 0) {
+      throw new Error(`${sets[0].pending.size} of ${sentAt.size} probe events, all delivered to Kafka, did not become queryable within ${Math.round((o.drainTimeoutMs ?? 120_000) / 1000)} s; consumer lag: ${await p.describeLag()}`);
+    }
     await poller;
     if (pollError) throw pollError;
     const cpu = p.cpu.stop();

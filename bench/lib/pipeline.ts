@@ -23,6 +23,8 @@ export interface Pipeline {
   progress: (msg: string) => void;
   /** Aborted on Ctrl-C: every wait and publish loop stops promptly, so cleanup runs after them. */
   signal: AbortSignal;
+  /** For error messages: the consumer group's lag per partition ("p0 end 10 committed 8 lag 2; …"). */
+  describeLag: () => Promise<string>;
 }
 
 /**
@@ -64,7 +66,7 @@ export async function waitVisible(p: Pipeline, project: string, expected: number
     const at = performance.now();
     if (n >= expected) return at;
     if (!p.consumer.alive()) throw new Error(`the ingest consumer process exited; ${n} of ${expected} events of ${project} are queryable`);
-    if (at > deadline) throw new Error(`only ${n} of ${expected} events of ${project} became queryable within ${Math.round(timeoutMs / 1000)} s`);
+    if (at > deadline) throw new Error(`only ${n} of ${expected} events of ${project} became queryable within ${Math.round(timeoutMs / 1000)} s; consumer lag: ${await p.describeLag()}`);
     await sleep(pollMs, p.signal);
   }
 }

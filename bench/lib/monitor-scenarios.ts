@@ -1,0 +1,225 @@
+/**
+ * The monitor benchmark's two scenarios, each against a real `provstream monitor` process
+ * (dist, configured by env only; see consumer-process.ts for why a separate process):
+ *
+ *   maxRate   the events are in Kafka before the monitor starts; the monitor consumes them with
+ *             a new group and a new Redis prefix; the rate is events / time, timed from the
+ *             first committed offset of the group (after the join) to the last.
+ *   latency   the monitor runs on an empty topic; events are produced at a paced rate, and one in
+ *             `probeEvery` is a probe (metric probe_latency, which the `probe` rule alerts on at
+ *             once); latency = the probe's alert read from the alerts topic by this process minus
+ *             the time the probe was handed to the producer. Upper bound: it includes the
+ *             benchmark's own consumer fetch.
+ */
+import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import type { Admin, Kafka, Producer } from 'kafkajs';
+import { ensureTopics } from '../../services/lib/kafka.js';
+import { encodeEvent } from '../../services/model/codec.js';
+import { activityId } from '../../services/model/ids.js';
+import type { ProvEvent } from '../../services/model/types.js';
+import { alertFromMessage } from '../../services/monitor/alert-sinks.js';
+import { sleep } from '../../services/lib/retry.js';
+import { startConsumerProcess } from './consumer-process.js';
+import type { ConsumerProcess } from './consumer-process.js';
+import { CpuMeter } from './cpu.js';
+import type { CpuShares } from './cpu.js';
+import { percentile } from './report.js';
+import type { Workload } from './workload.js';
+
+export interface MonitorBench {
+  kafka: Kafka;
+  admin: Admin;
+  /** Env of every monitor process (brokers, ClickHouse, Redis, database, extra MONITOR_* settings). */
+  baseEnv: Record<string, string>;
+  resultsDir: string;
+  stamp: string;
+  servicePids: Record<string, number | null>;
+  progress: (msg: string) => void;
+  /** Registers teardown (topics, groups, Redis prefixes, processes). */
+  onCleanup: (what: string, fn: () => Promise<unknown>) => void;
+  deleteRedisPrefix: (prefix: string) => Promise<void>;
+}
+
+export const MONITOR_STAT_KEYS = ['batches', 'events', 'alerts', 'suppressed', 'evaluations', 'passes', 'loads', 'conflicts', 'evalErrors', 'invalid'] as const;
+
+async function startMonitor(b: MonitorBench, label: string, env: Record<string, string>): Promise<ConsumerProcess> {
+  const logFile = `${b.resultsDir}/monitor-${b.stamp}-${label}.log`;
+  const m = await startConsumerProcess({ command: 'monitor', statKeys: MONITOR_STAT_KEYS, env: { ...b.baseEnv, ...env }, logFile, onWarning: (w) => b.progress(`${label}: monitor warning: ${w}`) });
+  b.onCleanup(`stop the monitor (${label})`, () => m.stop());
+  return m;
+}
+
+function rulesFile(b: MonitorBench, label: string, yaml: string | null): Record<string, string> {
+  if (yaml === null) return {};
+  const path = `${b.resultsDir}/monitor-${b.stamp}-${label}.rules.yaml`;
+  writeFileSync(path, yaml);
+  return { MONITOR_RULES_FILE: path };
+}
+
+/** Publishes a workload as fast as the producer goes (before a maxRate measurement). */
+export async function publish(producer: Producer, topic: string, w: Workload, chunk = 2_000): Promise<number> {
+  const t0 = performance.now();
+  const inflight: Promise<unknown>[] = [];
+  for (let i = 0; i < w.events.length; i += chunk) {
+    inflight.push(producer.send({ topic, acks: -1, messages: w.events.slice(i, i + chunk).map((e, j) => ({ key: w.keys[i + j]!, value: encodeEvent(e) })) }));
+    if (inflight.length >= 4) await inflight.shift();
+  }
+  await Promise.all(inflight);
+  return Math.round(w.events.length / ((performance.now() - t0) / 1000));
+}
+
+export interface MaxRateResult {
+  label: string;
+  rules: number;
+  events: number;
+  eventsPerSec: number;
+  seconds: number;
+  cpu: CpuShares;
+  stats: Record<string, number>;
+}
+
+export async function measureMaxRate(b: MonitorBench, topic: string, events: number, label: string, ruleCount: number, yaml: string | null): Promise<MaxRateResult> {
+  const group = `bench-monitor-${b.stamp}-${label}`;
+  const prefix = `bench-monitor-${b.stamp}-${label}:`;
+  const alerts = `bench.monitor.${b.stamp}.${label}.alerts`;
+  await ensureTopics(b.admin, [{ topic: alerts, numPartitions: 1 }]);
+  b.onCleanup(`delete topic ${alerts}`, () => b.admin.deleteTopics({ topics: [alerts], timeout: 10_000 }));
+  b.onCleanup(`delete group ${group}`, () => b.admin.deleteGroups([group]));
+  b.onCleanup(`delete Redis prefix ${prefix}`, () => b.deleteRedisPrefix(prefix));
+  const m = await startMonitor(b, label, { PROVSTREAM_TOPIC: topic, MONITOR_GROUP_ID: group, MONITOR_REDIS_PREFIX: prefix, MONITOR_ALERTS_TOPIC: alerts, MONITOR_START: 'earliest', ...rulesFile(b, label, yaml) });
+  const cpu = new CpuMeter({ bench: process.pid, monitor: m.pid, ...b.servicePids });
+  let t0 = 0;
+  let c0 = 0;
+  let done = 0;
+  const deadline = Date.now() + 600_000;
+  for (;;) {
+    const [committed] = await b.admin.fetchOffsets({ groupId: group, topics: [topic] });
+    done = (committed?.partitions ?? []).reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
+    if (t0 === 0 && done > 0) {
+      t0 = performance.now();
+      c0 = done;
+      cpu.start();
+    }
+    if (done >= events) break;
+    if (!m.alive()) throw new Error(`${label}: the monitor exited during the measurement (see ${b.resultsDir}/monitor-${b.stamp}-${label}.log)`);
+    if (Date.now() > deadline) throw new Error(`${label}: only ${done} of ${events} events evaluated within 10 minutes`);
+    await sleep(50);
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const shares = cpu.stop();
+  await m.stop();
+  return { label, rules: ruleCount, events: events - c0, eventsPerSec: Math.round((events - c0) / seconds), seconds: Math.round(seconds * 100) / 100, cpu: shares, stats: { ...m.lastStats } };
+}
+
+export interface LatencyResult {
+  label: string;
+  targetRate: number;
+  achievedRate: number;
+  probes: number;
+  p50Ms: number;
+  p90Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  cpu: CpuShares;
+  stats: Record<string, number>;
+}
+
+export interface LatencyOptions {
+  rate: number;
+  seconds: number;
+  probeEvery: number;
+}
+
+export async function measureLatency(b: MonitorBench, partitions: number, w: Workload, label: string, yaml: string, o: LatencyOptions): Promise<LatencyResult> {
+  const topic = `bench.monitor.${b.stamp}.${label}.events`;
+  const alerts = `bench.monitor.${b.stamp}.${label}.alerts`;
+  const group = `bench-monitor-${b.stamp}-${label}`;
+  const prefix = `bench-monitor-${b.stamp}-${label}:`;
+  await ensureTopics(b.admin, [{ topic, numPartitions: partitions }, { topic: alerts, numPartitions: 1 }]);
+  b.onCleanup(`delete topics ${topic}, ${alerts}`, () => b.admin.deleteTopics({ topics: [topic, alerts], timeout: 10_000 }));
+  b.onCleanup(`delete group ${group}`, () => b.admin.deleteGroups([group]));
+  b.onCleanup(`delete Redis prefix ${prefix}`, () => b.deleteRedisPrefix(prefix));
+  const m = await startMonitor(b, label, { PROVSTREAM_TOPIC: topic, MONITOR_GROUP_ID: group, MONITOR_REDIS_PREFIX: prefix, MONITOR_ALERTS_TOPIC: alerts, ...rulesFile(b, label, yaml) });
+
+  const sentAt = new Map<string, number>();
+  const latencies: number[] = [];
+  const reader = b.kafka.consumer({ groupId: `${group}-reader`, maxWaitTimeInMs: 5 });
+  b.onCleanup(`delete group ${group}-reader`, () => b.admin.deleteGroups([`${group}-reader`]));
+  await reader.connect();
+  await reader.subscribe({ topic: alerts, fromBeginning: true });
+  await reader.run({
+    eachMessage: async ({ message }) => {
+      const a = alertFromMessage(message.value);
+      const id = a?.ruleId === 'probe' ? a.eventIds[0] : undefined;
+      const t = id === undefined ? undefined : sentAt.get(id);
+      if (id === undefined || t === undefined) return;
+      sentAt.delete(id);
+      latencies.push(performance.now() - t);
+    },
+  });
+  const producer = b.kafka.producer();
+  await producer.connect();
+  try {
+    let k = 0;
+    const probe = (): { key: string; value: Buffer; id: string } => {
+      const id = randomUUID();
+      const now = Date.now();
+      const ev: ProvEvent = { eventId: id, project: 'bench-latency', time: now, producer: 'bench', schemaVersion: 1, payload: { type: 'metric', subject: activityId(id), key: 'probe_latency', step: k, value: k++, time: now } };
+      return { key: `probe|${k % 64}`, value: encodeEvent(ev), id };
+    };
+    // Warm-up: the group has joined and the whole path works before the clock starts.
+    for (let tries = 0; ; tries++) {
+      const p = probe();
+      sentAt.set(p.id, performance.now());
+      await producer.send({ topic, messages: [{ key: p.key, value: p.value }] });
+      await sleep(500);
+      if (latencies.length > 0) break;
+      if (tries > 60) throw new Error(`${label}: no probe alert within 30 s of starting the monitor`);
+    }
+    latencies.length = 0;
+
+    const cpu = new CpuMeter({ bench: process.pid, monitor: m.pid, ...b.servicePids });
+    cpu.start();
+    const total = Math.min(w.events.length, Math.round(o.rate * o.seconds));
+    const t0 = performance.now();
+    let sent = 0;
+    let probes = 0;
+    const inflight = new Set<Promise<unknown>>();
+    while (sent < total) {
+      const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * o.rate));
+      if (due > sent) {
+        const messages: Array<{ key: string; value: Buffer }> = [];
+        for (; sent < due; sent++) {
+          if (sent % o.probeEvery === 0) {
+            const p = probe();
+            sentAt.set(p.id, performance.now());
+            messages.push({ key: p.key, value: p.value });
+            probes++;
+          }
+          messages.push({ key: w.keys[sent]!, value: encodeEvent(w.events[sent]!) });
+        }
+        const s = producer.send({ topic, acks: -1, messages });
+        inflight.add(s);
+        void s.finally(() => inflight.delete(s));
+        if (inflight.size >= 16) await Promise.race(inflight);
+      }
+      await sleep(5);
+    }
+    await Promise.all(inflight);
+    const achievedRate = Math.round(sent / ((performance.now() - t0) / 1000));
+    const drainUntil = Date.now() + 60_000;
+    while (latencies.length < probes && Date.now() < drainUntil) await sleep(50);
+    const shares = cpu.stop();
+    if (latencies.length < probes) throw new Error(`${label}: ${probes - latencies.length} of ${probes} probe alerts did not arrive within 60 s`);
+    await m.stop();
+    return {
+      label, targetRate: o.rate, achievedRate, probes,
+      p50Ms: Math.round(percentile(latencies, 50)), p90Ms: Math.round(percentile(latencies, 90)), p99Ms: Math.round(percentile(latencies, 99)), maxMs: Math.round(percentile(latencies, 100)),
+      cpu: shares, stats: { ...m.lastStats },
+    };
+  } finally {
+    await producer.disconnect();
+    await reader.disconnect();
+  }
+}
