@@ -10,6 +10,7 @@ import { emitFile, renderEmitReport } from './emit.js';
 import { runReadOnlySql, renderTable } from './sql.js';
 import { registerGenerate } from './generate.js';
 import { registerMonitorCommands } from './monitor-commands.js';
+import { registerGatewayCommands } from './gateway-commands.js';
 import { repoPath } from '../lib/paths.js';
 import { ProvstreamError, errorMessage } from '../lib/errors.js';
 
@@ -148,6 +149,7 @@ program
   });
 
 registerMonitorCommands(program, process.env, progress);
+registerGatewayCommands(program, process.env, progress);
 
 registerGenerate(program, process.env, progress);
 

@@ -265,7 +265,8 @@ export class Emitter {
   }
 }
 
-function defaultKey(p: Payload): string {
+/** The ordering key of an event the SDK sends without one: the activity of a relation, else its subject. */
+export function defaultKey(p: Payload): string {
   switch (p.type) {
     case 'relation':
       return p.from.startsWith('act:') ? p.from : p.to.startsWith('act:') ? p.to : p.from;

@@ -124,3 +124,49 @@ export function fileviewDefinitions(project: string, view: string | null): strin
     ) AS p USING id
     ORDER BY view_artifact, view_version`;
 }
+
+// ---------------------------------------------------------------- gateway: PROV-JSON export
+
+/**
+ * One step of the export walk: every edge (all types, with its role) leaving `frontier` in PROV
+ * direction ('up': src in frontier, served by edges) or arriving at it ('down': dst in frontier,
+ * served by edges_by_dst).
+ */
+export function exportEdgesAround(project: string, frontier: readonly string[], direction: 'up' | 'down'): string {
+  return direction === 'up'
+    ? sql`SELECT DISTINCT toString(type) AS type, src, dst, role FROM edges WHERE project = ${project} AND src IN ${inList(frontier)}`
+    : sql`SELECT DISTINCT toString(type) AS type, src, dst, role FROM edges_by_dst WHERE project = ${project} AND dst IN ${inList(frontier)}`;
+}
+
+/**
+ * The latest full state of each given vertex: one row per id, all columns from the same row (an
+ * argMax over the whole row, so a tie on valid_from cannot mix two states).
+ */
+export function exportVertexStates(project: string, ids: readonly string[]): string {
+  return sql`
+    SELECT id, s.1 AS kind, s.2 AS artifact, s.3 AS version, s.4 AS content_hash, s.5 AS entity_type, s.6 AS size_bytes,
+           s.7 AS name, s.8 AS command, s.9 AS status, s.10 AS start_time, s.11 AS end_time, s.12 AS exit_code, s.13 AS workdir,
+           s.14 AS param_keys, s.15 AS param_values, s.16 AS env_keys, s.17 AS env_values, s.18 AS agent_type, s.19 AS email
+    FROM (
+      SELECT id, argMax(tuple(toString(kind), artifact, version, content_hash, entity_type, size_bytes, name, command, status,
+                              start_time, end_time, exit_code, workdir, params.key, params.value, env.key, env.value, agent_type, email), valid_from) AS s
+      FROM vertices FINAL WHERE project = ${project} AND id IN ${inList(ids)} GROUP BY id)
+    ORDER BY id`;
+}
+
+/** The latest value of every property of the given subjects (vertex or edge ids). */
+export function exportProperties(project: string, subjects: readonly string[]): string {
+  return sql`
+    SELECT subject, key, v.1 AS type, v.2 AS string, v.3 AS number, v.4 AS bool
+    FROM (
+      SELECT subject, key, argMax(tuple(toString(value_type), value_string, value_number, value_bool), valid_from) AS v
+      FROM properties FINAL WHERE project = ${project} AND subject IN ${inList(subjects)} GROUP BY subject, key)
+    ORDER BY subject, key`;
+}
+
+/** Every metric point of the given subjects. */
+export function exportMetrics(project: string, subjects: readonly string[]): string {
+  return sql`
+    SELECT DISTINCT subject, key, step, value, time FROM metrics FINAL
+    WHERE project = ${project} AND subject IN ${inList(subjects)} ORDER BY subject, key, step, time`;
+}

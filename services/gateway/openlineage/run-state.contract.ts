@@ -46,7 +46,7 @@ export function runStateStoreContract(name: string, make: () => Promise<RunState
     });
 
     it('the stored state is exactly what was given (JSON round trip)', async () => {
-      const state: RunState = { v: 1, identity: { time: 5, name: 'jöb "x"', command: 'ns/j', params: { 'ol.run.id': 'r' } }, start: 1, running: null, terminal: { status: 'FAILED', time: 9 }, maxTime: 9, validFrom: 10, firstValidFrom: 9 };
+      const state: RunState = { v: 1, identity: { time: 5, name: 'jöb "x"', command: 'ns/j', params: { 'ol.run.id': 'r' } }, start: 1, running: null, terminal: { status: 'FAILED', time: 9 }, maxTime: 9, validFrom: 10, firstValidFrom: 9, lastFacts: [{ time: 10, payload: { type: 'activity', id: 'act:x', name: 'j', command: '', status: 'FAILED', startTime: 1, endTime: 9, exitCode: null, workdir: null, params: {}, env: {} } }] };
       await h.stores[0].update(key, () => ({ next: state, result: null }));
       expect(await h.stores[1].update(key, (s) => ({ next: s!, result: s }))).toEqual(state);
     });

@@ -81,11 +81,13 @@ describe('foldRun: the state a run ends in', () => {
     ]);
   });
 
-  it('a fold that changes nothing republishes the current row, the same fact (a retry gets it out again)', () => {
-    const first = foldRun(null, ACT, [obs('START', 10)]);
-    const again = foldRun(first.next, ACT, [obs('START', 10)]);
+  it('a fold that changes nothing republishes the rows of the last fold that did (a retry after a failed publish)', () => {
+    const first = foldRun(null, ACT, [obs('COMPLETE', 20), obs('START', 10), obs('RUNNING', 15)]);
+    expect(first.facts.length).toBeGreaterThan(1);
+    const again = foldRun(first.next, ACT, [obs('COMPLETE', 20), obs('START', 10), obs('RUNNING', 15)]);
     expect(again.facts).toEqual(first.facts);
     expect(again.next).toEqual(first.next);
+    expect(foldRun(first.next, ACT, [obs('OTHER', 30)]).facts).toEqual(first.facts);
   });
 
   it('heartbeats of an endless run publish no new state', () => {

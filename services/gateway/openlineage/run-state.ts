@@ -18,8 +18,9 @@
  * START/RUNNING earlier than every row published so far (and than the terminal event) also gets
  * a historical RUNNING row at its own eventTime: it never wins the argMax, keeps "as of T"
  * queries truthful, and, being earlier than every other row, never ties with one.
- * A fold that changes nothing republishes the current row (same fact, same event id): a client
- * retrying after a failed publish gets its row out again, and the tables collapse the repeat.
+ * A fold that changes nothing republishes the rows of the last fold that did (same facts, same
+ * event ids): a client retrying after a failed publish gets exactly the rows of its first attempt
+ * out again (the state already holds its events), and the tables collapse repeats.
  */
 import { canonicalJson } from '../../ingest/rows.js';
 import type { Activity } from '../../model/types.js';
@@ -43,10 +44,12 @@ export interface RunState {
   validFrom: number;
   /** The earliest valid_from of any row published (0: none yet). */
   firstValidFrom: number;
+  /** The rows the last state-changing fold published (republished by folds that change nothing). */
+  lastFacts: Fact[];
 }
 
 export function emptyRunState(): RunState {
-  return { v: 1, identity: null, start: null, running: null, terminal: null, maxTime: 0, validFrom: 0, firstValidFrom: 0 };
+  return { v: 1, identity: null, start: null, running: null, terminal: null, maxTime: 0, validFrom: 0, firstValidFrom: 0, lastFacts: [] };
 }
 
 const min = (a: number | null, b: number) => (a === null ? b : Math.min(a, b));
@@ -90,7 +93,6 @@ export function foldRun(prev: RunState | null, activityId: string, observations:
   let state = prev ?? emptyRunState();
   const facts: Fact[] = [];
   let current = activityOf(activityId, state);
-  let publishedCurrent = false;
   for (const o of [...observations].sort(byArrivalIndependentOrder)) {
     const before = state;
     state = observe(state, o);
@@ -99,7 +101,6 @@ export function foldRun(prev: RunState | null, activityId: string, observations:
       const validFrom = Math.max(state.maxTime, before.validFrom + 1);
       state = { ...state, validFrom, firstValidFrom: before.firstValidFrom || validFrom };
       facts.push({ time: validFrom, payload: view });
-      publishedCurrent = true;
       current = view;
     }
     const historical = before.firstValidFrom > 0 && o.time < before.firstValidFrom && (state.terminal === null || o.time < state.terminal.time);
@@ -109,8 +110,8 @@ export function foldRun(prev: RunState | null, activityId: string, observations:
       state = { ...state, firstValidFrom: o.time };
     }
   }
-  if (current && !publishedCurrent) facts.push({ time: state.validFrom, payload: current });
-  return { next: state, facts };
+  if (facts.length === 0) return { next: state, facts: state.lastFacts };
+  return { next: { ...state, lastFacts: facts }, facts };
 }
 
 /**

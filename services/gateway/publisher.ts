@@ -1,0 +1,98 @@
+/**
+ * Publishing provenance events to Kafka (Avro, services/model/codec.ts) with acknowledged
+ * delivery: `publish` resolves only when Kafka acknowledged every event (acks = all replicas), so
+ * the gateway answers 202 only for events that are in Kafka. When Kafka is unreachable it
+ * rejects with a retriable ServiceUnavailableError (the HTTP layer answers 503 + Retry-After);
+ * part of the batch may already be in Kafka then, which is harmless: event ids are deterministic
+ * (./facts.ts), so the client's retry produces the same events and the tables collapse repeats.
+ */
+import type { Kafka, Producer } from 'kafkajs';
+import { CompressionTypes, Partitioners } from '../lib/kafka.js';
+import { InputError, ProvstreamError, ServiceUnavailableError, errorMessage } from '../lib/errors.js';
+import { encodeEvent } from '../model/codec.js';
+import { validateEvent, formatProblems } from '../model/validate.js';
+import type { KeyedEvent } from './facts.js';
+
+export interface Publisher {
+  /** Resolves once Kafka acknowledged every event; see the module comment for failures. */
+  publish(events: readonly KeyedEvent[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface KafkaPublisherOptions {
+  topic: string;
+  /** An encoded event larger than this is refused (the ingest consumer would dead-letter it). */
+  maxEventBytes: number;
+  compression: 'gzip' | 'none';
+  /** Messages per produce request. */
+  chunkSize?: number;
+}
+
+/** Encodes after a last validation; a failure here is a gateway bug, never the client's. */
+export function encodeForKafka(events: readonly KeyedEvent[], maxEventBytes: number): Array<{ key: string; value: Buffer }> {
+  return events.map(({ key, event }) => {
+    const v = validateEvent(event);
+    if (!v.ok) throw new ProvstreamError(`internal: the gateway built an invalid event ${event.eventId}: ${formatProblems(v.problems)}`, false, { eventId: event.eventId });
+    const value = encodeEvent(v.event);
+    if (value.length > maxEventBytes) throw new InputError(`an event of ${value.length} bytes (subject of ${event.payload.type}) is over the limit of ${maxEventBytes} bytes`, { eventId: event.eventId });
+    return { key, value };
+  });
+}
+
+export class KafkaPublisher implements Publisher {
+  private readonly producer: Producer;
+  private connected: Promise<void> | null = null;
+
+  constructor(
+    kafka: Kafka,
+    private readonly opts: KafkaPublisherOptions,
+  ) {
+    this.producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner, retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1000 } });
+    this.producer.on(this.producer.events.DISCONNECT, () => (this.connected = null));
+  }
+
+  private connect(): Promise<void> {
+    this.connected ??= this.producer.connect().catch((err: unknown) => {
+      this.connected = null;
+      throw err;
+    });
+    return this.connected;
+  }
+
+  async publish(events: readonly KeyedEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    const messages = encodeForKafka(events, this.opts.maxEventBytes);
+    const chunk = this.opts.chunkSize ?? 5000;
+    try {
+      await this.connect();
+      for (let i = 0; i < messages.length; i += chunk) {
+        await this.producer.send({
+          topic: this.opts.topic,
+          acks: -1,
+          compression: this.opts.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
+          messages: messages.slice(i, i + chunk),
+        });
+      }
+    } catch (err) {
+      throw new ServiceUnavailableError('Kafka', `could not publish ${messages.length} event(s) to ${this.opts.topic}: ${errorMessage(err)}`, { topic: this.opts.topic }, { cause: err });
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.connected) await this.producer.disconnect().catch(() => undefined);
+  }
+}
+
+/** Keeps what it is given (unit tests; `--dry-run`). `failWith` makes the next publishes fail. */
+export class MemoryPublisher implements Publisher {
+  readonly published: KeyedEvent[] = [];
+  failWith: Error | null = null;
+
+  async publish(events: readonly KeyedEvent[]): Promise<void> {
+    if (this.failWith) throw this.failWith;
+    encodeForKafka(events, Number.MAX_SAFE_INTEGER);
+    this.published.push(...events);
+  }
+
+  async close(): Promise<void> {}
+}
