@@ -20,6 +20,7 @@ import { GatewayService } from './service.js';
 import { airflowStream, dbtStream, sparkStream } from './openlineage/fixtures.js';
 import { MemoryRunStateStore } from './openlineage/run-state.js';
 import { prepareOpenLineage, resolveOpenLineage } from './openlineage/translate.js';
+import type { Fact } from './facts.js';
 import { applyFacts } from './prov/apply-facts.js';
 import { exportProv } from './prov/export.js';
 import { MemoryLineageReader } from './prov/memory-reader.js';
@@ -108,7 +109,7 @@ describe('OpenLineage through a listening gateway into ClickHouse', () => {
       return p.prepared;
     });
     const store = new MemoryRunStateStore();
-    const facts = [];
+    const facts: Fact[] = [];
     // Same requests as project 'ol': airflow batched, spark one by one, dbt batched.
     for (const batch of [prepared.slice(0, 9), ...prepared.slice(9, 16).map((p) => [p]), prepared.slice(16)]) for (const k of await resolveOpenLineage('ol', batch, store)) facts.push({ time: k.event.time, payload: k.event.payload });
     const memory = new MemoryLineageReader(() => applyFacts(facts));
