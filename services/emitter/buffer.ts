@@ -65,6 +65,7 @@ export class SpillingQueue {
   private spill(ms: OutMessage[]): void {
     if (!this.spillFile) {
       this.dropped += ms.length;
+      if (this.dropped === ms.length) this.opts.onError(new Error(`provstream: ${this.opts.maxInMemory} events are buffered (maxBufferedEvents) and no spillDir is set; dropping events until Kafka takes them`));
       return;
     }
     try {
