@@ -203,7 +203,7 @@ async function run(o: Options, stamp: string, cleanup: Cleanup, signal: AbortSig
       progress(`p${partitions} freshness run ${i}/${o.runs}: ${formatNumber(o.rate)} events/s for ${o.freshnessSeconds} s`);
       const r = await measureFreshness(p, w, warm, project, fresh);
       result.freshness.push(r);
-      progress(`  all tables: p50 ${r.allTables.p50Ms} ms, p99 ${r.allTables.p99Ms} ms; events_raw: p50 ${r.eventsRaw.p50Ms} ms, p99 ${r.eventsRaw.p99Ms} ms; ${r.probes} probes at ${formatNumber(r.achievedRate)} events/s; cores ${JSON.stringify(r.cpu)}`);
+      progress(`  all tables: p50 ${r.allTables.p50Ms} ms, p99 ${r.allTables.p99Ms} ms; events_raw: p50 ${r.eventsRaw.p50Ms} ms, p99 ${r.eventsRaw.p99Ms} ms; ${r.probes} probes at ${formatNumber(r.achievedRate)} events/s; SDK backlog peak ${formatNumber(r.sdkMaxBuffered)}; cores ${JSON.stringify(r.cpu)}`);
     }
     for (let i = 1; i <= o.runs; i++) {
       const project = `bench-cu-p${partitions}-r${i}`;

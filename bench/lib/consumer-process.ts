@@ -35,8 +35,8 @@ export interface ConsumerProcessOptions {
   logFile: string;
   readyTimeoutMs?: number;
   onWarning?: (line: string) => void;
-  /** The CLI command to run (default `ingest`; the monitor benchmark runs `monitor`). */
-  command?: 'ingest' | 'monitor';
+  /** The CLI command to run (default `ingest`; the monitor benchmark runs `monitor`, the gateway benchmark `gateway`). */
+  command?: 'ingest' | 'monitor' | 'gateway';
   /** Numeric log fields collected into lastStats (default: the ingest consumer's counters). */
   statKeys?: readonly string[];
 }

@@ -17,10 +17,11 @@
 import type { Warehouse } from '../../services/lib/clickhouse.js';
 import { sql, inList, raw } from '../../services/lib/sql-literal.js';
 import { sleep } from '../../services/lib/retry.js';
+import type { EmitterStats } from '../../services/emitter/sdk.js';
 import type { CpuShares } from './cpu.js';
 import { newEmitter, warmEmitter } from './pipeline.js';
 import type { Pipeline } from './pipeline.js';
-import { percentile } from './report.js';
+import { percentile, formatNumber } from './report.js';
 import type { Workload } from './workload.js';
 import { TABLES, addEventRows, emptyRows } from '../../services/ingest/rows.js';
 
@@ -47,6 +48,9 @@ export interface FreshnessResult {
   /** Rate actually achieved by the pacer (events sent / sending time). */
   achievedRate: number;
   probes: number;
+  /** Most events waiting in the SDK's buffer during the run (a backlog here is producer-side delay). */
+  sdkMaxBuffered: number;
+  sdk: EmitterStats;
   /** Visible in every table (the batch's last insert, into metrics, is done). */
   allTables: Latencies;
   /** Visible in events_raw (the batch's first insert is done). */
@@ -104,7 +108,9 @@ export async function measureFreshness(p: Pipeline, w: Workload, warm: Workload,
     const t0 = performance.now();
     let sent = 0;
     let probeWanted = false;
+    let sdkMaxBuffered = 0;
     while (sent < total) {
+      sdkMaxBuffered = Math.max(sdkMaxBuffered, em.stats().buffered);
       const due = Math.min(total, Math.floor(((performance.now() - t0) * o.rate) / 1000));
       for (; sent < due; sent++) {
         const ev = w.events[sent]!;
@@ -122,6 +128,10 @@ export async function measureFreshness(p: Pipeline, w: Workload, warm: Workload,
     const sendSeconds = (performance.now() - t0) / 1000;
     sending = false;
     if (!(await em.flush(60_000))) throw new Error(`the SDK did not deliver the freshness events to Kafka within 60 s: ${JSON.stringify(em.stats())}; ${errors.map((e) => e.message).join('; ')}`);
+    const sdk = em.stats();
+    if (sdk.dropped > 0) {
+      throw new Error(`the SDK dropped ${sdk.dropped} of ${total} events although send() returned ok: it could not deliver ${formatNumber(o.rate)} events/s, its buffer (maxBufferedEvents) filled up (peak ${formatNumber(sdkMaxBuffered)} seen) and it has no spillDir; is the machine busy?`);
+    }
     const drainDeadline = performance.now() + (o.drainTimeoutMs ?? 120_000);
     while (pendingCount() > 0 && performance.now() < drainDeadline) {
       if (!p.consumer.alive()) throw new Error('the ingest consumer process exited during the freshness run');
@@ -140,6 +150,8 @@ export async function measureFreshness(p: Pipeline, w: Workload, warm: Workload,
       targetRate: o.rate,
       achievedRate: Math.round(total / sendSeconds),
       probes: sentAt.size,
+      sdkMaxBuffered,
+      sdk,
       allTables: summarize(sets[0].delays),
       eventsRaw: summarize(sets[1].delays),
       cpu,

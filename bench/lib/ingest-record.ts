@@ -101,7 +101,7 @@ export function renderRecord(rec: IngestRecord, resultsPath: string): string {
       `      CPU: ${cores(r.throughput.map((t) => t.cpu))}`,
       `  p${r.partitions} SDK alone: ${formatNumber(median(r.catchUp.map((c) => c.sdkAlonePerSec)))} events/s; CPU: ${cores(r.catchUp.map((c) => c.sdkCpu))}`,
       `  p${r.partitions} consumer alone: ${formatNumber(median(r.catchUp.map((c) => c.ingestAlonePerSec)))} events/s; CPU: ${cores(r.catchUp.map((c) => c.ingestCpu))}`,
-      `  p${r.partitions} freshness: achieved ${formatNumber(median(r.freshness.map((f) => f.achievedRate)))} events/s, ${formatNumber(median(r.freshness.map((f) => f.probes)))} probes; all tables p90 ${formatNumber(median(r.freshness.map((f) => f.allTables.p90Ms)))} ms, max ${formatNumber(median(r.freshness.map((f) => f.allTables.maxMs)))} ms`,
+      `  p${r.partitions} freshness: achieved ${formatNumber(median(r.freshness.map((f) => f.achievedRate)))} events/s, ${formatNumber(median(r.freshness.map((f) => f.probes)))} probes, SDK backlog peak ${formatNumber(median(r.freshness.map((f) => f.sdkMaxBuffered)))} events; all tables p90 ${formatNumber(median(r.freshness.map((f) => f.allTables.p90Ms)))} ms, max ${formatNumber(median(r.freshness.map((f) => f.allTables.maxMs)))} ms`,
       `      CPU: ${cores(r.freshness.map((f) => f.cpu))}`,
       `  p${r.partitions} consumer: ${formatNumber(st['events'] ?? NaN)} events in ${formatNumber(st['batches'] ?? NaN)} partition batches (${formatNumber(perBatch)} events per batch), ${st['retries'] ?? 0} retries, ${st['deadLetters'] ?? 0} dead letters`,
     );
