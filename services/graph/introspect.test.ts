@@ -21,8 +21,8 @@ describe('why', () => {
       'root models/model.bin v1': [
         {
           'wasGeneratedBy train': [
-            'used scripts/train.py v1',
             { 'used data/features.parquet v1': [{ 'wasGeneratedBy clean': ['used data/raw.csv v1', 'used scripts/clean.py v1'] }] },
+            'used scripts/train.py v1',
           ],
         },
       ],

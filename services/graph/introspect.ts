@@ -134,7 +134,7 @@ export function impact(graph: ProvGraph, v: number, options: TreeOptions = {}): 
 
 /**
  * BFS tree from `v` along `dir` over `types`. Children are ordered by edge type (in the order
- * given) and then by vertex index, so the output is deterministic. O(placed vertices + their
+ * given), then by label, then by vertex index, so the output is deterministic and readable. O(placed vertices + their
  * edges of the followed types).
  */
 export function derivationTree(graph: ProvGraph, v: number, dir: Direction, types: readonly EdgeType[], options: TreeOptions): DerivationTree {
@@ -147,6 +147,12 @@ export function derivationTree(graph: ProvGraph, v: number, dir: Direction, type
   const parent = new Map<number, { u: number; code: number }>();
   const order = [v];
   let truncated = false;
+  const labels = new Map<number, string>();
+  const labelOf = (w: number): string => {
+    let l = labels.get(w);
+    if (l === undefined) labels.set(w, (l = vertexLabel(graph, w)));
+    return l;
+  };
   const edgesOf = (u: number): Array<{ w: number; code: number }> => {
     const out: Array<{ w: number; code: number }> = [];
     graph.forEachNeighbour(u, dir, mask, (w, code) => {
@@ -155,7 +161,7 @@ export function derivationTree(graph: ProvGraph, v: number, dir: Direction, type
       if (code === EDGE_TYPE_CODE.wasDerivedFrom && impliedByActivity(graph, from, to, asOf)) return;
       out.push({ w, code });
     }, asOf);
-    return out.sort((a, b) => rank.get(a.code)! - rank.get(b.code)! || a.w - b.w);
+    return out.sort((a, b) => rank.get(a.code)! - rank.get(b.code)! || (labelOf(a.w) < labelOf(b.w) ? -1 : labelOf(a.w) > labelOf(b.w) ? 1 : a.w - b.w));
   };
   for (let head = 0; head < order.length; head++) {
     const u = order[head]!;
@@ -177,7 +183,7 @@ export function derivationTree(graph: ProvGraph, v: number, dir: Direction, type
     const node: TreeNode = {
       id: graph.idOf(u),
       kind: graph.kindOf(u),
-      label: vertexLabel(graph, u),
+      label: labelOf(u),
       via: via === null ? null : edgeTypeOfCode(via),
       time: graph.timeOf(u),
       agents: agentsOf(graph, u, asOf),
@@ -188,7 +194,7 @@ export function derivationTree(graph: ProvGraph, v: number, dir: Direction, type
     for (const { w, code } of edges) {
       const p = parent.get(w);
       if (p && p.u === u && p.code === code) node.children.push(build(w, code));
-      else if (depth.has(w)) node.children.push({ id: graph.idOf(w), kind: graph.kindOf(w), label: vertexLabel(graph, w), via: edgeTypeOfCode(code), time: graph.timeOf(w), agents: [], seen: true, children: [] });
+      else if (depth.has(w)) node.children.push({ id: graph.idOf(w), kind: graph.kindOf(w), label: labelOf(w), via: edgeTypeOfCode(code), time: graph.timeOf(w), agents: [], seen: true, children: [] });
       else node.truncated = true;
     }
     return node;

@@ -25,7 +25,7 @@ describe('migrations and the query catalogue on the real server', () => {
   it('migrations are idempotent: a second run applies nothing', async () => {
     expect(await migrate(db)).toEqual([]);
     const tables = (await db.query<{ name: string }>('SHOW TABLES')).map((r) => r.name).sort();
-    expect(tables).toEqual(['alert_webhook_failures', 'alerts', 'dead_letters', 'edges', 'edges_by_dst', 'edges_by_dst_mv', 'events_raw', 'fileview_cells', 'fileview_rows', 'metrics', 'properties', 'schema_migrations', 'vertices']);
+    expect(tables).toEqual(['alert_webhook_failures', 'alerts', 'dead_letters', 'edges', 'edges_by_dst', 'edges_by_dst_mv', 'events_raw', 'fileview_cells', 'fileview_rows', 'graph_queries', 'metrics', 'properties', 'schema_migrations', 'segment_edges', 'segment_results', 'summary_edges', 'summary_vertices', 'vertices']);
   });
 
   it('visibleEventCount', async () => {
@@ -103,6 +103,26 @@ describe('migrations and the query catalogue on the real server', () => {
     expect(await db.query(catalogue.fileviewDefinitions('catalogue-fv', 'other'))).toEqual([]);
     const cells = await db.query<{ column: string; value: string }>(`SELECT column, value FROM fileview_cells WHERE project = 'catalogue-fv' ORDER BY view_version, column`);
     expect(cells).toEqual([{ column: 'accuracy', value: '0.93' }, { column: 'accuracy', value: '0.95' }]);
+  });
+
+  it('graph bootstrap pages: keyset paging in sort-key order returns every row once (Enum keys included); result readers run', async () => {
+    const counts = await db.query<{ table: string; n: number }>(catalogue.graphBootstrapCounts(['catalogue']));
+    for (const table of ['vertices', 'edges', 'properties', 'metrics'] as const) {
+      const keys = catalogue.GRAPH_BOOTSTRAP_KEYS[table];
+      const all: Array<Record<string, unknown>> = [];
+      let cursor: catalogue.KeysetCursor | null = null;
+      for (;;) {
+        const page: Array<Record<string, unknown>> = await db.query(catalogue.graphBootstrapPage(table, ['catalogue'], cursor, 5));
+        all.push(...page);
+        if (page.length < 5) break;
+        cursor = keys.map((k) => page[page.length - 1]![k] as string | number);
+      }
+      expect(all.length).toBe(Number(counts.find((c) => c.table === table)!.n));
+      const tuples = all.map((r) => JSON.stringify(keys.map((k) => r[k])));
+      expect(new Set(tuples).size).toBe(tuples.length);
+    }
+    expect(await db.query(catalogue.graphBootstrapPage('edges', ['nobody'], null, 5))).toEqual([]);
+    for (const q of [catalogue.graphQuery, catalogue.segmentResultRows, catalogue.summaryVertexRows, catalogue.summaryEdgeRows]) expect(await db.query(q('catalogue', 'q'))).toEqual([]);
   });
 
   it('hostile values stay values (the literal encoder on the real parser)', async () => {

@@ -4,7 +4,7 @@
  * of them against the real server (18.16 here, current releases under Docker).
  */
 import { sql, raw, inList } from '../lib/sql-literal.js';
-import type { RawSql } from '../lib/sql-literal.js';
+import type { RawSql, SqlValue } from '../lib/sql-literal.js';
 import { LINEAGE_EDGE_TYPES } from '../model/types.js';
 
 /** Distinct events of a project that are queryable (duplicates count once). */
@@ -169,4 +169,95 @@ export function exportMetrics(project: string, subjects: readonly string[]): str
   return sql`
     SELECT DISTINCT subject, key, step, value, time FROM metrics FINAL
     WHERE project = ${project} AND subject IN ${inList(subjects)} ORDER BY subject, key, step, time`;
+}
+
+// ---------------------------------------------------------------- graph service (services/graph)
+
+/** The columns of a keyset cursor and their values (the sort key of the table being paged). */
+export type KeysetCursor = readonly SqlValue[];
+
+/**
+ * `(c1, c2, …) > (v1, v2, …)` written as nested OR/AND, because 18.16 uses the primary key for
+ * that form but not for tuple comparison (each page then reads only the rest of the table).
+ */
+function keysetAfter(columns: readonly string[], values: KeysetCursor | null): string {
+  if (values === null) return '1 = 1';
+  const at = (i: number): string => {
+    const c = raw(columns[i]!);
+    const v = values[i] ?? null;
+    if (i === columns.length - 1) return sql`${c} > ${v}`;
+    return sql`(${c} > ${v} OR (${c} = ${v} AND ${raw(at(i + 1))}))`;
+  };
+  return at(0);
+}
+
+function projectFilter(projects: readonly string[] | null): string {
+  return projects === null ? '1 = 1' : sql`project IN ${inList(projects)}`;
+}
+
+/** Sort keys of the tables the graph bootstraps from (schemas/clickhouse/001_core_tables.sql). */
+export const GRAPH_BOOTSTRAP_KEYS = {
+  vertices: ['project', 'id', 'valid_from', 'event_id'],
+  edges: ['project', 'src', 'type', 'dst', 'valid_from', 'event_id'],
+  properties: ['project', 'subject', 'key', 'valid_from', 'event_id'],
+  metrics: ['project', 'subject', 'key', 'step', 'time', 'event_id'],
+} as const;
+
+const GRAPH_BOOTSTRAP_COLUMNS: Record<keyof typeof GRAPH_BOOTSTRAP_KEYS, string> = {
+  vertices: `project, id, kind, valid_from, event_id, artifact, version, content_hash, entity_type, size_bytes, name, command, status,
+    start_time, end_time, exit_code, workdir, params.key AS param_keys, params.value AS param_values, env.key AS env_keys,
+    env.value AS env_values, agent_type, email`,
+  edges: 'project, type, src, dst, valid_from, event_id',
+  properties: 'project, subject, key, value_type, value_string, value_number, value_bool, valid_from, event_id',
+  metrics: 'project, subject, key, step, value, time, event_id',
+};
+
+/**
+ * One page of a table the graph service bootstraps from, in sort-key order after `cursor` (the
+ * sort key of the previous page's last row; null for the first page). Not FINAL: duplicates are
+ * harmless (the graph applies idempotently) and FINAL would merge on every page. Every state of a
+ * vertex comes in valid_from order, so the last one applied wins.
+ */
+export function graphBootstrapPage(table: keyof typeof GRAPH_BOOTSTRAP_KEYS, projects: readonly string[] | null, cursor: KeysetCursor | null, limit: number): string {
+  const keys = GRAPH_BOOTSTRAP_KEYS[table];
+  return sql`
+    SELECT ${raw(GRAPH_BOOTSTRAP_COLUMNS[table])} FROM ${raw(table)}
+    WHERE ${raw(projectFilter(projects))} AND ${raw(keysetAfter(keys, cursor))}
+    ORDER BY ${raw(keys.join(', '))} LIMIT ${limit}`;
+}
+
+/** Rows per table the graph service will load (for bootstrap progress logs). */
+export function graphBootstrapCounts(projects: readonly string[] | null): string {
+  const where = raw(projectFilter(projects));
+  return sql`
+    SELECT 'vertices' AS table, count() AS n FROM vertices WHERE ${where}
+    UNION ALL SELECT 'edges', count() FROM edges WHERE ${where}
+    UNION ALL SELECT 'properties', count() FROM properties WHERE ${where}
+    UNION ALL SELECT 'metrics', count() FROM metrics WHERE ${where}`;
+}
+
+/** A stored segment / summarize query (graph_queries). */
+export function graphQuery(project: string, queryId: string): string {
+  return sql`SELECT * FROM graph_queries FINAL WHERE project = ${project} AND query_id = ${queryId}`;
+}
+
+/** The vertices of a stored segment result (or of the segments a summarize query computed). */
+export function segmentResultRows(project: string, queryId: string): string {
+  return sql`
+    SELECT segment, vertex_id, kind, label, role, to_source, from_destination, match_length, hops, graph_version
+    FROM segment_results FINAL WHERE project = ${project} AND query_id = ${queryId}
+    ORDER BY segment, role, vertex_id`;
+}
+
+/** A stored summary: vertices with frequencies, then (summaryEdgeRows) its edges. */
+export function summaryVertexRows(project: string, queryId: string): string {
+  return sql`
+    SELECT block, kind, label, members, segments, vertex_ids, numeric.key AS numeric_keys, numeric.mean AS numeric_means
+    FROM summary_vertices FINAL WHERE project = ${project} AND query_id = ${queryId} ORDER BY block`;
+}
+
+export function summaryEdgeRows(project: string, queryId: string): string {
+  return sql`
+    SELECT type, src_block, dst_block, frequency, segments
+    FROM summary_edges FINAL WHERE project = ${project} AND query_id = ${queryId} ORDER BY src_block, type, dst_block`;
 }

@@ -1,0 +1,216 @@
+/**
+ * The HTTP API on the §5.1 example, in-process (Fastify inject) with in-memory cache and sink:
+ * shapes, the SPEC numbers through the event mapping, caching by graph version, waits, errors.
+ * The same flow against real Kafka / ClickHouse / Redis is graph.int.test.ts.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pino from 'pino';
+import { validateEvent } from '../model/validate.js';
+import { workedExampleEvents } from './example-events.js';
+import { Freshness } from './freshness.js';
+import { buildGraphApp } from './http.js';
+import { GraphQueries, type ResultCache, type ResultSink } from './operations.js';
+import { ProjectGraphs } from './project-graph.js';
+
+const log = pino({ level: 'silent' });
+const example = workedExampleEvents('ex');
+const { ids } = example;
+
+class MemoryCache implements ResultCache {
+  readonly entries = new Map<string, string>();
+  async get(key: string) {
+    return this.entries.get(key) ?? null;
+  }
+  async set(key: string, value: string) {
+    this.entries.set(key, value);
+  }
+}
+
+class MemorySink implements ResultSink {
+  readonly stored: Array<{ op: string; queryId: string; rows: number }> = [];
+  fail = false;
+  async storeSegment(q: { queryId: string }, r: { vertices: unknown[] }) {
+    if (this.fail) throw new Error('ClickHouse is away');
+    this.stored.push({ op: 'segment', queryId: q.queryId, rows: r.vertices.length });
+  }
+  async storeSummary(q: { queryId: string }, s: { vertices: unknown[] }) {
+    if (this.fail) throw new Error('ClickHouse is away');
+    this.stored.push({ op: 'summarize', queryId: q.queryId, rows: s.vertices.length });
+  }
+}
+
+describe('graph HTTP API (in-process)', () => {
+  const graphs = new ProjectGraphs();
+  const freshness = new Freshness('events', 1000);
+  const cache = new MemoryCache();
+  const sink = new MemorySink();
+  const queries = new GraphQueries({ graphs, freshness, cache, sink, epoch: 'test-1', cacheTtlSeconds: 60, cachePrefix: 't:', log });
+  const app = buildGraphApp({ queries, health: () => ({ serving: true, body: { status: freshness.currentStatus } }), projects: () => graphs.projects(), defaultWaitMs: 50, maxWaitMs: 1000, log });
+  const base = '/api/v1/projects/ex';
+  const get = async (url: string) => {
+    const r = await app.inject({ method: 'GET', url });
+    return { status: r.statusCode, body: r.json() };
+  };
+  const post = async (url: string, payload: unknown) => {
+    const r = await app.inject({ method: 'POST', url, payload: payload as object });
+    return { status: r.statusCode, body: r.json() };
+  };
+
+  beforeAll(async () => {
+    for (const ev of example.events) {
+      expect(validateEvent(ev).ok).toBe(true);
+      graphs.apply(ev.project, ev.payload, ev.time);
+    }
+    freshness.startPartitions([{ partition: 0, offset: 0, highWatermark: 0 }]);
+    freshness.setStatus('catching-up');
+    await app.ready();
+  });
+  afterAll(async () => app.close());
+
+  it('answers 503 while the graph is loading', async () => {
+    const f = new Freshness('events', 10);
+    f.setStatus('bootstrapping');
+    const q = new GraphQueries({ graphs, freshness: f, cache, sink, epoch: 'x', cacheTtlSeconds: 1, cachePrefix: 't:', log });
+    const a = buildGraphApp({ queries: q, health: () => ({ serving: false, body: {} }), projects: () => [], defaultWaitMs: 0, maxWaitMs: 0, log });
+    const r = await a.inject({ method: 'GET', url: `${base}/why/${ids['m1']}` });
+    expect(r.statusCode).toBe(503);
+    expect(r.headers['retry-after']).toBe('2');
+    expect(r.json().error.code).toBe('unavailable');
+    await a.close();
+  });
+
+  it('lineage upstream by artifact reference, with graph identity and freshness', async () => {
+    const r = await get(`${base}/lineage/${encodeURIComponent('models/model.bin@1')}?direction=upstream&depth=2`);
+    expect(r.status).toBe(200);
+    expect(r.body.graph).toMatchObject({ epoch: 'test-1', vertices: 18, edges: 27 });
+    expect(r.body.freshness.status).toBe('live');
+    expect(r.body.cached).toBe(false);
+    expect(r.body.result.root).toEqual({ id: ids['m1'], kind: 'entity', label: 'models/model.bin v1' });
+    expect(r.body.result.vertices.map((v: { id: string; distance: number }) => [v.id, v.distance]).sort()).toEqual(
+      [[ids['m1'], 0], [ids['a2'], 1], [ids['f1'], 2], [ids['t1'], 2]].sort(),
+    );
+  });
+
+  it('why and impact trees', async () => {
+    const w = await get(`${base}/why/${ids['m1']}`);
+    expect(w.body.result.ends.sort()).toEqual([ids['c1'], ids['d1'], ids['t1']].sort());
+    expect(w.body.result.root.children[0].label).toBe('train (COMPLETED)');
+    const i = await get(`${base}/impact/${encodeURIComponent('data/raw.csv@1')}?types=used,wasGeneratedBy`);
+    expect(i.body.result.byArtifact.map((a: { artifact: string }) => a.artifact)).toEqual(['data/features.parquet', 'models/model.bin', 'reports/plot.png']);
+  });
+
+  it('diff of two runs', async () => {
+    const r = await get(`${base}/diff?a=${ids['a2']}&b=${ids['a4']}`);
+    expect(r.status).toBe(200);
+    expect(r.body.result.kind).toBe('activity');
+    expect(r.body.result.sections.inputs.changed.map((c: { key: string }) => c.key)).toEqual(['data/features.parquet']);
+    expect(r.body.result.sections.agents.added).toEqual([{ key: 'bob', value: true }]);
+  });
+
+  it('segment({d1},{m1}) gives the SPEC core and similar part; the repeat comes from the cache', async () => {
+    const body = { sources: [ids['d1']], destinations: [ids['m1']] };
+    const r = await post(`${base}/segment`, body);
+    expect(r.status).toBe(200);
+    const role = (name: string) => r.body.result.vertices.filter((v: { role: string }) => v.role === name).map((v: { id: string }) => v.id).sort();
+    expect(role('source')).toEqual([ids['d1']]);
+    expect(role('destination')).toEqual([ids['m1']]);
+    expect(role('core')).toEqual([ids['a2'], ids['f1'], ids['a1']].sort());
+    expect(role('similar')).toEqual([ids['a5'], ids['m3']].sort());
+    expect(r.body).toMatchObject({ cached: false, stored: true });
+    const again = await post(`${base}/segment`, { sources: ['data/raw.csv@1'], destinations: ['models/model.bin@1'] });
+    expect(again.body).toMatchObject({ cached: true, queryId: r.body.queryId, result: r.body.result });
+    expect(sink.stored.filter((s) => s.queryId === r.body.queryId)).toHaveLength(1);
+  });
+
+  it('summarize of the two cores: 5 vertices × 2 members, 4 edges of frequency 2, compaction 0.5', async () => {
+    const r = await post(`${base}/summarize`, {
+      segments: [{ sources: [ids['d1']], destinations: [ids['m1']] }, { sources: [ids['d2']], destinations: [ids['m2']] }],
+      labelKeys: { activity: 'command', entity: 'artifact' },
+      k: 'inf',
+    });
+    expect(r.status).toBe(200);
+    const s = r.body.result;
+    expect(s.input).toEqual({ vertices: 10, edges: 8 });
+    expect(s.summary).toEqual({ vertices: 5, edges: 4 });
+    expect(s.compaction).toBe(0.5);
+    expect(s.stable).toBe(true);
+    expect(s.pathCheck).toMatchObject({ ok: true, maxLength: 6 });
+    expect(s.vertices.every((v: { members: number }) => v.members === 2)).toBe(true);
+    expect(s.edges.every((e: { frequency: number }) => e.frequency === 2)).toBe(true);
+  });
+
+  it('a new event changes the graph version, so the cached answer is not reused', async () => {
+    const before = await post(`${base}/segment`, { sources: [ids['d1']], destinations: [ids['m1']] });
+    expect(before.body.cached).toBe(true);
+    graphs.apply('ex', { type: 'property', subject: ids['m1']!, key: 'stage', value: { kind: 'string', value: 'production' } }, Date.now());
+    const after = await post(`${base}/segment`, { sources: [ids['d1']], destinations: [ids['m1']] });
+    expect(after.body.cached).toBe(false);
+    expect(after.body.graph.version).toBeGreaterThan(before.body.graph.version);
+    expect(after.body.queryId).not.toBe(before.body.queryId);
+  });
+
+  it('waitFor resolves once the event is applied; a wait that runs out is a 504', async () => {
+    const pending = get(`${base}/why/${ids['m1']}?waitFor=ev-late&waitMs=1000`);
+    setTimeout(() => freshness.recordBatch(0, 0, 1, Date.now(), ['ev-late']), 20);
+    const r = await pending;
+    expect(r.status).toBe(200);
+    expect(r.body.waitedMs).toBeGreaterThan(0);
+    const late = await get(`${base}/why/${ids['m1']}?waitFor=ev-never&waitMs=30`);
+    expect(late.status).toBe(504);
+    expect(late.body.error.code).toBe('timeout');
+  });
+
+  it('a failed store still answers, marked stored: false and not cached', async () => {
+    sink.fail = true;
+    try {
+      const r = await post(`${base}/segment`, { sources: [ids['d2']], destinations: [ids['m2']], boundary: { maxLength: 4 } });
+      expect(r.status).toBe(200);
+      expect(r.body).toMatchObject({ stored: false, cached: false });
+      expect(r.body.storeError).toMatch(/ClickHouse is away/);
+      const again = await post(`${base}/segment`, { sources: [ids['d2']], destinations: [ids['m2']], boundary: { maxLength: 4 } });
+      expect(again.body.cached).toBe(false);
+    } finally {
+      sink.fail = false;
+    }
+  });
+
+  it('a store ClickHouse does not acknowledge in time does not hold the answer', async () => {
+    const slow: ResultSink = { storeSegment: () => new Promise(() => undefined), storeSummary: () => new Promise(() => undefined) };
+    const q = new GraphQueries({ graphs, freshness, cache: new MemoryCache(), sink: slow, epoch: 'slow', cacheTtlSeconds: 1, cachePrefix: 't:', storeTimeoutMs: 30, log });
+    const r = await q.segment('ex', { sources: [ids['d1']!], destinations: [ids['m1']!], boundary: {} }, { condition: {}, waitMs: 0 });
+    expect(r).toMatchObject({ stored: false, cached: false });
+    expect(r.storeError).toMatch(/did not acknowledge the result rows in time/);
+    expect(r.result.vertices).toHaveLength(7);
+  });
+
+  it.each([
+    [`${base}/why/ent:nope`, 404, /unknown vertex "ent:nope" in project "ex"/, { id: 'ent:nope' }],
+    ['/api/v1/projects/other/why/x', 404, /project "other" has no provenance in the graph \(known projects: ex\)/, { project: 'other' }],
+    [`${base}/lineage/${'x'}?direction=sideways`, 400, /direction must be one of upstream, downstream, both/, {}],
+    [`${base}/lineage/x?types=used,madeUp&depth=-1`, 400, /depth must be an integer.*types has unknown edge type\(s\) "madeUp"/, {}],
+    [`${base}/diff?a=${ids['a1']}`, 400, /b is required/, {}],
+    [`${base}/diff?a=${ids['a1']}&b=${ids['m1']}`, 400, /two activities or two entity versions/, {}],
+    ['/api/v1/nothing', 404, /no route GET \/api\/v1\/nothing/, {}],
+  ])('GET %s → %i', async (url, status, message, context) => {
+    const r = await get(url);
+    expect(r.status).toBe(status);
+    expect(r.body.error.message).toMatch(message);
+    expect(r.body.error).toMatchObject(context);
+  });
+
+  it('rejects bad segment and summarize bodies with every problem named', async () => {
+    const s = await post(`${base}/segment`, { sources: [ids['d1']], boundary: { exclude: [{ prop: 'x', op: '~' }], maxLength: 'long', hops: 1 } });
+    expect(s.status).toBe(400);
+    expect(s.body.error.message).toMatch(/body.destinations is required/);
+    expect(s.body.error.message).toMatch(/body.boundary.exclude\[0\].op must be one of/);
+    expect(s.body.error.message).toMatch(/body.boundary.maxLength must be an integer/);
+    expect(s.body.error.message).toMatch(/body.boundary.hops is not a boundary field/);
+    const m = await post(`${base}/summarize`, { segments: [], k: -1 });
+    expect(m.status).toBe(400);
+    expect(m.body.error.message).toMatch(/segments must be a list of 1 to/);
+    expect(m.body.error.message).toMatch(/k must be an integer/);
+    const bad = await app.inject({ method: 'POST', url: `${base}/segment`, headers: { 'content-type': 'application/json' }, payload: '{nope' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.code).toBe('bad-request');
+  });
+});
