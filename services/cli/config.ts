@@ -12,6 +12,8 @@ export interface CliConfig {
   clickhouseReadUser: string;
   clickhouseReadPassword: string;
   redisUrl: string;
+  /** The graph service the lineage / why / impact / diff / segment / summarize commands call. */
+  graphUrl: string;
   project: string;
   spillDir: string;
   logLevel: (typeof LOG_LEVELS)[number];
@@ -28,6 +30,7 @@ export function loadCliConfig(env: Env): CliConfig {
     clickhouseReadUser: r.string('CLICKHOUSE_READ_USER', 'default'),
     clickhouseReadPassword: env['CLICKHOUSE_READ_PASSWORD'] ?? '',
     redisUrl: r.url('REDIS_URL', DEFAULT_URLS.redisUrl, ['redis:', 'rediss:']),
+    graphUrl: r.url('GRAPH_URL', 'http://127.0.0.1:18080', ['http:', 'https:']),
     project: r.string('PROVSTREAM_PROJECT', 'default'),
     spillDir: r.string('PROVSTREAM_SPILL_DIR', `${env['HOME'] ?? '/tmp'}/.provstream/spill`),
     logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, 'warn'),

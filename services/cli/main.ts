@@ -11,6 +11,7 @@ import { runReadOnlySql, renderTable } from './sql.js';
 import { registerGenerate } from './generate.js';
 import { registerMonitorCommands } from './monitor-commands.js';
 import { registerGatewayCommands } from './gateway-commands.js';
+import { registerGraphCommands } from './graph-commands.js';
 import { repoPath } from '../lib/paths.js';
 import { ProvstreamError, errorMessage } from '../lib/errors.js';
 
@@ -152,6 +153,7 @@ registerMonitorCommands(program, process.env, progress);
 registerGatewayCommands(program, process.env, progress);
 
 registerGenerate(program, process.env, progress);
+registerGraphCommands(program, process.env, progress);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   const message = err instanceof ProvstreamError ? err.message : errorMessage(err);

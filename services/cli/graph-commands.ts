@@ -1,0 +1,225 @@
+/**
+ * The graph commands (issue 4), registered on the `provstream` program by cli/main.ts:
+ *   provstream graph                                   run a graph service instance (HTTP API)
+ *   provstream lineage|why|impact <vertex>             lineage and introspection of one vertex
+ *   provstream diff <a> <b>                            structured diff of two runs or two versions
+ *   provstream segment --from … --to …                 SPEC §5 segmentation
+ *   provstream summarize --segment 'SRC=>DST' …        SPEC §6 summarization
+ * All but `graph` call a running graph service over HTTP (GRAPH_URL, default
+ * http://127.0.0.1:18080) and print text, or the service's JSON answer with --json. A vertex is
+ * a vertex id (ent:…, act:…, agt:…) or an artifact reference: `data/raw.csv@2` or `data/raw.csv`
+ * (its latest version).
+ */
+import { readFileSync } from 'node:fs';
+import { Command, Option } from 'commander';
+import type { Env } from '../lib/config.js';
+import { InputError, ProvstreamError, ServiceUnavailableError, errorMessage } from '../lib/errors.js';
+import { EDGE_TYPES } from '../model/types.js';
+import { loadCliConfig } from './config.js';
+import { renderDiff, renderImpact, renderLineage, renderSegment, renderSummary, renderWhy, type AnswerJson } from './graph-render.js';
+
+const out = (s: string) => process.stdout.write(s + '\n');
+
+/** Calls the graph service; maps its JSON errors and connection failures to actionable errors. */
+export async function callGraph<T>(baseUrl: string, method: 'GET' | 'POST', path: string, body?: unknown): Promise<AnswerJson<T>> {
+  let res: Response;
+  try {
+    res = await fetch(`${baseUrl.replace(/\/$/, '')}${path}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? null : JSON.stringify(body),
+    });
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string } }).cause?.code ?? errorMessage(err);
+    throw new ServiceUnavailableError('the graph service', `${baseUrl}: ${cause}; start one with \`provstream graph\` or point GRAPH_URL at a running instance`);
+  }
+  const text = await res.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new ProvstreamError(`the graph service at ${baseUrl} answered ${res.status} with non-JSON: ${text.slice(0, 200)}`, false);
+  }
+  if (!res.ok) {
+    const e = (json as { error?: { message?: string; code?: string } }).error;
+    throw new ProvstreamError(`${e?.message ?? text.slice(0, 300)} (HTTP ${res.status}${e?.code ? ' ' + e.code : ''})`, res.status >= 500);
+  }
+  return json as AnswerJson<T>;
+}
+
+interface Common {
+  project?: string;
+  json?: boolean;
+  waitFor?: string;
+  waitMs?: string;
+}
+
+interface TreeFlags extends Common {
+  depth?: string;
+  types?: string;
+  asOf?: string;
+  maxNodes?: string;
+}
+
+function query(params: Record<string, string | undefined>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined) q.set(k, v);
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}
+
+const commonOptions = (c: Command): Command =>
+  c
+    .option('--project <name>', 'project (default: PROVSTREAM_PROJECT)')
+    .option('--json', "print the service's JSON answer")
+    .option('--wait-for <eventId>', 'answer only once this event has been applied to the graph')
+    .option('--wait-ms <ms>', 'how long --wait-for may wait');
+
+const treeOptions = (c: Command): Command =>
+  commonOptions(c)
+    .option('--depth <n>', 'maximum depth in edges')
+    .option('--types <list>', `edge types to follow, comma-separated, or "all" (${EDGE_TYPES.join(', ')})`)
+    .option('--as-of <time>', 'ignore what was recorded after this time (epoch ms or ISO date)');
+
+/** "SRC1,SRC2=>DST1,DST2" (sources may be empty: every ancestor of the destinations). */
+export function parseSegmentArg(arg: string): { sources: string[]; destinations: string[] } {
+  const at = arg.indexOf('=>');
+  if (at < 0) throw new InputError(`--segment ${JSON.stringify(arg)} must look like "SOURCES=>DESTINATIONS", e.g. "data/raw.csv@1=>models/model.bin@1"`);
+  const list = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
+  const destinations = list(arg.slice(at + 2));
+  if (destinations.length === 0) throw new InputError(`--segment ${JSON.stringify(arg)} names no destination after "=>"`);
+  return { sources: list(arg.slice(0, at)), destinations };
+}
+
+/** `activity=command,entity=artifact` → {activity: ['command'], entity: ['artifact']} (a kind may repeat). */
+export function parseLabelKeys(arg: string): Record<string, string[]> {
+  const keys: Record<string, string[]> = {};
+  for (const part of arg.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const m = /^(entity|activity|agent)=(.+)$/.exec(part);
+    if (!m) throw new InputError(`--keys: ${JSON.stringify(part)} must be kind=property with kind entity, activity or agent`);
+    (keys[m[1]!] ??= []).push(m[2]!);
+  }
+  return keys;
+}
+
+/** `pii=true`, `rows>1000`: a property comparison for --exclude-prop. */
+export function parsePropPredicate(arg: string): { prop: string; op: string; value: string | number | boolean } {
+  const m = /^([^=!<>]+)(=|!=|<=|>=|<|>)(.*)$/.exec(arg);
+  if (!m) throw new InputError(`--exclude-prop ${JSON.stringify(arg)} must look like key=value, key!=value, key<n, …`);
+  const raw = m[3]!;
+  const value = raw === 'true' ? true : raw === 'false' ? false : raw !== '' && !Number.isNaN(Number(raw)) ? Number(raw) : raw;
+  return { prop: m[1]!.trim(), op: m[2]!, value };
+}
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+export function registerGraphCommands(program: Command, env: Env, progress: (msg: string) => void): void {
+  const cfg = () => loadCliConfig(env);
+  const project = (o: Common) => encodeURIComponent(o.project ?? cfg().project);
+  const wait = (o: Common) => ({ waitFor: o.waitFor, waitMs: o.waitMs });
+  const show = <T>(o: Common, a: AnswerJson<T>, text: (a: AnswerJson<T>) => string) => out(o.json ? JSON.stringify(a) : text(a));
+
+  program
+    .command('graph')
+    .description('run a graph service: loads the graphs from ClickHouse, stays current from Kafka, serves lineage / why / impact / diff / segment / summarize over HTTP (GRAPH_HTTP_PORT, default 18080); Ctrl-C stops it')
+    .action(async () => {
+      const { main } = await import('../graph/main.js');
+      await main(env);
+    });
+
+  treeOptions(program.command('lineage').description('upstream / downstream lineage of a vertex').argument('<vertex>', 'vertex id or artifact@version'))
+    .addOption(new Option('--direction <d>', 'upstream (what it came from), downstream (what came from it) or both').choices(['upstream', 'downstream', 'both']).default('upstream'))
+    .action(async (vertex: string, o: TreeFlags & { direction: string }) => {
+      const a = await callGraph<never>(cfg().graphUrl, 'GET', `/api/v1/projects/${project(o)}/lineage/${encodeURIComponent(vertex)}${query({ direction: o.direction, depth: o.depth, types: o.types, asOf: o.asOf, ...wait(o) })}`);
+      show(o, a, (x) => renderLineage(x, o.direction));
+    });
+
+  treeOptions(program.command('why').description('how a vertex was produced, back to its sources (a derivation tree)').argument('<vertex>', 'vertex id or artifact@version'))
+    .option('--max-nodes <n>', 'stop the tree after this many vertices')
+    .action(async (vertex: string, o: TreeFlags) => {
+      const a = await callGraph<never>(cfg().graphUrl, 'GET', `/api/v1/projects/${project(o)}/why/${encodeURIComponent(vertex)}${query({ depth: o.depth, types: o.types, asOf: o.asOf, maxNodes: o.maxNodes, ...wait(o) })}`);
+      show(o, a, renderWhy);
+    });
+
+  treeOptions(program.command('impact').description('everything derived from a vertex: affected versions, runs and people').argument('<vertex>', 'vertex id or artifact@version'))
+    .option('--max-nodes <n>', 'stop the tree after this many vertices')
+    .action(async (vertex: string, o: TreeFlags) => {
+      const a = await callGraph<never>(cfg().graphUrl, 'GET', `/api/v1/projects/${project(o)}/impact/${encodeURIComponent(vertex)}${query({ depth: o.depth, types: o.types, asOf: o.asOf, maxNodes: o.maxNodes, ...wait(o) })}`);
+      show(o, a, renderImpact);
+    });
+
+  commonOptions(program.command('diff').description('what differs between two runs (inputs, code, params, env, agents, metrics, outputs) or two versions').argument('<a>').argument('<b>'))
+    .action(async (a: string, b: string, o: Common) => {
+      const answer = await callGraph<never>(cfg().graphUrl, 'GET', `/api/v1/projects/${project(o)}/diff${query({ a, b, ...wait(o) })}`);
+      show(o, answer, renderDiff);
+    });
+
+  commonOptions(program.command('segment').description('the part of the graph explaining how destinations were derived from sources (SPEC §5); stored in ClickHouse (segment_results), cached in Redis'))
+    .option('--from <vertex>', 'source vertex (repeatable; none: every ancestor of the destinations)', collect)
+    .option('--to <vertex>', 'destination vertex (repeatable)', collect)
+    .option('--max-length <n>', 'maximum path length in edges')
+    .option('--edge-types <list>', 'edge types that make paths (default: the lineage edges)')
+    .option('--exclude-kind <kind>', 'never traverse vertices of this kind (repeatable)', collect)
+    .option('--exclude-artifact <glob>', 'never traverse entities whose artifact matches (repeatable; * stays in a folder, ** crosses)', collect)
+    .option('--exclude-agent <name>', 'never traverse an agent or what it did (repeatable)', collect)
+    .option('--exclude-id <vertex>', 'never traverse this vertex (repeatable)', collect)
+    .option('--exclude-prop <cmp>', 'never traverse vertices whose property compares true, e.g. pii=true (repeatable)', collect)
+    .option('--window-from <time>', 'ignore edges recorded before this time')
+    .option('--window-to <time>', 'ignore edges recorded after this time')
+    .option('--expand-hops <n>', 'add context: follow --expand-edges outward this many hops')
+    .option('--expand-edges <list>', 'edge types for the expansion, e.g. used,wasAssociatedWith')
+    .option('--body <file>', 'send this JSON request instead ({sources, destinations, boundary}; services/graph/README.md)')
+    .action(async (o: Common & Record<string, string | string[] | undefined>) => {
+      const body = o['body'] ? readJson(String(o['body'])) : segmentBody(o);
+      const a = await callGraph<never>(cfg().graphUrl, 'POST', `/api/v1/projects/${project(o)}/segment${query(wait(o))}`, body);
+      show(o, a, renderSegment);
+    });
+
+  commonOptions(program.command('summarize').description('merge segments into one "what usually happens" graph (SPEC §6); stored in ClickHouse (summary_vertices, summary_edges), cached in Redis'))
+    .option('--segment <SRC=>DST>', 'a segment to summarize, e.g. "data/raw.csv@1=>models/model.bin@1" (repeatable; comma-separate several vertices)', collect)
+    .option('--keys <list>', 'label properties per kind', 'activity=command,entity=artifact')
+    .option('-k, --rounds <k>', 'bisimulation rounds ("inf": the full bisimulation)', 'inf')
+    .option('--max-length <n>', 'maximum path length of each segment')
+    .option('--path-check <L>', 'check that no false path up to this length exists', '6')
+    .option('--body <file>', 'send this JSON request instead ({segments, labelKeys, k, …}; services/graph/README.md)')
+    .action(async (o: Common & { segment?: string[]; keys: string; rounds: string; maxLength?: string; pathCheck: string; body?: string }) => {
+      let body: unknown;
+      if (o.body) body = readJson(o.body);
+      else {
+        if (!o.segment?.length) throw new InputError('name at least one --segment "SOURCES=>DESTINATIONS" (or give --body file.json)');
+        const boundary = o.maxLength ? { maxLength: Number(o.maxLength) } : {};
+        body = { segments: o.segment.map((s) => ({ ...parseSegmentArg(s), boundary })), labelKeys: parseLabelKeys(o.keys), k: o.rounds, pathCheckLength: Number(o.pathCheck) };
+      }
+      const a = await callGraph<never>(cfg().graphUrl, 'POST', `/api/v1/projects/${project(o)}/summarize${query(wait(o))}`, body);
+      show(o, a, renderSummary);
+      if (!o.json && a.stored === false) progress('the result was not stored in ClickHouse (see the footer)');
+    });
+}
+
+function readJson(file: string): unknown {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new InputError(`--body ${file}: ${errorMessage(err)}`);
+  }
+}
+
+function segmentBody(o: Record<string, string | string[] | boolean | undefined>): unknown {
+  const list = (k: string) => (Array.isArray(o[k]) ? (o[k] as string[]) : []);
+  const str = (k: string) => (typeof o[k] === 'string' ? (o[k] as string) : undefined);
+  if (list('to').length === 0) throw new InputError('name at least one destination with --to <vertex> (and sources with --from)');
+  const exclude = [
+    ...list('excludeKind').map((kind) => ({ kind })),
+    ...list('excludeArtifact').map((artifact) => ({ artifact })),
+    ...list('excludeAgent').map((agent) => ({ agent })),
+    ...list('excludeId').map((id) => ({ id })),
+    ...list('excludeProp').map(parsePropPredicate),
+  ];
+  const boundary: Record<string, unknown> = {};
+  if (exclude.length) boundary['exclude'] = exclude;
+  if (str('maxLength') !== undefined) boundary['maxLength'] = Number(str('maxLength'));
+  if (str('edgeTypes') !== undefined) boundary['edgeTypes'] = str('edgeTypes')!.split(',').map((s) => s.trim());
+  if (str('windowFrom') !== undefined || str('windowTo') !== undefined) boundary['timeWindow'] = { from: str('windowFrom'), to: str('windowTo') };
+  if (str('expandHops') !== undefined) boundary['expansion'] = { hops: Number(str('expandHops')), edges: (str('expandEdges') ?? '').split(',').map((s) => s.trim()).filter(Boolean) };
+  return { sources: list('from'), destinations: list('to'), boundary };
+}

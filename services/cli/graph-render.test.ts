@@ -1,0 +1,99 @@
+/** Text output and argument parsing of the graph commands, on answers computed from the §5.1 example. */
+import { describe, expect, it } from 'vitest';
+import pino from 'pino';
+import { workedExampleEvents } from '../graph/example-events.js';
+import { Freshness } from '../graph/freshness.js';
+import { GraphQueries, type ResultCache, type ResultSink } from '../graph/operations.js';
+import { ProjectGraphs } from '../graph/project-graph.js';
+import { parseLabelKeys, parsePropPredicate, parseSegmentArg } from './graph-commands.js';
+import { renderDiff, renderImpact, renderSegment, renderSummary, renderWhy, shortId, type AnswerJson } from './graph-render.js';
+
+const example = workedExampleEvents('ex');
+const { ids } = example;
+const graphs = new ProjectGraphs();
+for (const ev of example.events) graphs.apply(ev.project, ev.payload, ev.time);
+const freshness = new Freshness('events', 10);
+freshness.startPartitions([{ partition: 0, offset: 3, highWatermark: 3 }]);
+freshness.setStatus('catching-up');
+const cache: ResultCache = { get: async () => null, set: async () => undefined };
+const sink: ResultSink = { storeSegment: async () => undefined, storeSummary: async () => undefined };
+const queries = new GraphQueries({ graphs, freshness, cache, sink, epoch: 'e1', cacheTtlSeconds: 1, cachePrefix: 'p:', log: pino({ level: 'silent' }), now: () => 0 });
+const noWait = { condition: {}, waitMs: 0 };
+/** Answers as the CLI receives them: JSON round trip. */
+const json = <T>(a: T): AnswerJson<never> => JSON.parse(JSON.stringify(a)) as AnswerJson<never>;
+
+describe('graph command output', () => {
+  it('why: an indented derivation tree, its sources and the graph it came from', async () => {
+    const text = renderWhy(json(await queries.why('ex', { ref: ids['m1']! }, noWait)));
+    expect(text.split('\n').map((l) => l.replace(/ {2}\[[^\]]+\]$/, ''))).toEqual([
+      'How models/model.bin v1 was produced:',
+      'models/model.bin v1',
+      '└─ wasGeneratedBy train (COMPLETED) · alice',
+      '   ├─ used data/features.parquet v1',
+      '   │  └─ wasGeneratedBy clean (COMPLETED) · alice',
+      '   │     ├─ used data/raw.csv v1',
+      '   │     └─ used scripts/clean.py v1',
+      '   └─ used scripts/train.py v1',
+      '',
+      'sources: data/raw.csv v1, scripts/clean.py v1, scripts/train.py v1',
+      'graph e1 v81 (18 vertices, 27 edges) · live · lag 0 · 0 ms',
+    ].map((l) => (l.startsWith('graph e1') ? expect.stringMatching(/^graph e1 v\d+ \(18 vertices, 27 edges\) · live · lag 0 · 0 ms$/) : l)));
+  });
+
+  it('impact: tree plus affected artifacts and people', async () => {
+    const text = renderImpact(json(await queries.impact('ex', { ref: ids['d1']!, types: ['used', 'wasGeneratedBy'] }, noWait)));
+    expect(text).toContain('What depends on data/raw.csv v1:');
+    expect(text).toMatch(/models\/model.bin\s+v1, v3/);
+    expect(text).toContain('4 run(s) affected; people and services involved: alice, bob');
+  });
+
+  it('diff: sections with ~ changed, - removed, + added, = same', async () => {
+    const text = renderDiff(json(await queries.diff('ex', { a: ids['m1']!, b: ids['m2']! }, noWait)));
+    expect(text).toMatch(/ {2}attributes:\n {4}~ contentHash: sha256:\w+ → sha256:\w+\n {4}~ version: 1 → 2\n {4}= artifact, entityType/);
+    expect(text).toContain('    inputs:\n      ~ data/features.parquet: v1 → v2');
+    expect(text).toContain('    agents:\n      - alice\n      + bob');
+    expect(text).toContain('    code: same (scripts/train.py)');
+  });
+
+  it('segment: a table by role with distances, and the stored query id', async () => {
+    const text = renderSegment(json(await queries.segment('ex', { sources: [ids['d1']!], destinations: [ids['m1']!], boundary: {} }, noWait)));
+    const lines = text.split('\n');
+    expect(lines[0]).toBe('segment: 7 vertices (1 destination, 3 core, 1 source, 2 similar, 0 expansion), 6 edges');
+    expect(lines[1]).toMatch(/^role\s+kind\s+label\s+from_dst\s+to_src\s+match\s+hops\s+id$/);
+    expect(lines[3]).toMatch(/^destination\s+entity\s+models\/model.bin v1\s+0\s+4\s+ent:/);
+    expect(lines.at(-1)).toMatch(/· query [0-9a-f]{32}$/);
+  });
+
+  it('summarize: headline numbers, vertex and edge tables', async () => {
+    const a = await queries.summarize('ex', {
+      segments: [{ sources: [ids['d1']!], destinations: [ids['m1']!], boundary: {} }, { sources: [ids['d2']!], destinations: [ids['m2']!], boundary: {} }],
+      labelKeys: { activity: ['command'], entity: ['artifact'] },
+      k: Infinity,
+      pathCheckLength: 6,
+    }, noWait);
+    const text = renderSummary(json(a));
+    expect(text.split('\n')[0]).toBe('summary: 10 vertices + 8 edges → 5 + 4 (compaction 0.50), 0 round(s), stable, no false path up to length 6');
+    expect(text).toMatch(/activity\(command=train\)\s+2\s+2\s+durationMs 300 \[200..400\]/);
+    expect(text).toMatch(/activity\(command=train\)\s+used\s+entity\(artifact=data\/features.parquet\)\s+2\s+2/);
+  });
+
+  it('shortens ids', () => {
+    expect(shortId('ent:9bf9a745d16f384f67f8ed75ed2b763b')).toBe('ent:9bf9a745d16f…');
+    expect(shortId('agt:alice')).toBe('agt:alice');
+  });
+});
+
+describe('graph command arguments', () => {
+  it('parses --segment, --keys and --exclude-prop', () => {
+    expect(parseSegmentArg('data/raw.csv@1,ent:x=>models/model.bin@1')).toEqual({ sources: ['data/raw.csv@1', 'ent:x'], destinations: ['models/model.bin@1'] });
+    expect(parseSegmentArg('=>m')).toEqual({ sources: [], destinations: ['m'] });
+    expect(() => parseSegmentArg('a:b')).toThrow(/must look like "SOURCES=>DESTINATIONS"/);
+    expect(() => parseSegmentArg('a=>')).toThrow(/names no destination/);
+    expect(parseLabelKeys('activity=command,entity=artifact,entity=entityType')).toEqual({ activity: ['command'], entity: ['artifact', 'entityType'] });
+    expect(() => parseLabelKeys('run=command')).toThrow(/kind=property/);
+    expect(parsePropPredicate('pii=true')).toEqual({ prop: 'pii', op: '=', value: true });
+    expect(parsePropPredicate('rows>=1000')).toEqual({ prop: 'rows', op: '>=', value: 1000 });
+    expect(parsePropPredicate('stage!=production')).toEqual({ prop: 'stage', op: '!=', value: 'production' });
+    expect(() => parsePropPredicate('pii')).toThrow(/key=value/);
+  });
+});
