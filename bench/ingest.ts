@@ -36,7 +36,7 @@ import { measureCatchUp } from './lib/catchup.js';
 import { measureBaseline } from './lib/baseline.js';
 import type { BaselineResult } from './lib/baseline.js';
 import { trainingWorkload, mixOf } from './lib/workload.js';
-import { machineInfo, line, writeResults, timestamp, formatNumber } from './lib/report.js';
+import { machineInfo, line, median, writeResults, timestamp, formatNumber } from './lib/report.js';
 import { renderRecord, cpuCost } from './lib/ingest-record.js';
 import type { IngestRecord, PartitionResults } from './lib/ingest-record.js';
 import type { ResultLine } from './lib/report.js';
@@ -149,6 +149,19 @@ async function run(o: Options, stamp: string, cleanup: Cleanup, signal: AbortSig
   // One event sent by every new emitter before its clock starts, so connecting is not timed.
   const warm = trainingWorkload({ project: 'bench-warm-sdk', count: 1, seed: stamp });
 
+  // A failed measurement (e.g. the SDK dropping events on a starved machine) is recorded and the
+  // benchmark goes on, so the other figures are not lost; the process then exits non-zero.
+  const failures: IngestRecord['failures'] = [];
+  const attempt = async <T>(what: string, fn: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await fn();
+    } catch (err) {
+      if (signal.aborted) throw err;
+      failures.push({ what, error: errorMessage(err) });
+      progress(`  FAILED: ${errorMessage(err)}`);
+      return undefined;
+    }
+  };
   const perPartitions: PartitionResults[] = [];
   for (const partitions of o.partitions) {
     const topic = `bench.ingest.${stamp}.p${partitions}`;
@@ -192,7 +205,8 @@ async function run(o: Options, stamp: string, cleanup: Cleanup, signal: AbortSig
       if (i === 1) mix = mixOf(w.events);
       const waited = await quiesce(wh, database, signal);
       progress(`p${partitions} throughput run ${i}/${o.runs}: publishing ${formatNumber(o.events)} events${waited > 500 ? ` (waited ${waited} ms for merges)` : ''}`);
-      const r = await measureThroughput(p, w, warm, project);
+      const r = await attempt(`p${partitions} throughput run ${i}`, () => measureThroughput(p, w, warm, project));
+      if (!r) continue;
       result.throughput.push(r);
       progress(`  ${formatNumber(r.eventsPerSec)} events/s end to end (${r.seconds} s); SDK->Kafka ${formatNumber(r.kafkaDeliveredPerSec)} events/s; cores ${JSON.stringify(r.cpu)}`);
     }
@@ -201,7 +215,8 @@ async function run(o: Options, stamp: string, cleanup: Cleanup, signal: AbortSig
       const w = trainingWorkload({ project, count: freshnessEventCount(fresh), seed: stamp });
       await quiesce(wh, database, signal);
       progress(`p${partitions} freshness run ${i}/${o.runs}: ${formatNumber(o.rate)} events/s for ${o.freshnessSeconds} s`);
-      const r = await measureFreshness(p, w, warm, project, fresh);
+      const r = await attempt(`p${partitions} freshness run ${i}`, () => measureFreshness(p, w, warm, project, fresh));
+      if (!r) continue;
       result.freshness.push(r);
       progress(`  all tables: p50 ${r.allTables.p50Ms} ms, p99 ${r.allTables.p99Ms} ms; events_raw: p50 ${r.eventsRaw.p50Ms} ms, p99 ${r.eventsRaw.p99Ms} ms; ${r.probes} probes at ${formatNumber(r.achievedRate)} events/s; SDK backlog peak ${formatNumber(r.sdkMaxBuffered)}; cores ${JSON.stringify(r.cpu)}`);
     }
@@ -211,7 +226,8 @@ async function run(o: Options, stamp: string, cleanup: Cleanup, signal: AbortSig
       await p.consumer.stop();
       await quiesce(wh, database, signal);
       progress(`p${partitions} halves run ${i}/${o.runs}: SDK->Kafka with the consumer stopped, then the consumer catching up`);
-      const r = await measureCatchUp(p, w, warm, project, startConsumer);
+      const r = await attempt(`p${partitions} halves run ${i}`, () => measureCatchUp(p, w, warm, project, startConsumer));
+      if (!r) continue;
       result.catchUp.push(r);
       progress(`  SDK->Kafka alone ${formatNumber(r.sdkAlonePerSec)} events/s; Kafka->ClickHouse alone ${formatNumber(r.ingestAlonePerSec)} events/s (consumer start ${r.consumerStartMs} ms); cores ${JSON.stringify(r.ingestCpu)}`);
     }
@@ -233,19 +249,20 @@ async function run(o: Options, stamp: string, cleanup: Cleanup, signal: AbortSig
   }
 
   const lines: ResultLine[] = [];
-  for (const r of perPartitions) lines.push(line('sustained throughput SDK->Kafka->ClickHouse', r.partitions, 'events/s', r.throughput.map((t) => t.eventsPerSec), { op: '>=', value: TARGETS.throughput }));
+  const failed = (partitions: number | null, scenario: string) => failures.filter((f) => f.what.startsWith(`${partitions === null ? '' : `p${partitions} `}${scenario} run`)).length;
   const at = `at ${formatNumber(o.rate)} events/s`;
-  for (const r of perPartitions) lines.push(line(`freshness p50 ${at}, all tables`, r.partitions, 'ms', r.freshness.map((f) => f.allTables.p50Ms)));
-  for (const r of perPartitions) lines.push(line(`freshness p99 ${at}, all tables`, r.partitions, 'ms', r.freshness.map((f) => f.allTables.p99Ms), { op: '<=', value: TARGETS.freshnessP99Ms }));
-  for (const r of perPartitions) lines.push(line(`freshness p50 ${at}, events_raw only`, r.partitions, 'ms', r.freshness.map((f) => f.eventsRaw.p50Ms)));
-  for (const r of perPartitions) lines.push(line(`freshness p99 ${at}, events_raw only`, r.partitions, 'ms', r.freshness.map((f) => f.eventsRaw.p99Ms)));
+  for (const r of perPartitions) lines.push(line('sustained throughput SDK->Kafka->ClickHouse', r.partitions, 'events/s', r.throughput.map((t) => t.eventsPerSec), { op: '>=', value: TARGETS.throughput }, failed(r.partitions, 'throughput')));
+  for (const r of perPartitions) lines.push(line(`freshness p50 ${at}, all tables`, r.partitions, 'ms', r.freshness.map((f) => f.allTables.p50Ms), undefined, failed(r.partitions, 'freshness')));
+  for (const r of perPartitions) lines.push(line(`freshness p99 ${at}, all tables`, r.partitions, 'ms', r.freshness.map((f) => f.allTables.p99Ms), { op: '<=', value: TARGETS.freshnessP99Ms }, failed(r.partitions, 'freshness')));
+  for (const r of perPartitions) lines.push(line(`freshness p50 ${at}, events_raw only`, r.partitions, 'ms', r.freshness.map((f) => f.eventsRaw.p50Ms), undefined, failed(r.partitions, 'freshness')));
+  for (const r of perPartitions) lines.push(line(`freshness p99 ${at}, events_raw only`, r.partitions, 'ms', r.freshness.map((f) => f.eventsRaw.p99Ms), undefined, failed(r.partitions, 'freshness')));
   lines.push(line('baseline: one write per event', null, 'events/s', baseline.map((b) => b.eventsPerSec)));
+  const baselineMedian = median(baseline.map((b) => b.eventsPerSec));
   for (const r of perPartitions) {
-    const ratios = r.throughput.map((t, i) => t.eventsPerSec / (baseline[i] ?? baseline[0]!).eventsPerSec);
-    lines.push(line('throughput / baseline', r.partitions, '×', ratios, { op: '>=', value: TARGETS.ratio }));
+    lines.push(line('throughput / baseline median', r.partitions, '×', r.throughput.map((t) => t.eventsPerSec / baselineMedian), { op: '>=', value: TARGETS.ratio }, failed(r.partitions, 'throughput')));
   }
-  for (const r of perPartitions) lines.push(line('diagnostic: SDK->Kafka alone (no consumer)', r.partitions, 'events/s', r.catchUp.map((c) => c.sdkAlonePerSec)));
-  for (const r of perPartitions) lines.push(line('diagnostic: Kafka->ClickHouse alone (catch-up)', r.partitions, 'events/s', r.catchUp.map((c) => c.ingestAlonePerSec)));
+  for (const r of perPartitions) lines.push(line('diagnostic: SDK->Kafka alone (no consumer)', r.partitions, 'events/s', r.catchUp.map((c) => c.sdkAlonePerSec), undefined, failed(r.partitions, 'halves')));
+  for (const r of perPartitions) lines.push(line('diagnostic: Kafka->ClickHouse alone (catch-up)', r.partitions, 'events/s', r.catchUp.map((c) => c.ingestAlonePerSec), undefined, failed(r.partitions, 'halves')));
   const effectiveConsumer = loadIngestConfig({ ...o.consumerEnv });
   return {
     benchmark: 'ingest' as const,
@@ -261,6 +278,7 @@ async function run(o: Options, stamp: string, cleanup: Cleanup, signal: AbortSig
     },
     mix,
     lines,
+    failures,
     cpuCost: perPartitions.map((r) => cpuCost(r.partitions, r.catchUp, machineInfo().cores)),
     details: { perPartitions, baseline },
   };
@@ -292,6 +310,10 @@ async function main(): Promise<void> {
   }
   const path = writeResults(repoPath('bench', 'results'), 'ingest', stamp, rec);
   process.stdout.write((o.json ? JSON.stringify(rec, null, 2) : renderRecord(rec, path)) + '\n');
+  if (rec.failures.length > 0) {
+    progress(`${rec.failures.length} measurement(s) failed (see FAILED above); exiting with status 1`);
+    process.exitCode = 1;
+  }
 }
 
 main().catch((err: unknown) => {

@@ -43,6 +43,8 @@ export interface IngestRecord {
   mix: Record<string, number>;
   lines: ResultLine[];
   cpuCost: CpuCost[];
+  /** Measurements that ended in an error (the process exits non-zero when there are any). */
+  failures: Array<{ what: string; error: string }>;
   details: { perPartitions: PartitionResults[]; baseline: BaselineResult[] };
 }
 
@@ -113,6 +115,7 @@ export function renderRecord(rec: IngestRecord, resultsPath: string): string {
   if (b.length) out.push(`  baseline: ${formatNumber(median(b.map((x) => x.insertsPerSec)))} INSERTs/s (${formatNumber(b[0]!.inserts / b[0]!.events)} per event); CPU: ${cores(b.map((x) => x.cpu))}`);
   const other = Math.max(0, ...rec.details.perPartitions.flatMap((r) => [...r.throughput, ...r.freshness].map((x) => x.cpu['other'] ?? 0)));
   if (other > 0.25) out.push(`  WARNING: other processes used up to ${formatNumber(other)} cores during the measurements; the figures are disturbed (quiet the machine and run again)`);
+  for (const f of rec.failures) out.push(`  FAILED ${f.what}: ${f.error}`);
   out.push('', `PASS/MISS compare medians with the issue's targets; they never change the exit code. Full record: ${resultsPath}`);
   return out.join('\n');
 }

@@ -56,17 +56,19 @@ export interface ResultLine {
   unit: string;
   runs: number[];
   median: number;
+  /** Runs that failed with an error (not in `runs`, not in the median). */
+  failed: number;
   target?: Target;
-  /** PASS / MISS against the target (informational: a benchmark never fails the build). */
-  verdict?: 'PASS' | 'MISS';
+  /** PASS / MISS against the target (informational: a benchmark never fails the build); ERROR: no run succeeded. */
+  verdict?: 'PASS' | 'MISS' | 'ERROR';
 }
 
-export function line(metric: string, partitions: number | null, unit: string, runs: number[], target?: Target): ResultLine {
+export function line(metric: string, partitions: number | null, unit: string, runs: number[], target?: Target, failed = 0): ResultLine {
   const m = median(runs);
-  const out: ResultLine = { metric, partitions, unit, runs, median: m };
+  const out: ResultLine = { metric, partitions, unit, runs, median: m, failed };
   if (target) {
     out.target = target;
-    out.verdict = (target.op === '>=' ? m >= target.value : m <= target.value) ? 'PASS' : 'MISS';
+    out.verdict = runs.length === 0 ? 'ERROR' : (target.op === '>=' ? m >= target.value : m <= target.value) ? 'PASS' : 'MISS';
   }
   return out;
 }
@@ -85,7 +87,7 @@ export function renderTable(lines: readonly ResultLine[]): string {
     `${l.metric} (${l.unit})`,
     l.partitions === null ? '-' : String(l.partitions),
     formatNumber(l.median, l.unit),
-    l.runs.map((r) => formatNumber(r, l.unit)).join(' / '),
+    [...l.runs.map((r) => formatNumber(r, l.unit)), ...Array<string>(l.failed).fill('failed')].join(' / '),
     l.target ? `${l.target.op === '>=' ? '≥' : '≤'} ${formatNumber(l.target.value, l.unit)}` : '',
     l.verdict ?? '',
   ]);
