@@ -5,7 +5,7 @@ SHELL := /bin/bash
 NPM_STAMP := node_modules/.install-stamp
 VITEST := node_modules/.bin/vitest
 
-.PHONY: help install build up down status demo test check lint typecheck unit int e2e services-test bench-ingest bench-run fixtures clean
+.PHONY: help install build up down status demo test check lint typecheck unit int e2e services-test bench-ingest bench-run bench-gateway fixtures clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -58,6 +58,9 @@ bench-ingest: up ## ingest throughput and freshness vs one-INSERT-per-event base
 
 bench-run: up ## `provstream run` overhead vs the bare command (true, a small script): medians, ratios (ARGS="--runs 30")
 	node dist/bench/run.js $(ARGS)
+
+bench-gateway: up ## OpenLineage events/s through the HTTP gateway (batched, single) and end to end into ClickHouse, native events as baseline (ARGS="--runs 5")
+	node dist/bench/gateway.js $(ARGS)
 
 fixtures: build ## write golden fixtures for a NEW schema version: make fixtures V=v2
 	node dist/services/model/write-fixtures.js $(V)
