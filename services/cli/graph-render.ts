@@ -207,8 +207,12 @@ export function renderSegment(a: AnswerJson<Segment>): string {
 export function renderSummary(a: AnswerJson<Summary>): string {
   const s = a.result;
   const label = (b: number) => s.vertices[b]?.label ?? String(b);
+  // Metrics and durations first; timestamps and exit codes average to nothing worth reading.
+  const weight = (k: string) => (k.startsWith('metric.') ? 0 : k === 'durationMs' ? 1 : 2);
   const numeric = (v: Summary['vertices'][number]) =>
     Object.entries(v.numeric)
+      .filter(([k]) => !['startTime', 'endTime', 'exitCode'].includes(k))
+      .sort(([a], [b]) => weight(a) - weight(b) || (a < b ? -1 : a > b ? 1 : 0))
       .slice(0, 3)
       .map(([k, x]) => `${k} ${+x.mean.toPrecision(4)} [${+x.min.toPrecision(4)}..${+x.max.toPrecision(4)}]`)
       .join('; ');

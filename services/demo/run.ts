@@ -14,6 +14,7 @@ import { factCounts, upstreamStep, metricsByRun, visibleEventCount } from '../qu
 import { sleep } from '../lib/retry.js';
 import { renderTable } from '../cli/sql.js';
 import { sampleProject } from './sample.js';
+import { reportGraph } from './graph-demo.js';
 import type { Env } from '../lib/config.js';
 
 export async function runDemo(env: Env, out: (s: string) => void, progress: (s: string) => void): Promise<void> {
@@ -32,6 +33,7 @@ export async function runDemo(env: Env, out: (s: string) => void, progress: (s: 
     if (stats.delivered !== sample.events.length) throw new Error(`only ${stats.delivered} of ${sample.events.length} events reached Kafka; is Kafka up? (make up)`);
     await waitVisible(wh, project, sample.events.length, progress);
     await report(wh, project, sample.finalModel, out);
+    await reportGraph(env, project, sample.finalModel, out, progress, log);
   } finally {
     await wh.close();
     await ingest.stop();
