@@ -9,6 +9,7 @@ import { loadCaptureConfig } from './config.js';
 import { CaptureSession } from './session.js';
 import type { Warn } from './session.js';
 import { supervise, mirrorExit } from './supervise.js';
+import { writeAllSync } from './passthrough.js';
 import type { ChildOutcome } from './supervise.js';
 
 async function guarded<T>(warn: Warn, what: string, f: () => Promise<T>): Promise<T | null> {
@@ -23,16 +24,17 @@ async function guarded<T>(warn: Warn, what: string, f: () => Promise<T>): Promis
 export async function runCommand(args: readonly string[], env: NodeJS.ProcessEnv, cwd: string): Promise<never> {
   const parsed = parseRunArgs(args);
   if (!parsed.ok) {
-    process.stderr.write(`provstream: ${parsed.error}\n(provstream run --help for usage)\n`);
+    writeAllSync(2, `provstream: ${parsed.error}\n(provstream run --help for usage)\n`);
     process.exit(2);
   }
   const opts = parsed.options;
   if (opts.help) {
-    process.stdout.write(RUN_USAGE + '\n');
+    writeAllSync(1, RUN_USAGE + '\n');
     process.exit(0);
   }
   // Every line of a warning carries the prefix, so tools (and tests) can separate ours from the command's.
-  const warn: Warn = opts.quiet ? () => undefined : (msg) => void process.stderr.write(msg.split('\n').map((l) => `provstream: ${l}\n`).join(''));
+  // Never through process.stderr: see passthrough.ts (it would make a shared pipe non-blocking).
+  const warn: Warn = opts.quiet ? () => undefined : (msg) => writeAllSync(2, msg.split('\n').map((l) => `provstream: ${l}\n`).join(''));
   // Our own crash must not take the command down with us: report and keep supervising.
   process.on('uncaughtException', (err) => warn(`internal error (the command is not affected): ${err.stack ?? err.message}`));
   process.on('unhandledRejection', (err) => warn(`internal error (the command is not affected): ${String(err)}`));
@@ -53,7 +55,7 @@ export async function runCommand(args: readonly string[], env: NodeJS.ProcessEnv
     },
     onSpawn: () => session?.started(),
   });
-  if (outcome.spawnError) process.stderr.write(`provstream: ${outcome.spawnError}\n`);
+  if (outcome.spawnError) writeAllSync(2, `provstream: ${outcome.spawnError}\n`);
   if (session) await guarded(warn, 'recording the run', () => session.finish(outcome));
   mirrorExit(outcome);
 }

@@ -63,7 +63,7 @@ export class CaptureSession {
     private readonly env: NodeJS.ProcessEnv,
     private readonly root: string,
     private readonly identity: Omit<RunIdentity, 'agent'>,
-    private readonly agent: Promise<AgentInfo>,
+    private readonly agentName: string | null,
     private readonly before: Scan | null,
     private readonly declaredBefore: ReadonlyMap<string, FileStat>,
     private readonly inputs: FileVersion[],
@@ -88,7 +88,7 @@ export class CaptureSession {
     for (const p of loaded.problems) warn(`config: ${p} (using defaults)`);
     const pc = loaded.config;
     const project = resolveProject([opts.project, cfg.project, pc.project], root, warn);
-    const agent = resolveAgent(opts.agent ?? cfg.agent ?? pc.agent, cwd);
+    const agent = opts.agent ?? cfg.agent ?? pc.agent;
     const ignore = [...pc.ignore, ...opts.ignore];
     const spillRel = artifactName(root, resolve(cfg.spillDir));
     if (!spillRel.startsWith('/')) ignore.push(`${spillRel}/**`);
@@ -140,8 +140,16 @@ export class CaptureSession {
     for (const line of lines) for (const p of this.scanner.line(stream, line)) this.points.push({ ...p, time });
   }
 
+  private agentLookup: Promise<AgentInfo> | undefined;
+
+  /** Who runs the command; a git lookup (a process) starts only once the command runs. */
+  private agent(): Promise<AgentInfo> {
+    return (this.agentLookup ??= resolveAgent(this.agentName, this.identity.workdir));
+  }
+
   /** The command is running: schedule the hand-offs of the start facts and of live metrics. */
   started(): void {
+    void this.agent();
     const tick = () => {
       void this.handOff().catch((err: unknown) => this.warn(`handing events to the deliverer: ${(err as Error).message}`));
       this.timer = setTimeout(tick, FLUSH_EVERY_MS);
@@ -153,7 +161,7 @@ export class CaptureSession {
 
   private async startFacts(): Promise<RunFacts> {
     if (this.facts) return this.facts;
-    const facts = new RunFacts(this.log, { ...this.identity, agent: await this.agent });
+    const facts = new RunFacts(this.log, { ...this.identity, agent: await this.agent() });
     if (this.facts) return this.facts; // started meanwhile by another caller
     facts.start(this.inputs);
     this.facts = facts;

@@ -5,11 +5,13 @@
  *   metric extractor reads them: then they are pipes whose chunks are written through to the
  *   wrapper's own stdout / stderr at once, byte for byte, before anything looks at them (the
  *   child then sees a pipe instead of a terminal; see README "Exactness").
- * - Backpressure is kept: when our stdout cannot take more, the child's pipe is paused. When our
- *   stdout's reader goes away (EPIPE, e.g. `| head`), we fail only when writing through what the
- *   child just wrote, so the child gets the SIGPIPE that write would have raised, and our end is
- *   closed (a child that ignores SIGPIPE sees its next write fail). Node's "pipes" are Unix
- *   socket pairs: a piped child sees a socket, not a FIFO or terminal (README "Exactness").
+ * - Written through with plain writes to fd 1 / 2 (passthrough.ts: never process.stdout, whose
+ *   creation would make a shared pipe non-blocking under the command). Backpressure is kept:
+ *   while a write is pending the child's pipe is paused. When our stdout's reader goes away
+ *   (EPIPE, e.g. `| head`), we fail only when writing through what the child just wrote, so the
+ *   child gets the SIGPIPE that write would have raised, and our end is closed (a child that
+ *   ignores SIGPIPE sees its next write fail). Node's "pipes" are Unix socket pairs: a piped
+ *   child sees a socket, not a FIFO or terminal (README "Exactness").
  * - Signals sent to the wrapper (SIGTERM, SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM)
  *   are forwarded to the child. When the wrapper runs on a terminal (stdin is a TTY), SIGINT,
  *   SIGQUIT and SIGHUP are NOT forwarded: the terminal already sent them to the whole foreground
@@ -22,6 +24,7 @@ import type { ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 import { isatty } from 'node:tty';
 import type { OutputStream } from './core/extract.js';
+import { FdWriter } from './passthrough.js';
 
 export interface ChildOutcome {
   exitCode: number | null;
@@ -43,6 +46,8 @@ export interface SuperviseOptions {
 
 export const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGALRM'];
 const TERMINAL_SIGNALS = new Set<NodeJS.Signals>(['SIGINT', 'SIGQUIT', 'SIGHUP']);
+/** How long output may still arrive on the pipes after the command exited. */
+const EXIT_GRACE_MS = 500;
 
 export function supervise(argv: readonly string[], opts: SuperviseOptions): Promise<ChildOutcome> {
   const startTime = Date.now();
@@ -81,10 +86,29 @@ export function supervise(argv: readonly string[], opts: SuperviseOptions): Prom
       // Only a failure to start ends the run here; later errors (a failed kill) change nothing.
       if (child.pid === undefined) failed = spawnFailure(argv[0]!, err);
     });
-    pipeThrough(child, 'stdout', process.stdout, opts);
-    pipeThrough(child, 'stderr', process.stderr, opts);
+    const activity = { last: Date.now() };
+    const writers = [pipeThrough(child, 'stdout', 1, opts, activity), pipeThrough(child, 'stderr', 2, opts, activity)];
     if (child.pid !== undefined) opts.onSpawn?.(child);
-    child.once('close', (code, signal) => done(failed ?? { exitCode: code, signal, spawnError: null }));
+    let finished = false;
+    const finish = (code: number | null, signal: NodeJS.Signals | null) => {
+      if (finished) return;
+      finished = true;
+      // Everything read from the command is written through before the wrapper may exit.
+      void Promise.all(writers.map((w) => w?.idle())).then(() => done(failed ?? { exitCode: code, signal, spawnError: null }));
+    };
+    child.once('close', finish);
+    // A background process of the command may keep the piped streams open after the command
+    // exited; a shell would not wait for it, so neither do we once the streams have been quiet
+    // for EXIT_GRACE_MS (counted from the last chunk written through, so a slow reader of our
+    // stdout never makes us leave output behind).
+    child.once('exit', (code, signal) => {
+      const check = () => {
+        const quiet = Date.now() - activity.last;
+        if (quiet >= EXIT_GRACE_MS) finish(code, signal);
+        else setTimeout(check, EXIT_GRACE_MS - quiet).unref();
+      };
+      setTimeout(check, EXIT_GRACE_MS).unref();
+    });
   });
 }
 
@@ -93,16 +117,15 @@ function spawnFailure(program: string, err: NodeJS.ErrnoException): Omit<ChildOu
   return { exitCode: notFound ? 127 : 126, signal: null, spawnError: `${program}: ${notFound ? 'command not found' : err.message}` };
 }
 
-function pipeThrough(child: ChildProcess, name: OutputStream, out: NodeJS.WriteStream, opts: SuperviseOptions): void {
+function pipeThrough(child: ChildProcess, name: OutputStream, fd: number, opts: SuperviseOptions, activity: { last: number }): FdWriter | null {
   const from = child[name];
-  if (!from) return;
-  let readerGone = false;
-  out.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EPIPE') return;
-    readerGone = true;
-    // Our write failed because the command just wrote after its reader left: without us, that
-    // write would have raised SIGPIPE in the command. Raise it, then close our end so that a
-    // command ignoring SIGPIPE gets an error on its next write (ECONNRESET/EPIPE).
+  if (!from) return null;
+  const writer = new FdWriter(fd, (gone) => {
+    activity.last = Date.now();
+    if (!gone) return;
+    // Our write failed because the command wrote after its reader left: without us, that write
+    // would have raised SIGPIPE in the command. Raise it, then close our end so that a command
+    // ignoring SIGPIPE gets an error on its next write (ECONNRESET/EPIPE).
     try {
       child.kill('SIGPIPE');
     } catch {
@@ -111,13 +134,15 @@ function pipeThrough(child: ChildProcess, name: OutputStream, out: NodeJS.WriteS
     from.destroy();
   });
   from.on('data', (chunk: Buffer) => {
-    if (!readerGone && !out.write(chunk)) {
+    activity.last = Date.now();
+    if (!writer.push(chunk)) {
       from.pause();
-      out.once('drain', () => from.resume());
+      void writer.idle().then(() => from.resume());
     }
     opts.onOutput?.(name, chunk);
   });
   from.on('error', () => undefined);
+  return writer;
 }
 
 /** The number of a signal (SIGTERM → 15), for exit codes 128 + n. */

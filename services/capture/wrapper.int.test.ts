@@ -58,7 +58,7 @@ beforeAll(() => {
 
 function same(bare: Finished, wrapped: Finished): void {
   expect(wrapped.stdout.toString('hex')).toBe(bare.stdout.toString('hex'));
-  expect(withoutWarnings(wrapped.stderr).toString('hex')).toBe(bare.stderr.toString('hex'));
+  expect(withoutWarnings(wrapped.stderr).toString('latin1')).toBe(bare.stderr.toString('latin1'));
   expect({ code: wrapped.code, signal: wrapped.signal }).toEqual({ code: bare.code, signal: bare.signal });
 }
 
@@ -97,6 +97,23 @@ describe('provstream run behaves exactly like the bare command', () => {
       expect(bare.code).toBe(141);
       same(bare, await runProcess(pipeline(`${wrapper} ${flags} -- yes`), base));
     }
+  });
+
+  it('a slow reader of the output still gets every byte after the command exited', async () => {
+    const wrapper = `"${process.execPath}" "${join(ROOT, 'bin', 'provstream.js')}" run --metric-jsonl --`;
+    const cmd = `sh -c 'head -c 3000000 /dev/zero | tr "\\0" x'`;
+    const slow = (c: string) => ['bash', '-c', `set -o pipefail; ${c} | (sleep 1; wc -c)`];
+    const bare = await runProcess(slow(cmd), base);
+    expect(bare.stdout.toString().trim()).toBe('3000000');
+    same(bare, await runProcess(slow(`${wrapper} ${cmd}`), base));
+  });
+
+  it('a background process that keeps the piped output open does not hold the wrapper', async () => {
+    const argv = ['sh', '-c', 'echo start; (sleep 8; echo late) & echo end'];
+    const started = Date.now();
+    const wrapped = await runWrapped(['--metric-jsonl', '--', ...argv], base);
+    expect(Date.now() - started).toBeLessThan(6000); // generous: the command itself takes milliseconds
+    expect({ out: wrapped.stdout.toString(), code: wrapped.code }).toEqual({ out: 'start\nend\n', code: 0 });
   });
 
   it('large interleaved output keeps every byte (backpressure)', async () => {
