@@ -131,24 +131,40 @@ describe('graph service on real Kafka, ClickHouse and Redis', () => {
     expect((await http('POST', '/summarize', summarizeBody)).body['cached']).toBe(true);
   });
 
+  const run = 'act:graph-int-eval-1';
+  const report = entityId('reports/eval.html', 'sha256:' + 'cd'.repeat(32));
+  /** Metrics (highest step) and user properties as diff shows them. */
+  const propertiesAndMetrics = async () => {
+    const runs = (await http('GET', `/diff?a=${ids['a2']}&b=${run}`)).body['result'];
+    const entities = (await http('GET', `/diff?a=${ids['m1']}&b=${report}`)).body['result'];
+    return { metrics: runs.sections.metrics.added, properties: { removed: entities.sections.properties.removed, added: entities.sections.properties.added } };
+  };
+  let factsFromStream: unknown;
+
   it('new events from the SDK show up in lineage once applied (waitFor eventId)', async () => {
-    const run = 'act:graph-int-eval-1';
-    const report = entityId('reports/eval.html', 'sha256:' + 'cd'.repeat(32));
     const now = Date.now();
     const sent = [];
     sent.push(em.record({ type: 'activity', id: run, name: 'evaluate', command: 'python eval.py', status: 'COMPLETED', startTime: now, endTime: now + 5, exitCode: 0, workdir: null, params: {}, env: {} }, run));
     sent.push(em.record({ type: 'relation', relation: 'used', from: run, to: ids['m1']!, role: null }, run));
     sent.push(em.record({ type: 'entity', id: report, artifact: 'reports/eval.html', version: 1, contentHash: 'sha256:' + 'cd'.repeat(32), entityType: 'file', sizeBytes: null }, run));
+    // Metrics and properties too (same key, so the same partition: applied before `last`).
+    sent.push(em.record({ type: 'metric', subject: run, key: 'auc', step: 1, value: 0.91, time: now + 2 }, run, now + 2));
+    sent.push(em.record({ type: 'metric', subject: run, key: 'auc', step: 0, value: 0.5, time: now + 1 }, run, now + 1));
+    sent.push(em.record({ type: 'property', subject: ids['m1']!, key: 'stage', value: { kind: 'string', value: 'production' } }, run));
+    sent.push(em.record({ type: 'property', subject: report, key: 'reviewed', value: { kind: 'bool', value: true } }, run));
     const last = em.record({ type: 'relation', relation: 'wasGeneratedBy', from: report, to: run, role: null }, run);
-    expect([...sent, last].map((r) => (r.ok ? 'ok' : JSON.stringify(r.problems)))).toEqual(['ok', 'ok', 'ok', 'ok']);
+    expect([...sent, last].map((r) => (r.ok ? 'ok' : JSON.stringify(r.problems)))).toEqual(Array(8).fill('ok'));
     if (!last.ok) return;
     const r = await http('GET', `/lineage/${ids['m1']}?direction=downstream&waitFor=${last.eventId}&waitMs=30000`);
     expect(r.status, JSON.stringify(r.body)).toBe(200);
     const found = r.body['result'].vertices.map((v: any) => `${v.id} ${v.label} ${v.distance}`);
     expect(found).toContain(`${run} evaluate (COMPLETED) 1`);
     expect(found).toContain(`${report} reports/eval.html v1 2`);
-    expect(graph!.streamStats().events).toBe(4);
-    expect(r.body['freshness'].streamEvents).toBe(4);
+    expect(graph!.streamStats().events).toBe(8);
+    expect(r.body['freshness'].streamEvents).toBe(8);
+    const facts = await propertiesAndMetrics();
+    expect(facts).toEqual({ metrics: [{ key: 'auc', value: 0.91 }], properties: { removed: [{ key: 'stage', value: 'production' }], added: [{ key: 'reviewed', value: true }] } });
+    factsFromStream = facts;
     // The graph changed: the same segment request is computed again, at the new version.
     expect((await http('POST', '/segment', { sources: [ids['d1']], destinations: [ids['m1']] })).body['cached']).toBe(false);
   });
@@ -193,6 +209,8 @@ describe('graph service on real Kafka, ClickHouse and Redis', () => {
     const seg2 = await http('POST', '/segment', { sources: [ids['d1']], destinations: [ids['m1']] });
     expect(seg2.body['cached']).toBe(false); // a new epoch never reuses the old instance's cache
     expect(seg2.body['result']).toEqual(seg.body['result']);
+    // Properties and metrics bootstrapped from ClickHouse equal those the stream applied.
+    expect(await propertiesAndMetrics()).toEqual(factsFromStream);
     const diff = await http('GET', `/diff?a=${ids['a2']}&b=${ids['a4']}`);
     expect(diff.body['result'].sections.inputs.changed.map((c: any) => c.key)).toEqual(['data/features.parquet']);
   });
