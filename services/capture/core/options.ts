@@ -96,52 +96,33 @@ export function parseRunArgs(args: readonly string[]): ParsedRunArgs {
   return { ok: true, options: o };
 }
 
+const LIST_OPTIONS = { in: 'inputs', out: 'outputs', env: 'env', 'metric-regex': 'metricRegex', ignore: 'ignore' } as const;
+const TEXT_OPTIONS = { agent: 'agent', project: 'project', name: 'name', config: 'config' } as const;
+
 function setValue(o: RunOptions, name: ValueOption, value: string): string | null {
-  switch (name) {
-    case 'in':
-      o.inputs.push(value);
-      return null;
-    case 'out':
-      o.outputs.push(value);
-      return null;
-    case 'agent':
-      o.agent = value;
-      return null;
-    case 'project':
-      o.project = value;
-      return null;
-    case 'name':
-      o.name = value;
-      return null;
-    case 'param': {
-      const eq = value.indexOf('=');
-      if (eq <= 0) return `--param needs key=value, got ${JSON.stringify(value)}`;
-      o.params[value.slice(0, eq)] = value.slice(eq + 1);
-      return null;
-    }
-    case 'env':
-      o.env.push(value);
-      return null;
-    case 'metric-regex':
-      o.metricRegex.push(value);
-      return null;
-    case 'metric-stream':
-      if (!(METRIC_STREAMS as readonly string[]).includes(value)) return `--metric-stream must be one of ${METRIC_STREAMS.join(', ')}, got ${JSON.stringify(value)}`;
-      o.metricStream = value as MetricStream;
-      return null;
-    case 'ignore':
-      o.ignore.push(value);
-      return null;
-    case 'config':
-      o.config = value;
-      return null;
-    case 'flush-timeout': {
-      const n = Number(value);
-      if (!Number.isInteger(n) || n < 0 || n > 600_000) return `--flush-timeout must be milliseconds from 0 to 600000, got ${JSON.stringify(value)}`;
-      o.flushTimeoutMs = n;
-      return null;
-    }
+  if (name in LIST_OPTIONS) {
+    o[LIST_OPTIONS[name as keyof typeof LIST_OPTIONS]].push(value);
+    return null;
   }
+  if (name in TEXT_OPTIONS) {
+    o[TEXT_OPTIONS[name as keyof typeof TEXT_OPTIONS]] = value;
+    return null;
+  }
+  if (name === 'param') {
+    const eq = value.indexOf('=');
+    if (eq <= 0) return `--param needs key=value, got ${JSON.stringify(value)}`;
+    o.params[value.slice(0, eq)] = value.slice(eq + 1);
+    return null;
+  }
+  if (name === 'metric-stream') {
+    if (!(METRIC_STREAMS as readonly string[]).includes(value)) return `--metric-stream must be one of ${METRIC_STREAMS.join(', ')}, got ${JSON.stringify(value)}`;
+    o.metricStream = value as MetricStream;
+    return null;
+  }
+  const n = Number(value); // flush-timeout
+  if (!Number.isInteger(n) || n < 0 || n > 600_000) return `--flush-timeout must be milliseconds from 0 to 600000, got ${JSON.stringify(value)}`;
+  o.flushTimeoutMs = n;
+  return null;
 }
 
 export const RUN_USAGE = `Usage: provstream run [options] -- <command> [args…]
