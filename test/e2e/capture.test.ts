@@ -164,7 +164,8 @@ describe('provstream run → Kafka → ingest → ClickHouse', () => {
   });
 
   it('a failing command and a command killed by a signal: FAILED 3 and ABORTED 143 (SIGTERM), with their outputs', async () => {
-    const failed = await both([], ['sh', '-c', 'mkdir -p out; echo partial > out/partial.txt; echo oops >&2; exit 3']);
+    edit('scratch.txt', 'tmp\n');
+    const failed = await both([], ['sh', '-c', 'mkdir -p out; echo partial > out/partial.txt; rm scratch.txt; echo oops >&2; exit 3']);
     expect(failed.code).toBe(3);
     const killed = await both([], ['sh', '-c', 'mkdir -p out; echo half > out/killed.txt; kill -TERM $$; echo never']);
     expect(killed.signal).toBe('SIGTERM');
@@ -183,6 +184,30 @@ describe('provstream run → Kafka → ingest → ClickHouse', () => {
     );
     const signal = await db.query<{ value_string: string }>(`SELECT value_string FROM properties FINAL WHERE subject = '${k}' AND key = 'signal'`);
     expect(signal).toEqual([{ value_string: 'SIGTERM' }]);
+    const deleted = await db.query<{ value_string: string }>(`SELECT value_string FROM properties FINAL WHERE subject = '${f}' AND key = 'deleted'`);
+    expect(deleted).toEqual([{ value_string: '["scratch.txt"]' }]);
+  });
+
+  it('a long run is visible while it runs: RUNNING with live metrics, then COMPLETED', async () => {
+    const stop = join(wrapped.spill, '..', 'stop-live');
+    const script = `const fs = require('node:fs'); let i = 0; const t = setInterval(() => { console.log('loss=' + (1 / ++i)); if (fs.existsSync(${JSON.stringify(stop)})) clearInterval(t); }, 100);`;
+    const run = runWrapped(['--name', 'live', '--metric-regex', 'loss=(?<loss>[\\d.]+)', '--', process.execPath, '-e', script], { cwd: wrapped.dir, env });
+    const live = await waitFor('the running activity with some metric points', async () => {
+      const a = (await activities()).find((x) => x.name === 'live');
+      if (!a || a.status !== 'RUNNING') return null;
+      const [m] = await db.query<{ n: number }>(`SELECT count() AS n FROM metrics FINAL WHERE subject = '${a.id}'`);
+      return m!.n > 0 ? a : null;
+    }, 60_000);
+    writeFileSync(stop, '');
+    const done = await run;
+    expect(done.code).toBe(0);
+    const printed = done.stdout.toString().trim().split('\n').length;
+    const final = await waitFor('the run COMPLETED with every point', async () => {
+      const a = (await activities()).find((x) => x.id === live.id);
+      const [m] = await db.query<{ n: number }>(`SELECT count() AS n FROM metrics FINAL WHERE subject = '${live.id}'`);
+      return a?.status === 'COMPLETED' && m!.n === printed ? a : null;
+    }, 60_000);
+    expect(final.exit_code).toBe(0);
   });
 
   it('fileviews: a definition with its own versions; rows in fileview_rows and values as entity properties', async () => {
