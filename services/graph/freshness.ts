@@ -10,6 +10,11 @@
  */
 import { TimeoutError } from '../lib/errors.js';
 
+/**
+ * starting → bootstrapping (loading ClickHouse; queries get 503) → catching-up (streaming, behind
+ * the high watermarks seen at start) → live (caught up once; `lagMessages` tells the current lag)
+ * → stopped.
+ */
 export type GraphStatus = 'starting' | 'bootstrapping' | 'catching-up' | 'live' | 'stopped';
 
 export interface PartitionFreshness {

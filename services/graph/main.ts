@@ -114,8 +114,10 @@ export async function startGraph(cfg: GraphConfig, log: Logger): Promise<Running
     });
     freshness.recordBootstrap(info);
     await positionGroup(admin, cfg.groupId, cfg.eventsTopic, start, cfg.sessionTimeoutMs * 3, log);
+    // High watermarks as of now (the topic grew during the bootstrap), so the lag is honest from the start.
+    const highs = new Map((await admin.fetchTopicOffsets(cfg.eventsTopic)).map((p) => [p.partition, Number(p.high)]));
     await admin.disconnect();
-    freshness.startPartitions(start);
+    freshness.startPartitions(start.map((s) => ({ ...s, highWatermark: Math.max(s.highWatermark, highs.get(s.partition) ?? 0) })));
     stopping.signal.throwIfAborted();
     await stream.start();
     freshness.setStatus('catching-up');
