@@ -49,8 +49,8 @@ export class CaptureSession {
   readonly piped: ReadonlySet<OutputStream>;
   private readonly scanner: MetricScanner;
   private readonly splitters = new Map<OutputStream, LineSplitter>();
-  private readonly points: TimedPoint[] = [];
-  private pointsRecorded = 0;
+  /** Points read but not yet recorded (recorded ones are dropped: a long run may print millions). */
+  private points: TimedPoint[] = [];
   private readonly log: PendingLog;
   private facts: RunFacts | null = null;
   private timer: NodeJS.Timeout | undefined;
@@ -169,7 +169,9 @@ export class CaptureSession {
   }
 
   private recordPoints(facts: RunFacts): void {
-    for (; this.pointsRecorded < this.points.length; this.pointsRecorded++) facts.metric(this.points[this.pointsRecorded]!);
+    const points = this.points;
+    this.points = [];
+    for (const p of points) facts.metric(p);
   }
 
   private async handOff(): Promise<void> {
