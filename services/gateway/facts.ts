@@ -25,8 +25,29 @@ export interface KeyedEvent {
 
 export const GATEWAY_PRODUCER = 'provstream-gateway/0.1';
 
+/**
+ * The identity of a fact as text: every field, in an order fixed here per payload type (not the
+ * order of the object's keys), so the same fact always gives the same text, and cheaply.
+ */
+export function factKey(p: Payload): string {
+  switch (p.type) {
+    case 'entity':
+      return JSON.stringify([p.type, p.id, p.artifact, p.contentHash, p.version, p.entityType, p.sizeBytes]);
+    case 'activity':
+      return JSON.stringify([p.type, p.id, p.name, p.command, p.status, p.startTime, p.endTime, p.exitCode, p.workdir, canonicalJson(p.params), canonicalJson(p.env)]);
+    case 'agent':
+      return JSON.stringify([p.type, p.id, p.name, p.agentType, p.email]);
+    case 'relation':
+      return JSON.stringify([p.type, p.relation, p.from, p.to, p.role]);
+    case 'property':
+      return JSON.stringify([p.type, p.subject, p.key, p.value.kind, p.value.value]);
+    case 'metric':
+      return JSON.stringify([p.type, p.subject, p.key, p.step, p.value, p.time]);
+  }
+}
+
 export function factEventId(project: string, time: number, payload: Payload): string {
-  return seededUuid(`${project}\0${time}\0${canonicalJson(payload)}`);
+  return seededUuid(`${project}\0${time}\0${factKey(payload)}`);
 }
 
 export function envelope(project: string, producer: string, fact: Fact): ProvEvent {

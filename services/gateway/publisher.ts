@@ -10,7 +10,6 @@ import type { Kafka, Producer } from 'kafkajs';
 import { CompressionTypes, Partitioners } from '../lib/kafka.js';
 import { InputError, ProvstreamError, ServiceUnavailableError, errorMessage } from '../lib/errors.js';
 import { encodeEvent } from '../model/codec.js';
-import { validateEvent, formatProblems } from '../model/validate.js';
 import type { KeyedEvent } from './facts.js';
 
 export interface Publisher {
@@ -28,12 +27,19 @@ export interface KafkaPublisherOptions {
   chunkSize?: number;
 }
 
-/** Encodes after a last validation; a failure here is a gateway bug, never the client's. */
+/**
+ * Encodes events the caller has validated (every accept path of ./service.ts does, before it
+ * publishes); the Avro encoder still refuses a record that does not fit the schema, which would
+ * be a gateway bug, never the client's.
+ */
 export function encodeForKafka(events: readonly KeyedEvent[], maxEventBytes: number): Array<{ key: string; value: Buffer }> {
   return events.map(({ key, event }) => {
-    const v = validateEvent(event);
-    if (!v.ok) throw new ProvstreamError(`internal: the gateway built an invalid event ${event.eventId}: ${formatProblems(v.problems)}`, false, { eventId: event.eventId });
-    const value = encodeEvent(v.event);
+    let value: Buffer;
+    try {
+      value = encodeEvent(event);
+    } catch (err) {
+      throw new ProvstreamError(`internal: the gateway built an event that does not fit the Avro schema (${event.eventId}): ${errorMessage(err)}`, false, { eventId: event.eventId });
+    }
     if (value.length > maxEventBytes) throw new InputError(`an event of ${value.length} bytes (subject of ${event.payload.type}) is over the limit of ${maxEventBytes} bytes`, { eventId: event.eventId });
     return { key, value };
   });

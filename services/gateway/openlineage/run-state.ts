@@ -22,8 +22,8 @@
  * event ids): a client retrying after a failed publish gets exactly the rows of its first attempt
  * out again (the state already holds its events), and the tables collapse repeats.
  */
-import { canonicalJson } from '../../ingest/rows.js';
 import type { Activity } from '../../model/types.js';
+import { factKey } from '../facts.js';
 import type { Fact } from '../facts.js';
 import type { RunObservation } from './map.js';
 
@@ -97,7 +97,7 @@ export function foldRun(prev: RunState | null, activityId: string, observations:
     const before = state;
     state = observe(state, o);
     const view = activityOf(activityId, state);
-    if (view && canonicalJson(view) !== canonicalJson(current)) {
+    if (view && (current === null || factKey(view) !== factKey(current))) {
       const validFrom = Math.max(state.maxTime, before.validFrom + 1);
       state = { ...state, validFrom, firstValidFrom: before.firstValidFrom || validFrom };
       facts.push({ time: validFrom, payload: view });

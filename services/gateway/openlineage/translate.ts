@@ -15,6 +15,8 @@ import type { RunStateStore } from './run-state.js';
 import { validateOpenLineage } from './validate.js';
 import type { OlValidateOptions } from './validate.js';
 
+const PLACEHOLDER_ID = '00000000-0000-4000-8000-000000000000';
+
 export interface PreparedEvent {
   mapped: MappedEvent;
   producer: string;
@@ -31,7 +33,8 @@ export function prepareOpenLineage(value: unknown, opts: OlValidateOptions): Pre
   // The mapping only builds valid facts from a valid event; a fact the model still refuses
   // (a limit the OpenLineage schema does not have) is reported against the event, not hidden.
   for (const f of mapped.facts) {
-    const check = validateEvent(envelope('p', producer, f));
+    // A placeholder id: the real one (a hash of the fact) is only needed when publishing.
+    const check = validateEvent({ eventId: PLACEHOLDER_ID, project: 'p', time: f.time, producer: GATEWAY_PRODUCER, schemaVersion: 1, payload: f.payload });
     if (!check.ok) return { ok: false, problems: [{ path: '', message: `cannot be stored as provenance: ${formatProblems(check.problems)}` }] };
   }
   return { ok: true, prepared: { mapped, producer } };
