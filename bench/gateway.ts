@@ -28,7 +28,7 @@ import { EnvReader, DEFAULT_URLS } from '../services/lib/config.js';
 import { errorMessage } from '../services/lib/errors.js';
 import { repoPath } from '../services/lib/paths.js';
 import { airflowStream, dbtStream, sparkStream } from '../services/gateway/openlineage/fixtures.js';
-import { Cleanup } from './lib/cleanup.js';
+import { Cleanup, interruptOnSignals } from './lib/cleanup.js';
 import { startConsumerProcess } from './lib/consumer-process.js';
 import { CpuMeter, pidListeningOn } from './lib/cpu.js';
 import type { CpuShares } from './lib/cpu.js';
@@ -242,17 +242,10 @@ async function main(): Promise<void> {
   const o = parseOptions(process.argv, process.env);
   const stamp = timestamp().toLowerCase();
   const cleanup = new Cleanup(progress);
-  const interrupted = new AbortController();
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (interrupted.signal.aborted) return void cleanup.run().finally(() => process.exit(130));
-    progress(`${signal}: stopping, then cleaning up (again to force)`);
-    interrupted.abort(new Error(`interrupted by ${signal}`));
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const signal = interruptOnSignals(cleanup, progress);
   let rec: Record<string, unknown>;
   try {
-    rec = await run(o, stamp, cleanup, interrupted.signal);
+    rec = await run(o, stamp, cleanup, signal);
   } finally {
     await cleanup.run();
   }

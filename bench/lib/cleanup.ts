@@ -26,3 +26,23 @@ export class Cleanup {
     return this.running;
   }
 }
+
+/**
+ * Ctrl-C / SIGTERM for a benchmark: the first signal aborts the returned signal (the measurement
+ * stops where it is and the normal path cleans up); a second one runs `cleanup` at once and exits 130.
+ */
+export function interruptOnSignals(cleanup: Cleanup, report: (msg: string) => void): AbortSignal {
+  const interrupted = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (interrupted.signal.aborted) {
+      report(`${signal} again: cleaning up now`);
+      void cleanup.run().finally(() => process.exit(130));
+      return;
+    }
+    report(`${signal}: stopping, then cleaning up (again to force)`);
+    interrupted.abort(new Error(`interrupted by ${signal}`));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return interrupted.signal;
+}
