@@ -14,7 +14,7 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { machineInfo, median, writeResults, timestamp } from './lib/report.js';
@@ -87,7 +87,7 @@ async function main(): Promise<void> {
   writeFileSync(join(dir, 'in1.txt'), 'a\n');
   writeFileSync(join(dir, 'in2.txt'), 'b\n');
   const topic = `bench_run_${timestamp().toLowerCase()}`;
-  const env = { ...process.env, KAFKA_BROKERS: brokers.join(','), PROVSTREAM_TOPIC: topic, PROVSTREAM_SPILL_DIR: join(base, 'spill'), PROVSTREAM_AGENT: 'bench', PROVSTREAM_PROJECT: 'bench-run' };
+  const env = { ...process.env, KAFKA_BROKERS: brokers.join(','), PROVSTREAM_TOPIC: topic, PROVSTREAM_SPILL_DIR: join(base, 'spill'), PROVSTREAM_PROJECT: 'bench-run' }; // agent: git's user.name, as by default
   const cli = [process.execPath, repoPath('bin', 'provstream.js'), 'run'];
   const script = ['sh', '-c', 'cat in1.txt in2.txt > out.txt'];
   const scenarios: Scenario[] = [
@@ -98,6 +98,7 @@ async function main(): Promise<void> {
     { name: 'reference: --wait -- true (inline delivery to Kafka)', bare: ['true'], wrapped: [...cli, '--wait', '--', 'true'] },
   ];
   const results: Measured[] = [];
+  const loadBefore = loadavg()[0]!;
   try {
     for (const s of scenarios) results.push(await measure(s, runs, dir, env));
   } finally {
@@ -106,12 +107,15 @@ async function main(): Promise<void> {
     await admin.connect().then(() => admin.deleteTopics({ topics: [topic] })).catch(() => undefined);
     await admin.disconnect().catch(() => undefined);
   }
-  const record = { benchmark: 'run', time: new Date().toISOString(), machine: machineInfo(), runs, files: Number(o.files), targetOverheadMs: TARGET_OVERHEAD_MS, results };
+  // Other work on the machine inflates every process start: the 1-minute load average says how much.
+  const load = { before: loadBefore, after: loadavg()[0]! };
+  const record = { benchmark: 'run', time: new Date().toISOString(), machine: machineInfo(), load, runs, files: Number(o.files), targetOverheadMs: TARGET_OVERHEAD_MS, results };
   const path = writeResults(repoPath('bench', 'results'), 'run', timestamp(), record);
   if (o.json) return void process.stdout.write(JSON.stringify(record, null, 2) + '\n');
   const m = record.machine;
   const lines = [
     `provstream run overhead — ${m.cores} cores, ${m.cpuModel}, Node ${m.node}, ${runs} runs each (medians), project of ${record.files} files`,
+    `load average (1 min) ${load.before.toFixed(1)} before, ${load.after.toFixed(1)} after`,
     '',
     `${'scenario'.padEnd(52)} ${'bare ms'.padStart(8)} ${'wrapped ms'.padStart(11)} ${'overhead ms'.padStart(12)} ${'ratio'.padStart(7)}  target`,
     ...results.map((x, i) => {

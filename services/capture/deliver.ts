@@ -34,6 +34,11 @@ export interface DeliverOptions {
   lingerMs: number;
   /** How long to wait for another deliverer's lock before leaving the work to it. */
   waitForLockMs: number;
+  /**
+   * The caller's own pending files (`--wait`): when another deliverer holds the lock, it takes
+   * them within its next poll; waiting for them to disappear is then as good as delivering.
+   */
+  ownFiles?: readonly string[];
   warn: (msg: string) => void;
 }
 
@@ -85,9 +90,23 @@ export function pendingFiles(spillDir: string): string[] {
 export async function deliverPending(cfg: CaptureConfig, opts: DeliverOptions): Promise<DeliveryReport> {
   const report: DeliveryReport = { ran: false, files: 0, sent: 0, rejected: 0, delivered: true };
   const lockUntil = Date.now() + opts.waitForLockMs;
+  const spillFile = join(runSpillDir(cfg.spillDir), SPILL_FILE);
   while (!tryLock(cfg.spillDir)) {
-    if (Date.now() >= lockUntil) return report;
-    await sleep(50);
+    const own = opts.ownFiles ?? [];
+    if (own.length > 0 && own.every((f) => !existsSync(f))) {
+      // Taken by the other deliverer: delivered, unless Kafka was away and it spilled.
+      report.delivered = !existsSync(spillFile);
+      if (!report.delivered) opts.warn(`Kafka at ${cfg.kafkaBrokers.join(',')} did not take the events; they wait in ${runSpillDir(cfg.spillDir)} and go with the next run`);
+      return report;
+    }
+    if (Date.now() >= lockUntil) {
+      if (own.length > 0) {
+        report.delivered = false;
+        opts.warn(`the events are not in Kafka yet after ${opts.waitForLockMs} ms; the background deliverer (${lockPath(cfg.spillDir)}) sends them`);
+      }
+      return report;
+    }
+    await sleep(20);
   }
   report.ran = true;
   // Loaded only here: the Kafka client and the Avro codec cost the wrapper ~80 ms of start-up.
@@ -138,7 +157,7 @@ export async function deliverPending(cfg: CaptureConfig, opts: DeliverOptions): 
     }
   } finally {
     await em.close(0).catch(() => null);
-    if (existsSync(join(runSpillDir(cfg.spillDir), SPILL_FILE))) report.delivered = false;
+    if (existsSync(spillFile)) report.delivered = false;
     unlock(cfg.spillDir);
   }
   if (!report.delivered) {

@@ -197,11 +197,11 @@ export class CaptureSession {
     const status = outcome.spawnError ? 'FAILED' : outcome.signal ? 'ABORTED' : outcome.exitCode === 0 ? 'COMPLETED' : 'FAILED';
     facts.end(status, outcome.signal ? 128 + signalNumber(outcome.signal) : outcome.exitCode, endTime);
     saveState(this.root, [...this.inputs, ...all]);
-    this.log.flush(this.cfg.spillDir);
+    const file = this.log.flush(this.cfg.spillDir);
     if (!this.opts.wait) return startDeliverer(this.cfg.spillDir, this.env);
     const timeoutMs = this.opts.flushTimeoutMs ?? this.project.flushTimeoutMs;
     const { deliverPending } = await import('./deliver.js');
-    await deliverPending(this.cfg, { timeoutMs, lingerMs: 0, waitForLockMs: timeoutMs, warn: this.warn });
+    await deliverPending(this.cfg, { timeoutMs, lingerMs: 0, waitForLockMs: timeoutMs, warn: this.warn, ownFiles: file ? [file] : [] });
   }
 
   /**

@@ -83,9 +83,9 @@ async function recordVersion(ctx: CliContext, content: FileviewContent, action: 
   facts.end('COMPLETED', 0, now + 1);
   const entry: RegisteredView = { name: content.name, version, id, hash, content, definedAt: now, definedBy: agent.name };
   saveRegistry(root, { views: { ...registry.views, [content.name]: entry } });
-  log.flush(config.spillDir);
+  const file = log.flush(config.spillDir);
   const timeoutMs = Number(o.flushTimeout);
-  const report = await deliverPending(config, { timeoutMs, lingerMs: 0, waitForLockMs: timeoutMs, warn: ctx.progress });
+  const report = await deliverPending(config, { timeoutMs, lingerMs: 0, waitForLockMs: timeoutMs, warn: ctx.progress, ownFiles: file ? [file] : [] });
   return { name: content.name, changed: true, version, id, delivered: report.delivered };
 }
 

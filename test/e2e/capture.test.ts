@@ -100,6 +100,18 @@ async function activities(): Promise<Activity[]> {
   return rows.map((r) => ({ id: r.id, name: r.name, command: r.command, status: r.status, exit_code: r.exit_code, workdir: r.workdir, params: zip(r.pk, r.pv), env: zip(r.ek, r.ev) }));
 }
 
+/**
+ * Ids of runs whose final state is in events_raw. Ingest writes events_raw last in every batch,
+ * and a run's events share a key (one partition, in order): once the final state is there, every
+ * row of every event of that run is in every table.
+ */
+async function finishedRuns(): Promise<Set<string>> {
+  const rows = await db.query<{ subject: string }>(
+    `SELECT DISTINCT subject FROM events_raw WHERE project = '${project}' AND payload_type = 'activity' AND (position(body, '"status":"COMPLETED"') > 0 OR position(body, '"status":"FAILED"') > 0 OR position(body, '"status":"ABORTED"') > 0)`,
+  );
+  return new Set(rows.map((r) => r.subject));
+}
+
 async function edgesOf(ids: string[]): Promise<string[]> {
   const list = ids.map((i) => `'${i}'`).join(',');
   const rows = await db.query<{ type: string; src: string; dst: string; role: string }>(`SELECT DISTINCT toString(type) AS type, src, dst, role FROM edges FINAL WHERE project = '${project}' AND (src IN (${list}) OR dst IN (${list}))`);
@@ -109,7 +121,6 @@ async function edgesOf(ids: string[]): Promise<string[]> {
 describe('provstream run → Kafka → ingest → ClickHouse', () => {
   const regex = ['--metric-regex', 'epoch (?<step>\\d+) loss=(?<loss>[\\d.]+)', '--metric-jsonl', '--env', 'AWS_*', '--in', 'data/*.csv'];
   const cmd = [process.execPath, 'join.js', '--mode', 'concat', '--limit=10', 'seed=42'];
-  const finals = new Set(['COMPLETED', 'FAILED', 'ABORTED']);
 
   it('a script that reads two files and writes one, run twice with a changed input: activities, versions, revisions, metrics', async () => {
     expect((await both(regex, cmd)).code).toBe(0);
@@ -119,8 +130,8 @@ describe('provstream run → Kafka → ingest → ClickHouse', () => {
     expect((await both(regex, cmd)).code).toBe(0);
 
     const acts = await waitFor('both runs finished in ClickHouse', async () => {
-      const a = await activities();
-      return a.length === 2 && a.every((x) => finals.has(x.status)) ? a : null;
+      const [a, done] = await Promise.all([activities(), finishedRuns()]);
+      return a.length === 2 && a.every((x) => done.has(x.id)) ? a : null;
     }, 90_000);
     for (const a of acts) {
       expect(a).toMatchObject({
@@ -171,8 +182,9 @@ describe('provstream run → Kafka → ingest → ClickHouse', () => {
     expect(killed.signal).toBe('SIGTERM');
 
     const acts = await waitFor('the failing and the killed run in ClickHouse', async () => {
-      const a = (await activities()).filter((x) => x.name === 'sh');
-      return a.length === 2 && a.every((x) => finals.has(x.status)) ? a : null;
+      const [all, done] = await Promise.all([activities(), finishedRuns()]);
+      const a = all.filter((x) => x.name === 'sh');
+      return a.length === 2 && a.every((x) => done.has(x.id)) ? a : null;
     }, 90_000);
     expect(acts.map((a) => [a.status, a.exit_code])).toEqual([['FAILED', 3], ['ABORTED', 143]]);
     const [f, k] = acts.map((a) => a.id) as [string, string];
@@ -203,6 +215,7 @@ describe('provstream run → Kafka → ingest → ClickHouse', () => {
     expect(done.code).toBe(0);
     const printed = done.stdout.toString().trim().split('\n').length;
     const final = await waitFor('the run COMPLETED with every point', async () => {
+      if (!(await finishedRuns()).has(live.id)) return null;
       const a = (await activities()).find((x) => x.id === live.id);
       const [m] = await db.query<{ n: number }>(`SELECT count() AS n FROM metrics FINAL WHERE subject = '${live.id}'`);
       return a?.status === 'COMPLETED' && m!.n === printed ? a : null;
