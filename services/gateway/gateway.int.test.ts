@@ -46,7 +46,7 @@ const permutations = <T>(xs: T[]): T[][] => (xs.length <= 1 ? [xs] : xs.flatMap(
 // The Spark SQL run: START, one RUNNING heartbeat, COMPLETE, and the START again (a duplicate): every order.
 const sparkRun = [spark.events[1]!, spark.events[2]!, spark.events[5]!, spark.events[1]!];
 const sparkOrders = permutations([0, 1, 2, 3]).filter((p, i, all) => all.findIndex((q) => q.map((k) => (k === 3 ? 0 : k)).join() === p.map((k) => (k === 3 ? 0 : k)).join()) === i);
-const PROJECTS = ['ol', 'ol-reversed', 'ol-shuffled-1', 'ol-shuffled-2', ...sparkOrders.map((_, i) => `spark-${i}`), 'prov-a', 'prov-b', 'native'];
+const PROJECTS = ['ol', 'ol-reversed', 'ol-shuffled-1', 'ol-shuffled-2', 'ol-concurrent', ...sparkOrders.map((_, i) => `spark-${i}`), 'prov-a', 'prov-b', 'native'];
 
 let h: GatewayHarness;
 beforeAll(async () => {
@@ -70,6 +70,8 @@ describe('OpenLineage through a listening gateway into ClickHouse', () => {
     const withDuplicates = shuffled([...streams, ...streams.slice(0, 8)], 7);
     for (let i = 0; i < withDuplicates.length; i += 5) await post('ol-shuffled-1', '/api/v1/lineage', withDuplicates.slice(i, i + 5));
     for (const e of shuffled(streams, 42)) await post('ol-shuffled-2', '/api/v1/lineage', e);
+    // All at once: events of one run race through the run-state compare-and-set and share produce requests.
+    await Promise.all(shuffled(streams, 3).map((e) => post('ol-concurrent', '/api/v1/lineage', e)));
     for (const [i, order] of sparkOrders.entries()) for (const k of order) await post(`spark-${i}`, '/api/v1/lineage', sparkRun[k]);
     await h.ingested();
   });
@@ -89,10 +91,10 @@ describe('OpenLineage through a listening gateway into ClickHouse', () => {
     expect(await h.db.query('SELECT * FROM dead_letters')).toEqual([]);
   });
 
-  it('every order, duplicates, one by one or batched: the same tables', async () => {
+  it('every order, duplicates, one by one, batched or all at once: the same tables', async () => {
     const reference = await h.tables('ol');
     expect((reference['vertices'] as unknown[]).length).toBe(38);
-    for (const p of ['ol-reversed', 'ol-shuffled-1', 'ol-shuffled-2']) expect(await h.tables(p), p).toEqual(reference);
+    for (const p of ['ol-reversed', 'ol-shuffled-1', 'ol-shuffled-2', 'ol-concurrent']) expect(await h.tables(p), p).toEqual(reference);
   });
 
   it(`a run's START, RUNNING, COMPLETE and a duplicate START in all ${sparkOrders.length} orders: the same tables`, async () => {
