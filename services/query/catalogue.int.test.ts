@@ -125,6 +125,21 @@ describe('migrations and the query catalogue on the real server', () => {
     for (const q of [catalogue.graphQuery, catalogue.segmentResultRows, catalogue.summaryVertexRows, catalogue.summaryEdgeRows]) expect(await db.query(q('catalogue', 'q'))).toEqual([]);
   });
 
+  it('gateway export: edges around a frontier both ways, whole vertex states, latest properties, metric points', async () => {
+    const up = await db.query<{ type: string; src: string; dst: string; role: string }>(catalogue.exportEdgesAround('catalogue', [sample.finalModel], 'up'));
+    expect(up.map((e) => e.type).sort()).toEqual(['wasAttributedTo', 'wasDerivedFrom', 'wasGeneratedBy', 'wasRevisionOf']);
+    const run = up.find((e) => e.type === 'wasGeneratedBy')!.dst;
+    expect((await db.query<{ src: string }>(catalogue.exportEdgesAround('catalogue', [run], 'down'))).map((e) => e.src)).toContain(sample.finalModel);
+    const states = await db.query<Record<string, unknown>>(catalogue.exportVertexStates('catalogue', [sample.finalModel, run, 'act:nothing']));
+    expect(states.map((s) => s['kind']).sort()).toEqual(['activity', 'entity']);
+    expect(states.find((s) => s['kind'] === 'activity')).toMatchObject({ status: 'COMPLETED', param_keys: expect.any(Array), env_keys: ['PYTHONHASHSEED'] });
+    expect(await db.query(catalogue.exportProperties('catalogue', [sample.finalModel]))).toEqual([
+      { subject: sample.finalModel, key: 'eval', type: 'json', string: '{"f1":0.88,"auc":0.95}', number: 0, bool: 0 },
+      { subject: sample.finalModel, key: 'stage', type: 'string', string: 'production', number: 0, bool: 0 },
+    ]);
+    expect((await db.query(catalogue.exportMetrics('catalogue', [run]))).length).toBeGreaterThan(0);
+  });
+
   it('hostile values stay values (the literal encoder on the real parser)', async () => {
     const nasty = "x' OR 1=1 -- \\' \n\t\0 ✓";
     expect(await db.query(catalogue.visibleEventCount(nasty))).toEqual([{ n: 0 }]);
