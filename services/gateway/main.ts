@@ -54,7 +54,7 @@ export async function startGateway(cfg: GatewayConfig, log: Logger): Promise<Run
   if (cfg.runState === 'redis') {
     const client = createRedis(cfg.redisUrl, { connectionName: 'provstream-gateway' });
     redis = client;
-    await connectRedis(client, cfg.redisUrl);
+    await retry(() => connectRedis(client, cfg.redisUrl), { attempts: 20, onRetry: (err, _a, delayMs) => log.warn({ err: errorMessage(err) }, `Redis not reachable, retrying in ${delayMs} ms`) });
     closers.push(() => client.quit());
     runStates = new RedisRunStateStore(client, cfg.redisPrefix, cfg.runStateTtlMs);
   } else runStates = new MemoryRunStateStore();
