@@ -144,7 +144,7 @@ export class CaptureSession {
 
   /** Who runs the command; a git lookup (a process) starts only once the command runs. */
   private agent(): Promise<AgentInfo> {
-    return (this.agentLookup ??= resolveAgent(this.agentName, this.identity.workdir));
+    return (this.agentLookup ??= resolveAgent(this.agentName, this.identity.workdir, this.env));
   }
 
   /** The command is running: schedule the hand-offs of the start facts and of live metrics. */

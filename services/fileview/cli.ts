@@ -59,7 +59,7 @@ async function recordVersion(ctx: CliContext, content: FileviewContent, action: 
   const hash = contentHash(content);
   if (prev && prev.hash === hash) return { name: content.name, changed: false, version: prev.version, id: prev.id, delivered: true };
   const project = resolveProject([o.project ?? null, config.project, pc.config.project], root, ctx.progress);
-  const agent = await resolveAgent(o.agent ?? config.agent ?? pc.config.agent, ctx.cwd);
+  const agent = await resolveAgent(o.agent ?? config.agent ?? pc.config.agent, ctx.cwd, ctx.env);
   const now = Date.now();
   const artifact = viewArtifact(content.name);
   const version = (prev?.version ?? 0) + 1;
