@@ -96,7 +96,7 @@ export class GatewayService {
       if (p.ok) prepared.push(p.prepared);
       else problems.push(...p.problems.map((x) => at(batched, i, x)));
     });
-    if (problems.length) throw invalid(problems, 'the OpenLineage event(s)');
+    if (problems.length) throw invalid(problems, 'the OpenLineage input');
     return prepared;
   }
 
