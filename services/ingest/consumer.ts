@@ -10,6 +10,7 @@
  * message and the offenders are dead-lettered, so bad data never stops the consumer.
  */
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import { SupervisedConsumer } from '../lib/kafka.js';
 import type { Logger } from '../lib/log.js';
 import { LogEvents } from '../lib/log.js';
 import { retry } from '../lib/retry.js';
@@ -39,7 +40,7 @@ export interface IngestStats {
 
 export class IngestConsumer {
   readonly stats: IngestStats = { batches: 0, events: 0, deadLetters: 0, retries: 0 };
-  private consumer: Consumer | undefined;
+  private supervisor: SupervisedConsumer | undefined;
   private readonly stopping = new AbortController();
 
   constructor(
@@ -51,27 +52,33 @@ export class IngestConsumer {
   ) {}
 
   async start(): Promise<void> {
-    const consumer = this.kafka.consumer({
-      groupId: this.opts.groupId,
-      sessionTimeout: this.opts.sessionTimeoutMs,
-      heartbeatInterval: Math.floor(this.opts.sessionTimeoutMs / 5),
-      maxBytesPerPartition: this.opts.maxBytesPerPartition,
-      maxBytes: this.opts.maxBytesPerPartition * 8,
-      maxWaitTimeInMs: this.opts.maxWaitMs,
-      retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 10_000 },
-    });
-    this.consumer = consumer;
-    await consumer.connect();
-    await consumer.subscribe({ topic: this.opts.topic, fromBeginning: this.opts.fromBeginning ?? true });
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: this.opts.partitionsConsumedConcurrently,
-      eachBatch: (payload) => this.handleBatch(payload),
-    });
+    this.supervisor = new SupervisedConsumer(
+      () =>
+        this.kafka.consumer({
+          groupId: this.opts.groupId,
+          sessionTimeout: this.opts.sessionTimeoutMs,
+          heartbeatInterval: Math.floor(this.opts.sessionTimeoutMs / 5),
+          maxBytesPerPartition: this.opts.maxBytesPerPartition,
+          maxBytes: this.opts.maxBytesPerPartition * 8,
+          maxWaitTimeInMs: this.opts.maxWaitMs,
+          retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 10_000 },
+        }),
+      async (consumer) => {
+        await consumer.connect();
+        await consumer.subscribe({ topic: this.opts.topic, fromBeginning: this.opts.fromBeginning ?? true });
+        await consumer.run({
+          autoCommit: false,
+          eachBatchAutoResolve: false,
+          partitionsConsumedConcurrently: this.opts.partitionsConsumedConcurrently,
+          eachBatch: (payload) => this.handleBatch(consumer, payload),
+        });
+      },
+      this.log,
+    );
+    await this.supervisor.run();
   }
 
-  private async handleBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  private async handleBatch(consumer: Consumer, { batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     if (batch.messages.length === 0) return;
     const messages: InMessage[] = batch.messages.map((m) => ({ topic: batch.topic, partition: batch.partition, offset: m.offset, value: m.value }));
     const processed = processMessages(messages, this.opts.maxEventBytes);
@@ -95,7 +102,15 @@ export class IngestConsumer {
     if (!isRunning() || isStale()) return;
     resolveOffset(batch.lastOffset());
     const next = (BigInt(batch.lastOffset()) + 1n).toString();
-    await this.consumer!.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
+    try {
+      await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
+    } catch (err) {
+      // Typically a rebalance took the partition away: whoever owns it now re-delivers the
+      // batch, and the idempotent tables absorb it. Nothing is lost by not committing.
+      this.log.warn({ ...ctx, err: errorMessage(err) }, 'offset commit failed; the batch will be re-delivered');
+      return;
+    }
+    await heartbeat().catch(() => undefined);
     this.stats.batches++;
     this.stats.events += processed.eventCount;
     this.stats.deadLetters += processed.deadLetters.length;
@@ -139,11 +154,11 @@ export class IngestConsumer {
 
   /** Stops fetching, lets the in-flight batch finish (or abandons it if it is stuck retrying). */
   async stop(graceMs = 10_000): Promise<void> {
-    const consumer = this.consumer;
-    if (!consumer) return;
+    const supervisor = this.supervisor;
+    if (!supervisor) return;
     const timer = setTimeout(() => this.stopping.abort(new Error('ingest stopping')), graceMs);
     try {
-      await consumer.disconnect();
+      await supervisor.stop();
     } finally {
       clearTimeout(timer);
       this.stopping.abort(new Error('ingest stopped'));

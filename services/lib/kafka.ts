@@ -3,7 +3,8 @@
  * The only module besides the emitter SDK that imports kafkajs.
  */
 import { Kafka, logLevel as KafkaLogLevel, CompressionTypes, Partitioners } from 'kafkajs';
-import type { Admin, ITopicConfig, KafkaConfig, logCreator } from 'kafkajs';
+import type { Admin, Consumer, ITopicConfig, KafkaConfig, logCreator } from 'kafkajs';
+import { backoffDelay, sleep } from './retry.js';
 import type { Logger } from './log.js';
 import { ServiceUnavailableError, errorMessage } from './errors.js';
 
@@ -60,5 +61,59 @@ export async function ensureTopics(admin: Admin, topics: TopicSpec[]): Promise<v
   } catch (err) {
     if (/already exists/i.test(errorMessage(err))) return;
     throw new ServiceUnavailableError('Kafka', `could not create topics ${topics.map((t) => t.topic).join(', ')}: ${errorMessage(err)}`, {}, { cause: err });
+  }
+}
+
+/**
+ * Keeps a consumer running across kafkajs crashes it does not recover from by itself (e.g. a
+ * member kicked out of its group under load: "The coordinator is not aware of this member",
+ * kafkajs issue 1466 — the consumer stops while the process stays alive). On a CRASH event with
+ * `restart: false`, the consumer is disconnected and a new one is created and started after a
+ * jittered backoff. Offsets are only committed after the sinks acknowledged, so a restart only
+ * re-delivers. `stop()` ends supervision and disconnects the current consumer.
+ */
+export class SupervisedConsumer {
+  private current: Consumer | undefined;
+  private stopped = false;
+  private restarts = 0;
+
+  constructor(
+    private readonly create: () => Consumer,
+    private readonly start: (consumer: Consumer) => Promise<void>,
+    private readonly log: Logger,
+  ) {}
+
+  get consumer(): Consumer | undefined {
+    return this.current;
+  }
+
+  async run(): Promise<void> {
+    const consumer = this.create();
+    this.current = consumer;
+    consumer.on(consumer.events.CRASH, (e) => {
+      if (e.payload.restart || this.stopped || consumer !== this.current) return;
+      this.restarts++;
+      const delayMs = backoffDelay(Math.min(this.restarts, 8), 500, 30_000);
+      this.log.error({ err: errorMessage(e.payload.error), groupId: e.payload.groupId, delayMs }, 'Kafka consumer crashed and will not restart itself; recreating it');
+      void this.recreate(consumer, delayMs);
+    });
+    await this.start(consumer);
+  }
+
+  private async recreate(old: Consumer, delayMs: number): Promise<void> {
+    await old.disconnect().catch(() => undefined);
+    await sleep(delayMs);
+    if (this.stopped) return;
+    try {
+      await this.run();
+    } catch (err) {
+      this.log.error({ err: errorMessage(err) }, 'restarting the Kafka consumer failed; trying again');
+      if (!this.stopped) void this.recreate(this.current ?? old, backoffDelay(8, 500, 30_000));
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.current?.disconnect();
   }
 }
