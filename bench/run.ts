@@ -10,10 +10,13 @@
  * (the inputs here are a few bytes: hashing them costs microseconds). Reference lines: `node -e 0`
  * (Node's own start-up, the floor for any wrapper written in Node), `--no-scan`, and `--wait`
  * (delivering to Kafka before exiting instead of in the background).
+ * With GNU time installed, CPU time (user + system of the process and the children it waited for;
+ * not the background deliverer) is shown too: on a busy machine wall time mostly measures waiting
+ * for a core, CPU time much less so.
  * Figures are information: the process exits non-zero only when something failed.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
@@ -26,12 +29,27 @@ import { createRootLogger } from '../services/lib/log.js';
 const TARGET_OVERHEAD_MS = 50;
 const progress = (msg: string) => process.stderr.write(`bench-run: ${msg}\n`);
 
-function timeOnce(argv: readonly string[], cwd: string, env: NodeJS.ProcessEnv): Promise<number> {
+/** GNU time, when installed: CPU seconds (user + system) of the process and the children it waited for. */
+const GNU_TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
+
+interface Timing {
+  wallMs: number;
+  /** NaN without GNU time. 10 ms resolution: only medians over many runs mean something. */
+  cpuMs: number;
+}
+
+function timeOnce(argv: readonly string[], cwd: string, env: NodeJS.ProcessEnv, cpuFile: string): Promise<Timing> {
+  const full = GNU_TIME ? [GNU_TIME, '-f', '%U %S', '-o', cpuFile, ...argv] : [...argv];
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint();
-    const child = spawn(argv[0]!, argv.slice(1), { cwd, env, stdio: ['ignore', 'ignore', 'inherit'] });
+    const child = spawn(full[0]!, full.slice(1), { cwd, env, stdio: ['ignore', 'ignore', 'inherit'] });
     child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve(Number(process.hrtime.bigint() - t0) / 1e6) : reject(new Error(`${argv.join(' ')} exited with ${code}`))));
+    child.on('exit', (code) => {
+      const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
+      if (code !== 0) return reject(new Error(`${argv.join(' ')} exited with ${code}`));
+      const cpu = GNU_TIME ? readFileSync(cpuFile, 'utf8').trim().split(/\s+/).map(Number) : [NaN];
+      resolve({ wallMs, cpuMs: cpu.reduce((a, b) => a + b, 0) * 1000 });
+    });
   });
 }
 
@@ -49,21 +67,29 @@ interface Measured {
   wrappedMedianMs: number;
   overheadMs: number;
   ratio: number;
+  /** CPU time (user + system), medians; NaN without GNU time. */
+  bareCpuMs: number;
+  wrappedCpuMs: number;
 }
 
-async function measure(s: Scenario, runs: number, cwd: string, env: NodeJS.ProcessEnv): Promise<Measured> {
-  const bareMs: number[] = [];
-  const wrappedMs: number[] = [];
-  await timeOnce(s.bare, cwd, env); // warm the page cache
-  await timeOnce(s.wrapped, cwd, env);
+async function measure(s: Scenario, runs: number, cwd: string, env: NodeJS.ProcessEnv, cpuFile: string): Promise<Measured> {
+  const bare: Timing[] = [];
+  const wrapped: Timing[] = [];
+  await timeOnce(s.bare, cwd, env, cpuFile); // warm the page cache
+  await timeOnce(s.wrapped, cwd, env, cpuFile);
   for (let i = 0; i < runs; i++) {
-    bareMs.push(await timeOnce(s.bare, cwd, env));
-    wrappedMs.push(await timeOnce(s.wrapped, cwd, env));
+    bare.push(await timeOnce(s.bare, cwd, env, cpuFile));
+    wrapped.push(await timeOnce(s.wrapped, cwd, env, cpuFile));
   }
+  const bareMs = bare.map((t) => t.wallMs);
+  const wrappedMs = wrapped.map((t) => t.wallMs);
   const b = median(bareMs);
   const w = median(wrappedMs);
   progress(`${s.name}: bare ${b.toFixed(1)} ms, wrapped ${w.toFixed(1)} ms`);
-  return { scenario: s.name, bareMs, wrappedMs, bareMedianMs: b, wrappedMedianMs: w, overheadMs: w - b, ratio: w / b };
+  return {
+    scenario: s.name, bareMs, wrappedMs, bareMedianMs: b, wrappedMedianMs: w, overheadMs: w - b, ratio: w / b,
+    bareCpuMs: median(bare.map((t) => t.cpuMs)), wrappedCpuMs: median(wrapped.map((t) => t.cpuMs)),
+  };
 }
 
 async function main(): Promise<void> {
@@ -100,7 +126,7 @@ async function main(): Promise<void> {
   const results: Measured[] = [];
   const loadBefore = loadavg()[0]!;
   try {
-    for (const s of scenarios) results.push(await measure(s, runs, dir, env));
+    for (const s of scenarios) results.push(await measure(s, runs, dir, env, join(base, 'cpu.txt')));
   } finally {
     rmSync(base, { recursive: true, force: true });
     const admin = createKafka({ brokers, clientId: 'bench-run' }, createRootLogger('silent')).admin();
@@ -117,10 +143,11 @@ async function main(): Promise<void> {
     `provstream run overhead — ${m.cores} cores, ${m.cpuModel}, Node ${m.node}, ${runs} runs each (medians), project of ${record.files} files`,
     `load average (1 min) ${load.before.toFixed(1)} before, ${load.after.toFixed(1)} after`,
     '',
-    `${'scenario'.padEnd(52)} ${'bare ms'.padStart(8)} ${'wrapped ms'.padStart(11)} ${'overhead ms'.padStart(12)} ${'ratio'.padStart(7)}  target`,
+    `${'scenario'.padEnd(52)} ${'bare ms'.padStart(8)} ${'wrapped ms'.padStart(11)} ${'overhead ms'.padStart(12)} ${'ratio'.padStart(7)} ${'cpu bare/wrapped ms'.padStart(20)}  target (wall overhead)`,
     ...results.map((x, i) => {
       const verdict = i < 2 ? `≤ ${TARGET_OVERHEAD_MS} ms ${x.overheadMs <= TARGET_OVERHEAD_MS ? 'PASS' : 'MISS'}` : '';
-      return `${x.scenario.padEnd(52)} ${x.bareMedianMs.toFixed(1).padStart(8)} ${x.wrappedMedianMs.toFixed(1).padStart(11)} ${x.overheadMs.toFixed(1).padStart(12)} ${(x.ratio.toFixed(1) + '×').padStart(7)}  ${verdict}`;
+      const cpu = `${x.bareCpuMs.toFixed(0)} / ${x.wrappedCpuMs.toFixed(0)}`;
+      return `${x.scenario.padEnd(52)} ${x.bareMedianMs.toFixed(1).padStart(8)} ${x.wrappedMedianMs.toFixed(1).padStart(11)} ${x.overheadMs.toFixed(1).padStart(12)} ${(x.ratio.toFixed(1) + '×').padStart(7)} ${cpu.padStart(20)}  ${verdict}`;
     }),
     '',
     `record: ${path}`,
