@@ -15,7 +15,7 @@
  */
 import { createGunzip } from 'node:zlib';
 import type { Transform } from 'node:stream';
-import Fastify from 'fastify';
+import Fastify, { LogController } from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from '../lib/log.js';
 import { errorMessage } from '../lib/errors.js';
@@ -54,7 +54,7 @@ function intParam(v: string | undefined, name: string): number | undefined {
 }
 
 export function buildApp(deps: AppDeps): FastifyInstance {
-  const app = Fastify({ loggerInstance: deps.log.child({ module: 'http' }) as FastifyBaseLogger, bodyLimit: deps.bodyLimitBytes, disableRequestLogging: true });
+  const app = Fastify({ loggerInstance: deps.log.child({ module: 'http' }) as FastifyBaseLogger, bodyLimit: deps.bodyLimitBytes, logController: new LogController({ disableRequestLogging: true }) });
   // JSON only: no text/plain bodies (415 instead of a confusing validation error).
   app.removeContentTypeParser('text/plain');
   const json = app.getDefaultJsonParser('error', 'ignore');

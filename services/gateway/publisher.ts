@@ -25,6 +25,8 @@ export interface KafkaPublisherOptions {
   compression: 'gzip' | 'none';
   /** Messages per produce request. */
   chunkSize?: number;
+  /** Produce requests in flight at once (group commit: the others wait and go together). */
+  maxInFlight?: number;
 }
 
 /**
@@ -46,16 +48,16 @@ export function encodeForKafka(events: readonly KeyedEvent[], maxEventBytes: num
 }
 
 /**
- * Group commit: while one produce request is in flight, the events of every request that arrives
- * wait, and all of them go together in the next one. Idle, a request is sent at once; under load
- * many small requests (one OpenLineage event each) share a produce request instead of paying one
- * acks=all round trip each. A failed produce request fails every request that was in it.
+ * Group commit: while `maxInFlight` produce requests are in flight, the events of every request
+ * that arrives wait, and all of them go together in the next one. Idle, a request is sent at once;
+ * under load many small requests (one OpenLineage event each) share a produce request instead of
+ * paying one acks=all round trip each. A failed produce request fails every request in it.
  */
 export class KafkaPublisher implements Publisher {
   private readonly producer: Producer;
   private connected: Promise<void> | null = null;
   private readonly waiting: Array<{ messages: Array<{ key: string; value: Buffer }>; done: (err?: Error) => void }> = [];
-  private sending = false;
+  private inFlight = 0;
 
   constructor(
     kafka: Kafka,
@@ -78,12 +80,12 @@ export class KafkaPublisher implements Publisher {
     const messages = encodeForKafka(events, this.opts.maxEventBytes);
     return new Promise((resolve, reject) => {
       this.waiting.push({ messages, done: (err) => (err ? reject(err) : resolve()) });
-      if (!this.sending) void this.sendWaiting();
+      if (this.inFlight < (this.opts.maxInFlight ?? 3)) void this.sendWaiting();
     });
   }
 
   private async sendWaiting(): Promise<void> {
-    this.sending = true;
+    this.inFlight++;
     while (this.waiting.length > 0) {
       const group = this.waiting.splice(0);
       const messages = group.flatMap((g) => g.messages);
@@ -104,7 +106,7 @@ export class KafkaPublisher implements Publisher {
         for (const g of group) g.done(e);
       }
     }
-    this.sending = false;
+    this.inFlight--;
   }
 
   async close(): Promise<void> {
