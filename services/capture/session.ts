@@ -37,13 +37,31 @@ import { resolveAgent } from './agent.js';
 import type { AgentInfo } from './agent.js';
 import { RunFacts, newActivityId } from './facts.js';
 import type { RunIdentity, TimedPoint } from './facts.js';
-import { PendingLog, newRunUuid, runSpillDir, startDeliverer } from './pending.js';
-import { SPILL_FILE } from './pending.js';
+import { PendingLog, newRunUuid, runSpillDir, startDeliverer, SPILL_FILE } from './pending.js';
 
 const FIRST_FLUSH_MS = 200;
 const FLUSH_EVERY_MS = 1000;
 
 export type Warn = (msg: string) => void;
+
+/** What is known before the command starts. */
+interface Prepared {
+  opts: RunOptions;
+  cfg: CaptureConfig;
+  project: ProjectConfig;
+  env: NodeJS.ProcessEnv;
+  root: string;
+  identity: Omit<RunIdentity, 'agent'>;
+  agentName: string | null;
+  projectName: string;
+  /** Ignore globs of the scans (config, flags, and the spill dir when it is inside the root). */
+  ignore: string[];
+  before: Scan | null;
+  declaredBefore: ReadonlyMap<string, FileStat>;
+  inputs: FileVersion[];
+  state: ArtifactState;
+  extractors: ExtractorSpec[];
+}
 
 export class CaptureSession {
   readonly piped: ReadonlySet<OutputStream>;
@@ -57,38 +75,24 @@ export class CaptureSession {
   private state: ArtifactState;
 
   private constructor(
-    private readonly opts: RunOptions,
-    private readonly cfg: CaptureConfig,
-    private readonly project: ProjectConfig,
-    private readonly env: NodeJS.ProcessEnv,
-    private readonly root: string,
-    private readonly identity: Omit<RunIdentity, 'agent'>,
-    private readonly agentName: string | null,
-    private readonly before: Scan | null,
-    private readonly declaredBefore: ReadonlyMap<string, FileStat>,
-    private readonly inputs: FileVersion[],
-    state: ArtifactState,
-    extractors: ExtractorSpec[],
-    projectName: string,
+    private readonly p: Prepared,
     private readonly warn: Warn,
   ) {
-    this.state = mergeState(state, inputs);
-    const compiled = compileExtractors(extractors);
-    if (!compiled.ok) for (const p of compiled.problems) warn(`metric extractor ${p} (extractors are off for this run)`);
+    this.state = mergeState(p.state, p.inputs);
+    const compiled = compileExtractors(p.extractors);
+    if (!compiled.ok) for (const problem of compiled.problems) warn(`metric extractor ${problem} (extractors are off for this run)`);
     const list = compiled.ok ? compiled.extractors : [];
     this.scanner = new MetricScanner(list);
     this.piped = streamsRead(list);
-    for (const s of this.piped) this.splitters.set(s, new LineSplitter());
-    this.log = new PendingLog(projectName);
+    for (const stream of this.piped) this.splitters.set(stream, new LineSplitter());
+    this.log = new PendingLog(p.projectName);
   }
 
   static async prepare(opts: RunOptions, cfg: CaptureConfig, env: NodeJS.ProcessEnv, cwd: string, warn: Warn): Promise<CaptureSession> {
     const root = findProjectRoot(cwd);
     const loaded = await loadProjectConfig(root, opts.config, cwd);
-    for (const p of loaded.problems) warn(`config: ${p} (using defaults)`);
+    for (const problem of loaded.problems) warn(`config: ${problem} (using defaults)`);
     const pc = loaded.config;
-    const project = resolveProject([opts.project, cfg.project, pc.project], root, warn);
-    const agent = opts.agent ?? cfg.agent ?? pc.agent;
     const ignore = [...pc.ignore, ...opts.ignore];
     const spillRel = artifactName(root, resolve(cfg.spillDir));
     if (!spillRel.startsWith('/')) ignore.push(`${spillRel}/**`);
@@ -104,28 +108,34 @@ export class CaptureSession {
     const declared = await expandGlobs([{ patterns: pc.inputs, cwd: root }, { patterns: opts.inputs, cwd }]);
     for (const u of declared.unmatched) warn(`input ${JSON.stringify(u)} matches no file`);
     const inputs = await versionFiles(root, declared.files, state);
-    const selection = [...DEFAULT_ENV_SELECTION, ...pc.env, ...opts.env];
+    const extractors: ExtractorSpec[] = [...pc.metrics];
+    const stream = opts.metricStream ?? 'both';
+    for (const pattern of opts.metricRegex) extractors.push({ kind: 'regex', pattern, stream });
+    if (opts.metricJsonl) extractors.push({ kind: 'jsonl', stream });
+    const waiting = join(runSpillDir(cfg.spillDir), SPILL_FILE);
+    if (existsSync(waiting)) warn(`${statSync(waiting).size} bytes of events of earlier runs still wait for Kafka (${cfg.kafkaBrokers.join(',')}) in ${waiting}`);
+    const declaredBefore = await statAll((await expandGlobs(outputGlobs(pc, opts, root, cwd))).files);
     const identity = {
       activityId: newActivityId(newRunUuid()),
       name: opts.name ?? activityName(opts.command),
       command: commandLine(opts.command),
       params: { ...parseParams(opts.command.slice(1)), ...opts.params },
-      env: selectEnvironment(env, selection, pc.secretWords),
+      env: selectEnvironment(env, [...DEFAULT_ENV_SELECTION, ...pc.env, ...opts.env], pc.secretWords),
       workdir: cwd,
       startTime: Date.now(),
     };
-    const declaredBefore = await statAll((await expandGlobs(outputGlobs(pc, opts, root, cwd))).files);
-    const metrics: ExtractorSpec[] = [...pc.metrics];
-    const stream = opts.metricStream ?? 'both';
-    for (const pattern of opts.metricRegex) metrics.push({ kind: 'regex', pattern, stream });
-    if (opts.metricJsonl) metrics.push({ kind: 'jsonl', stream });
-    const waiting = join(runSpillDir(cfg.spillDir), SPILL_FILE);
-    if (existsSync(waiting)) warn(`${statSync(waiting).size} bytes of events of earlier runs still wait for Kafka (${cfg.kafkaBrokers.join(',')}) in ${waiting}`);
-    return new CaptureSession(opts, cfg, pc, env, root, identity, agent, before, declaredBefore, inputs, state, metrics, project, warn);
+    return new CaptureSession(
+      {
+        opts, cfg, project: pc, env, root, identity, ignore, before, declaredBefore, inputs, state, extractors,
+        projectName: resolveProject([opts.project, cfg.project, pc.project], root, warn),
+        agentName: opts.agent ?? cfg.agent ?? pc.agent,
+      },
+      warn,
+    );
   }
 
   get activityId(): string {
-    return this.identity.activityId;
+    return this.p.identity.activityId;
   }
 
   /** Every chunk of a piped stream (already written through). */
@@ -144,7 +154,7 @@ export class CaptureSession {
 
   /** Who runs the command; a git lookup (a process) starts only once the command runs. */
   private agent(): Promise<AgentInfo> {
-    return (this.agentLookup ??= resolveAgent(this.agentName, this.identity.workdir, this.env));
+    return (this.agentLookup ??= resolveAgent(this.p.agentName, this.p.identity.workdir, this.p.env));
   }
 
   /** The command is running: schedule the hand-offs of the start facts and of live metrics. */
@@ -161,9 +171,9 @@ export class CaptureSession {
 
   private async startFacts(): Promise<RunFacts> {
     if (this.facts) return this.facts;
-    const facts = new RunFacts(this.log, { ...this.identity, agent: await this.agent() });
+    const facts = new RunFacts(this.log, { ...this.p.identity, agent: await this.agent() });
     if (this.facts) return this.facts; // started meanwhile by another caller
-    facts.start(this.inputs);
+    facts.start(this.p.inputs);
     this.facts = facts;
     return facts;
   }
@@ -178,8 +188,8 @@ export class CaptureSession {
     const facts = await this.startFacts();
     this.recordPoints(facts);
     if (this.log.size === 0) return;
-    this.log.flush(this.cfg.spillDir);
-    startDeliverer(this.cfg.spillDir, this.env);
+    this.log.flush(this.p.cfg.spillDir);
+    startDeliverer(this.p.cfg.spillDir, this.p.env);
   }
 
   /** After the command ended (all its output read): record the rest and hand it off. */
@@ -188,20 +198,20 @@ export class CaptureSession {
     for (const [stream, splitter] of this.splitters) this.scan(stream, splitter.end());
     const facts = await this.startFacts();
     this.recordPoints(facts);
-    const endTime = Math.max(outcome.endTime, this.identity.startTime + 1); // the final state must be the latest
+    const endTime = Math.max(outcome.endTime, this.p.identity.startTime + 1); // the final state must be the latest
     const { fresh: outputs, all } = await this.outputs(facts);
     for (const o of outputs) facts.output(o, endTime);
-    await this.fileviews(facts, [...this.inputs.filter((v) => v.isNew), ...outputs], endTime);
+    await this.fileviews(facts, [...this.p.inputs.filter((v) => v.isNew), ...outputs], endTime);
     if (outcome.spawnError) facts.property(this.activityId, 'spawnError', outcome.spawnError, endTime);
     if (outcome.signal) facts.property(this.activityId, 'signal', outcome.signal, endTime);
     const status = outcome.spawnError ? 'FAILED' : outcome.signal ? 'ABORTED' : outcome.exitCode === 0 ? 'COMPLETED' : 'FAILED';
     facts.end(status, outcome.signal ? 128 + signalNumber(outcome.signal) : outcome.exitCode, endTime);
-    saveState(this.root, [...this.inputs, ...all]);
-    const file = this.log.flush(this.cfg.spillDir);
-    if (!this.opts.wait) return startDeliverer(this.cfg.spillDir, this.env);
-    const timeoutMs = this.opts.flushTimeoutMs ?? this.project.flushTimeoutMs;
+    saveState(this.p.root, [...this.p.inputs, ...all]);
+    const file = this.log.flush(this.p.cfg.spillDir);
+    if (!this.p.opts.wait) return startDeliverer(this.p.cfg.spillDir, this.p.env);
+    const timeoutMs = this.p.opts.flushTimeoutMs ?? this.p.project.flushTimeoutMs;
     const { deliverPending } = await import('./deliver.js');
-    await deliverPending(this.cfg, { timeoutMs, lingerMs: 0, waitForLockMs: timeoutMs, warn: this.warn, ownFiles: file ? [file] : [] });
+    await deliverPending(this.p.cfg, { timeoutMs, lingerMs: 0, waitForLockMs: timeoutMs, warn: this.warn, ownFiles: file ? [file] : [] });
   }
 
   /**
@@ -211,32 +221,32 @@ export class CaptureSession {
    */
   private async outputs(facts: RunFacts): Promise<{ fresh: FileVersion[]; all: FileVersion[] }> {
     const candidates = new Set<string>();
-    if (this.before) {
-      const after = await scanTree(this.root, { ignore: [...this.project.ignore, ...this.opts.ignore], maxFiles: this.project.maxScanFiles * 2 });
+    if (this.p.before) {
+      const after = await scanTree(this.p.root, { ignore: this.p.ignore, maxFiles: this.p.project.maxScanFiles * 2 });
       if (!after.complete) this.warn('the tree grew too large to compare after the run: only declared outputs are captured');
       else {
-        const diff = diffTrees(this.before.files, after.files);
-        for (const rel of [...diff.created, ...diff.modified]) candidates.add(resolve(this.root, rel));
+        const diff = diffTrees(this.p.before.files, after.files);
+        for (const rel of [...diff.created, ...diff.modified]) candidates.add(resolve(this.p.root, rel));
         if (diff.deleted.length) facts.property(this.activityId, 'deleted', { kind: 'json', value: JSON.stringify(diff.deleted.slice(0, 1000)) });
       }
     }
-    const declared = await statAll((await expandGlobs(outputGlobs(this.project, this.opts, this.root, this.identity.workdir))).files);
+    const declared = await statAll((await expandGlobs(outputGlobs(this.p.project, this.p.opts, this.p.root, this.p.identity.workdir))).files);
     for (const [path, st] of declared) {
-      const old = this.declaredBefore.get(path);
+      const old = this.p.declaredBefore.get(path);
       if (!old || !sameFile(old, st)) candidates.add(path);
     }
-    const all = await versionFiles(this.root, [...candidates].sort(), this.state);
+    const all = await versionFiles(this.p.root, [...candidates].sort(), this.state);
     this.state = mergeState(this.state, all);
     return { fresh: all.filter((v) => v.isNew), all };
   }
 
   private async fileviews(facts: RunFacts, targets: readonly FileVersion[], time: number): Promise<void> {
-    if (targets.length === 0 || !existsSync(join(this.root, STATE_DIR, 'fileviews.json'))) return;
+    if (targets.length === 0 || !existsSync(join(this.p.root, STATE_DIR, 'fileviews.json'))) return;
     // Loaded only when the project has fileviews (start-up time is the command's delay).
     const [{ loadRegistry, activeViews }, { evaluateViews, recordViewResult }] = await Promise.all([import('../fileview/registry.js'), import('../fileview/evaluate.js')]);
-    const views = activeViews(loadRegistry(this.root));
+    const views = activeViews(loadRegistry(this.p.root));
     if (views.length === 0) return;
-    const results = await evaluateViews(views, targets.map((t) => ({ artifact: t.artifact, path: t.path, entityId: t.id })), this.root, this.env);
+    const results = await evaluateViews(views, targets.map((t) => ({ artifact: t.artifact, path: t.path, entityId: t.id })), this.p.root, this.p.env);
     for (const r of results) {
       if (r.error) this.warn(`fileview ${r.view.name} on ${r.target.artifact}: ${r.error}`);
       recordViewResult(facts, r, time);
