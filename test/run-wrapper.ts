@@ -3,7 +3,7 @@
  * (bin/provstream.js, so `make build` must have run) and collect its exact bytes and status.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './helpers.js';
@@ -52,9 +52,12 @@ export function runWrapped(args: readonly string[], o: RunOpts): Promise<Finishe
   return runProcess([process.execPath, PROVSTREAM, 'run', ...args], o);
 }
 
+const created: string[] = [];
+
 /** A throwaway project folder (with `.provstream/`, so it is the project root) and a spill dir outside it. */
 export function tempProject(files: Record<string, string> = {}): { dir: string; spill: string } {
   const base = mkdtempSync(join(tmpdir(), 'provstream-run-'));
+  created.push(base);
   const dir = join(base, 'project');
   mkdirSync(join(dir, '.provstream'), { recursive: true });
   for (const [name, text] of Object.entries(files)) {
@@ -68,4 +71,9 @@ export function tempProject(files: Record<string, string> = {}): { dir: string; 
 export function withoutWarnings(stderr: Buffer): Buffer {
   const text = stderr.toString('latin1');
   return Buffer.from(text.split(/(?<=\n)/).filter((l) => !l.startsWith('provstream: ')).join(''), 'latin1');
+}
+
+/** Removes every folder `tempProject` made (call in afterAll). */
+export function removeTempProjects(): void {
+  for (const base of created.splice(0)) rmSync(base, { recursive: true, force: true });
 }

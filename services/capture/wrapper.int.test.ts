@@ -5,10 +5,10 @@
  * when the wrapper's side fails (Kafka unreachable, bad config, bad environment).
  * The provenance it records is checked in ClickHouse by test/e2e/capture.test.ts.
  */
-import { describe, expect, it, beforeAll } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runProcess, runWrapped, tempProject, withoutWarnings } from '../../test/run-wrapper.js';
+import { removeTempProjects, runProcess, runWrapped, tempProject, withoutWarnings } from '../../test/run-wrapper.js';
 import type { Finished, RunOpts } from '../../test/run-wrapper.js';
 import { ROOT, waitFor } from '../../test/helpers.js';
 import { decodeEvent } from '../model/codec.js';
@@ -49,6 +49,8 @@ const SCRIPTS: Record<string, string> = {
 
 let project: { dir: string; spill: string };
 let base: RunOpts;
+
+afterAll(() => removeTempProjects());
 
 beforeAll(() => {
   project = tempProject(SCRIPTS);

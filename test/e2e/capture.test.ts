@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTopics, deleteTopics, exited, freshDatabase, services, startIngestProcess, uniqueName, waitFor } from '../helpers.js';
-import { PROVSTREAM, runProcess, runWrapped, tempProject, withoutWarnings } from '../run-wrapper.js';
+import { PROVSTREAM, removeTempProjects, runProcess, runWrapped, tempProject, withoutWarnings } from '../run-wrapper.js';
 import type { Finished } from '../run-wrapper.js';
 import { entityId, agentId } from '../../services/model/ids.js';
 import { REDACTED } from '../../services/capture/core/environment.js';
@@ -63,6 +63,7 @@ afterAll(async () => {
   if (ingest) await exited(ingest);
   await deleteTopics([topic, `${topic}.dlq`]);
   await db?.drop();
+  removeTempProjects();
 });
 
 /** Runs the command bare (in the copy) and wrapped; asserts identical bytes and status. */
