@@ -105,6 +105,11 @@ export async function groupCaughtUp(groupId: string, topic: string): Promise<boo
       const c = committed?.partitions.find((p) => p.partition === e.partition);
       return c !== undefined && BigInt(c.offset === '-1' ? '0' : c.offset) >= BigInt(e.high);
     });
+  } catch (err) {
+    // A young broker moves group coordinators around ("This is not the correct coordinator for
+    // this group"): kafkajs marks such errors retriable, and for a poll that means "not yet".
+    if ((err as { retriable?: boolean }).retriable) return false;
+    throw err;
   } finally {
     await admin.disconnect();
   }

@@ -33,8 +33,10 @@ export interface StartOffset {
 export type StreamStart = 'ingest' | 'earliest';
 
 export async function handoverOffsets(admin: Admin, topic: string, start: StreamStart, ingestGroupId: string): Promise<StartOffset[]> {
-  const ends = await admin.fetchTopicOffsets(topic);
-  const committed = start === 'ingest' ? (await admin.fetchOffsets({ groupId: ingestGroupId, topics: [topic] }))[0]?.partitions ?? [] : [];
+  // Retried: a young broker answers "not the correct coordinator" while it places the group.
+  const ends = await retry(() => admin.fetchTopicOffsets(topic), { attempts: 10, initialDelayMs: 200 });
+  const committed =
+    start === 'ingest' ? (await retry(() => admin.fetchOffsets({ groupId: ingestGroupId, topics: [topic] }), { attempts: 10, initialDelayMs: 200 }))[0]?.partitions ?? [] : [];
   return ends
     .map((e) => {
       const low = Number(e.low);
