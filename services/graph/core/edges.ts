@@ -15,7 +15,7 @@
  * Pure, no I/O; callers guarantee vertex indices are < the count given to ensureVertices.
  */
 import { EDGE_TYPES } from '../../model/types.js';
-import { byteSize, grow } from './typed.js';
+import { byteSize, fit, grow } from './typed.js';
 
 /** Edge type codes are EDGE_TYPES indices; 3 bits, so (target·8 + code) is a sort key. */
 export const TYPE_SLOTS = 8;
@@ -209,6 +209,12 @@ export class EdgeStore {
     }
     this.headOut.fill(NONE);
     this.headIn.fill(NONE);
+  }
+
+  /** Releases the spare capacity of the per-vertex buffer heads (they grow by doubling). */
+  trim(): void {
+    this.headOut = fit(this.headOut, this.vertices);
+    this.headIn = fit(this.headIn, this.vertices);
   }
 
   /** Bytes held: typed arrays at capacity plus ~96 bytes per buffered key-map entry. */

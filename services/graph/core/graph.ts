@@ -2,8 +2,8 @@
  * Compact in-memory provenance graph of one project (SPEC §1, §4 "in-memory graph index").
  *
  * Layout (why: 10^6 vertices / 3·10^6 edges must fit in ≤ 150 bytes per edge and traversals must
- * not chase pointers): vertices are interned to dense indices 0..n-1 (`Map<string, number>`
- * id → index, `ids[]` index → id); kind (Uint8), time (Float64 ms), placeholder flag (Uint8) and
+ * not chase pointers): vertices are interned to dense indices 0..n-1 by an {@link InternTable}
+ * (id characters off the JS heap, so a large graph is not a million objects for the GC); kind (Uint8), time (Float64 ms), placeholder flag (Uint8) and
  * label (string-table id, Int32) live in parallel typed arrays; properties in a string-table-backed
  * {@link PropStore}; edges in CSR form for both directions plus an append buffer ({@link EdgeStore}).
  *
@@ -15,8 +15,9 @@
 import { kindOfId } from '../../model/ids.js';
 import { EDGE_TYPES, VERTEX_KINDS, type EdgeType, type VertexKind } from '../../model/types.js';
 import { EdgeStore, type NeighbourVisitor } from './edges.js';
+import { InternTable } from './intern.js';
 import { PropStore, StringTable, type PropValue } from './props.js';
-import { byteSize, grow } from './typed.js';
+import { byteSize, fit, grow } from './typed.js';
 
 export type { PropValue } from './props.js';
 export type { NeighbourVisitor } from './edges.js';
@@ -61,7 +62,7 @@ export interface ProvGraphOptions {
   compactMinEdges?: number;
 }
 
-/** Estimated heap footprint; typed arrays are counted at capacity, JS strings/maps estimated. */
+/** Footprint; typed arrays and intern tables counted at capacity (only a buffered-edge map is estimated). */
 export interface MemoryEstimate {
   vertexBytes: number;
   edgeBytes: number;
@@ -74,8 +75,7 @@ export interface MemoryEstimate {
 const NO_LABEL = -1;
 
 export class ProvGraph {
-  private readonly index = new Map<string, number>();
-  private readonly ids: string[] = [];
+  private readonly ids = new InternTable();
   private readonly strings = new StringTable();
   private readonly store = new PropStore(this.strings);
   private readonly edges: EdgeStore;
@@ -95,7 +95,7 @@ export class ProvGraph {
   }
 
   get vertexCount(): number {
-    return this.ids.length;
+    return this.ids.size;
   }
 
   get edgeCount(): number {
@@ -113,9 +113,9 @@ export class ProvGraph {
    * moves earlier; `props` are merged (later values win); `label` replaces the label. O(|props|).
    */
   addVertex(id: string, kind: VertexKind, time: number, props?: Readonly<Record<string, PropValue>>, label?: string): number {
-    let v = this.index.get(id);
+    let v = this.ids.lookup(id);
     let changed = false;
-    if (v === undefined) {
+    if (v < 0) {
       v = this.intern(id, kind, time, 0);
       changed = true;
     } else {
@@ -168,18 +168,18 @@ export class ProvGraph {
   }
 
   hasVertex(id: string): boolean {
-    return this.index.has(id);
+    return this.ids.lookup(id) >= 0;
   }
 
   /** The index of `id`, or -1 when unknown. */
   indexOf(id: string): number {
-    return this.index.get(id) ?? -1;
+    return this.ids.lookup(id);
   }
 
+  /** The id of vertex `v` (a fresh string each call); RangeError for an unknown index. */
   idOf(v: number): string {
-    const id = this.ids[v];
-    if (id === undefined) throw new RangeError(`no vertex ${v}`);
-    return id;
+    if (!(v >= 0 && v < this.ids.size)) throw new RangeError(`no vertex ${v}`);
+    return this.ids.get(v);
   }
 
   kindOf(v: number): VertexKind {
@@ -214,7 +214,7 @@ export class ProvGraph {
    * an unknown index.
    */
   forEachNeighbour(v: number, dir: Direction, mask: number, fn: NeighbourVisitor, asOf = Infinity, notBefore = -Infinity): void {
-    if (!(v >= 0 && v < this.ids.length)) throw new RangeError(`no vertex ${v}`);
+    if (!(v >= 0 && v < this.ids.size)) throw new RangeError(`no vertex ${v}`);
     this.edges.forEach(v, dir, mask, fn, asOf, notBefore);
   }
 
@@ -227,24 +227,33 @@ export class ProvGraph {
 
   /** Calls `fn(from, to, typeCode, time)` once per edge. O(n + m). */
   forEachEdge(fn: (from: number, to: number, typeCode: number, time: number) => void): void {
-    for (let v = 0; v < this.ids.length; v++) this.edges.forEach(v, 'out', ANY_EDGE_TYPE, (w, c, tm) => fn(v, w, c, tm), Infinity, -Infinity);
+    for (let v = 0; v < this.ids.size; v++) this.edges.forEach(v, 'out', ANY_EDGE_TYPE, (w, c, tm) => fn(v, w, c, tm), Infinity, -Infinity);
   }
 
-  /** Merges buffered edges into CSR. Automatic in addEdge; safe any time. O(n + m + b log b). */
+  /**
+   * Merges buffered edges into CSR (also automatic in addEdge) and releases the spare capacity
+   * every growable array keeps (they grow by doubling): call it after a bulk load such as a
+   * bootstrap; later additions regrow amortized O(1). Safe any time. O(n + m + b log b).
+   */
   compact(): void {
     this.edges.compact();
+    this.edges.trim();
+    const n = this.ids.size;
+    this.kinds = fit(this.kinds, n);
+    this.times = fit(this.times, n);
+    this.placeholder = fit(this.placeholder, n);
+    this.labels = fit(this.labels, n);
+    this.store.trim();
+    this.strings.trim();
+    this.ids.trim();
   }
 
-  /** Footprint estimate from typed-array capacities plus per-id string/map/array overheads. O(n). */
+  /** Footprint from the capacities of the typed arrays and intern tables that hold everything. O(1). */
   memoryEstimate(): MemoryEstimate {
     const vertexBytes = byteSize(this.kinds, this.times, this.placeholder, this.labels);
     const edgeBytes = this.edges.byteSize();
     const propBytes = this.store.byteSize() + this.strings.estimateBytes();
-    // V8, 64-bit, no pointer compression: a sequential one-byte string is a 16-byte header plus
-    // its chars rounded to 8; a Map entry is 3 slots + bucket share + growth slack ≈ 40 bytes;
-    // an ids[] slot with growth slack ≈ 12 bytes.
-    let idBytes = 0;
-    for (const id of this.ids) idBytes += 16 + Math.ceil(id.length / 8) * 8 + 40 + 12;
+    const idBytes = this.ids.byteSize();
     const totalBytes = vertexBytes + edgeBytes + propBytes + idBytes;
     return { vertexBytes, edgeBytes, propBytes, idBytes, totalBytes, bytesPerEdge: totalBytes / Math.max(1, this.edges.count) };
   }
@@ -255,8 +264,8 @@ export class ProvGraph {
   }
 
   private ensure(id: string, time: number): number {
-    const v = this.index.get(id);
-    if (v === undefined) {
+    const v = this.ids.lookup(id);
+    if (v < 0) {
       const kind = kindOfId(id);
       if (kind === null) throw new RangeError(`cannot infer the kind of vertex id ${JSON.stringify(id)}`);
       this.changes++;
@@ -270,9 +279,7 @@ export class ProvGraph {
   }
 
   private intern(id: string, kind: VertexKind, time: number, placeholder: 0 | 1): number {
-    const v = this.ids.length;
-    this.ids.push(id);
-    this.index.set(id, v);
+    const v = this.ids.intern(id);
     this.kinds = grow(this.kinds, v + 1);
     this.times = grow(this.times, v + 1);
     this.placeholder = grow(this.placeholder, v + 1);

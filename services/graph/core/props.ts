@@ -6,48 +6,47 @@
  * next) linked from a per-vertex head, so a property costs 17 bytes and strings are interned once.
  * Numbers are stored inline (Float64), strings as string-table ids, booleans as 0/1.
  */
-import { byteSize, grow } from './typed.js';
+import { InternTable } from './intern.js';
+import { byteSize, fit, grow } from './typed.js';
 
 /** A property value as the graph stores it (JSON values are stored as their string form). */
 export type PropValue = string | number | boolean;
 
-/** Interns strings to dense ids; ids are stable for the table's lifetime. */
+/**
+ * Interns strings to dense ids; ids are stable for the table's lifetime. Backed by an
+ * {@link InternTable} (characters off the JS heap), so get() returns a fresh string each call.
+ */
 export class StringTable {
-  private readonly ids = new Map<string, number>();
-  private readonly strings: string[] = [];
+  private readonly table = new InternTable();
 
-  /** The id of `s`, allocating one when new. O(1) expected. */
+  /** The id of `s`, allocating one when new. O(len) expected. */
   intern(s: string): number {
-    let id = this.ids.get(s);
-    if (id === undefined) {
-      id = this.strings.length;
-      this.strings.push(s);
-      this.ids.set(s, id);
-    }
-    return id;
+    return this.table.intern(s);
   }
 
   /** The id of `s` or undefined when it was never interned (lookups never allocate). */
   lookup(s: string): number | undefined {
-    return this.ids.get(s);
+    const id = this.table.lookup(s);
+    return id < 0 ? undefined : id;
   }
 
   /** The string with id `id`; throws on an unknown id (a programming error). */
   get(id: number): string {
-    const s = this.strings[id];
-    if (s === undefined) throw new RangeError(`unknown string id ${id}`);
-    return s;
+    return this.table.get(id);
   }
 
   get size(): number {
-    return this.strings.length;
+    return this.table.size;
   }
 
-  /** Rough heap estimate: string bodies + headers, map entry and array slot per string. */
+  /** Bytes held (buffers at capacity). */
   estimateBytes(): number {
-    let chars = 0;
-    for (const s of this.strings) chars += s.length;
-    return chars + this.strings.length * (24 + 40 + 8);
+    return this.table.byteSize();
+  }
+
+  /** Releases spare capacity (see InternTable.trim). */
+  trim(): void {
+    this.table.trim();
   }
 }
 
@@ -64,12 +63,15 @@ export class PropStore {
   private val = new Float64Array(0);
   private next = new Int32Array(0);
   private count = 0;
+  /** 1 + the highest subject index set so far (the used part of `head`). */
+  private subjects = 0;
 
   constructor(private readonly strings: StringTable) {}
 
   /** Sets subject `v`'s property; returns true when the stored value changed. O(props of v). */
   set(v: number, key: string, value: PropValue): boolean {
     this.head = grow(this.head, v + 1, NONE);
+    if (v >= this.subjects) this.subjects = v + 1;
     const keyId = this.strings.intern(key);
     const [tag, num] = this.encode(value);
     for (let r = this.head[v]!; r !== NONE; r = this.next[r]!) {
@@ -110,6 +112,15 @@ export class PropStore {
       out[this.strings.get(this.key[r]!)] = this.decode(r);
     }
     return out;
+  }
+
+  /** Releases spare capacity (arrays grow by doubling); later sets regrow them. */
+  trim(): void {
+    this.head = fit(this.head, this.subjects);
+    this.key = fit(this.key, this.count);
+    this.tag = fit(this.tag, this.count);
+    this.val = fit(this.val, this.count);
+    this.next = fit(this.next, this.count);
   }
 
   /** Bytes held by the store's typed arrays (capacity). */

@@ -26,3 +26,8 @@ export function byteSize(...arrays: readonly NumericArray[]): number {
   for (const a of arrays) total += a.byteLength;
   return total;
 }
+
+/** `a` when it holds at most `n` elements, otherwise a copy of its first `n` (releases spare capacity). */
+export function fit<T extends NumericArray>(a: T, n: number): T {
+  return a.length > n ? (a.slice(0, n) as T) : a;
+}
