@@ -51,6 +51,8 @@ interface Scratch {
   stamp: Uint32Array;
   dist: Uint32Array;
   queue: Uint32Array;
+  /** Position of a vertex in the sorted result (valid while stamp = generation). */
+  pos: Uint32Array;
   generation: number;
 }
 
@@ -59,13 +61,14 @@ const scratchByGraph = new WeakMap<ProvGraph, Scratch>();
 function scratchFor(graph: ProvGraph): Scratch {
   let s = scratchByGraph.get(graph);
   if (!s) {
-    s = { stamp: new Uint32Array(0), dist: new Uint32Array(0), queue: new Uint32Array(0), generation: 0 };
+    s = { stamp: new Uint32Array(0), dist: new Uint32Array(0), queue: new Uint32Array(0), pos: new Uint32Array(0), generation: 0 };
     scratchByGraph.set(graph, s);
   }
   const n = graph.vertexCount;
   s.stamp = grow(s.stamp, n);
   s.dist = grow(s.dist, n);
   s.queue = grow(s.queue, n);
+  s.pos = grow(s.pos, n);
   if (s.generation === 0xffffffff) {
     s.stamp.fill(0);
     s.generation = 0;
@@ -89,31 +92,83 @@ export function lineage(graph: ProvGraph, start: string | readonly string[], que
   const mask = edgeTypeMask(query.edgeTypes ?? LINEAGE_EDGE_TYPES);
   const maxDepth = query.maxDepth ?? Infinity;
   const asOf = query.asOf ?? Infinity;
+  if (query.direction !== 'both') return oneWay(graph, starts, query.direction === 'upstream' ? 'out' : 'in', mask, maxDepth, asOf);
   const found = new Map<number, LineageVertex>();
-  const edges: LineageEdge[] = [];
-  const edgeKeys = new Set<string>();
-  const dirs: Direction[] = query.direction === 'upstream' ? ['out'] : query.direction === 'downstream' ? ['in'] : ['out', 'in'];
-  for (const dir of dirs) {
+  // Followed edges as numbers; ids are attached at the end from `found` (every endpoint of a
+  // followed edge is a found vertex), so each id string is produced once per query.
+  const from: number[] = [];
+  const to: number[] = [];
+  const codes: number[] = [];
+  const times: number[] = [];
+  const n = graph.vertexCount;
+  const seenEdges = new Set<number | string>();
+  for (const dir of ['out', 'in'] as const) {
     bfs(graph, starts, dir, mask, maxDepth, asOf, (v, distance) => {
       const direction = distance === 0 ? 'start' : dir === 'out' ? 'upstream' : 'downstream';
       const prev = found.get(v);
       if (!prev || distance < prev.distance) {
-        found.set(v, { id: graph.idOf(v), index: v, kind: graph.kindOf(v), distance, direction });
+        found.set(v, { id: prev?.id ?? graph.idOf(v), index: v, kind: graph.kindOf(v), distance, direction });
       }
     }, (u, w, code, time) => {
-      const [from, to] = dir === 'out' ? [u, w] : [w, u];
-      const key = `${from},${to},${code}`;
-      if (dirs.length > 1) {
-        if (edgeKeys.has(key)) return;
-        edgeKeys.add(key);
-      }
-      edges.push({ type: edgeTypeOfCode(code), from: graph.idOf(from), to: graph.idOf(to), time });
+      const f = dir === 'out' ? u : w;
+      const t = dir === 'out' ? w : u;
+      const key = n < 2 ** 24 ? (f * n + t) * 8 + code : `${f},${t},${code}`;
+      if (seenEdges.has(key)) return;
+      seenEdges.add(key);
+      from.push(f);
+      to.push(t);
+      codes.push(code);
+      times.push(time);
     });
+  }
+  const edges: LineageEdge[] = new Array<LineageEdge>(from.length);
+  for (let i = 0; i < from.length; i++) {
+    edges[i] = { type: edgeTypeOfCode(codes[i]!), from: found.get(from[i]!)!.id, to: found.get(to[i]!)!.id, time: times[i]! };
   }
   return { vertices: [...found.values()].sort((a, b) => a.distance - b.distance || a.index - b.index), edges };
 }
 
-/** Level-ordered BFS reporting each vertex once (at its distance) and each followed edge once. */
+/**
+ * One direction: the BFS queue is the answer (each vertex once, levels in distance order), so no
+ * map is needed: levels are sorted by index in place, and edge endpoints find their vertex's id
+ * through `pos`, so each id string is produced once.
+ */
+function oneWay(graph: ProvGraph, starts: readonly number[], dir: Direction, mask: number, maxDepth: number, asOf: number): LineageResult {
+  const from: number[] = [];
+  const to: number[] = [];
+  const codes: number[] = [];
+  const times: number[] = [];
+  const out = dir === 'out';
+  const { queue, dist, pos, count } = bfs(graph, starts, dir, mask, maxDepth, asOf, () => undefined, (u, w, code, time) => {
+    from.push(out ? u : w);
+    to.push(out ? w : u);
+    codes.push(code);
+    times.push(time);
+  });
+  for (let a = 0; a < count; ) {
+    let b = a + 1;
+    while (b < count && dist[queue[b]!] === dist[queue[a]!]) b++;
+    if (b - a > 1) queue.subarray(a, b).sort();
+    a = b;
+  }
+  const vertices = new Array<LineageVertex>(count);
+  for (let i = 0; i < count; i++) {
+    const v = queue[i]!;
+    const distance = dist[v]!;
+    pos[v] = i;
+    vertices[i] = { id: graph.idOf(v), index: v, kind: graph.kindOf(v), distance, direction: distance === 0 ? 'start' : out ? 'upstream' : 'downstream' };
+  }
+  const edges = new Array<LineageEdge>(from.length);
+  for (let i = 0; i < from.length; i++) {
+    edges[i] = { type: edgeTypeOfCode(codes[i]!), from: vertices[pos[from[i]!]!]!.id, to: vertices[pos[to[i]!]!]!.id, time: times[i]! };
+  }
+  return { vertices, edges };
+}
+
+/**
+ * Level-ordered BFS reporting each vertex once (at its distance) and each followed edge once.
+ * Returns the scratch arrays: queue[0, count) holds the visited vertices in BFS order.
+ */
 function bfs(
   graph: ProvGraph,
   starts: readonly number[],
@@ -123,9 +178,9 @@ function bfs(
   asOf: number,
   onVertex: (v: number, distance: number) => void,
   onEdge: (u: number, w: number, code: number, time: number) => void,
-): void {
+): { queue: Uint32Array; dist: Uint32Array; pos: Uint32Array; count: number } {
   const s = scratchFor(graph);
-  const { stamp, dist, queue, generation } = s;
+  const { stamp, dist, queue, pos, generation } = s;
   let tail = 0;
   for (const v of starts) {
     if (stamp[v] === generation || graph.timeOf(v) > asOf) continue;
@@ -148,4 +203,5 @@ function bfs(
       onVertex(w, d + 1);
     }, asOf);
   }
+  return { queue, dist, pos, count: tail };
 }
