@@ -6,7 +6,9 @@
  *   segments counts once in each. A segment's edges are all graph edges between its vertices
  *   whose type is a lineage type or one the caller adds, whatever their time.
  * - Measured: 1,000 segments of ~19 vertices (19,000 nodes, 23,000 edges) summarize in ~0.2 s
- *   (7 rounds to the fixpoint).
+ *   (7 rounds to the fixpoint). Segments of generated projects (`make bench-graph`) are larger
+ *   and deeper (revision chains: ~20 rounds); signatures are therefore hashed numbers, not
+ *   strings (refine.ts).
  * - Labels: kind plus the values of the properties K names for that kind (missing → null).
  * - Partition: start from labels; each round splits blocks by signature = (own block, set of
  *   (direction, edge type, neighbour block) over all edges). After k rounds this is
@@ -20,6 +22,7 @@
 import { LINEAGE_EDGE_TYPES, type EdgeType, type VertexKind } from '../../model/types.js';
 import { EDGE_TYPE_CODE, edgeTypeMask, edgeTypeOfCode, type PropValue, type ProvGraph } from './graph.js';
 import { checkSummaryPaths, type PathCheck, type UnionGraph } from './pathcheck.js';
+import { Refiner } from './refine.js';
 import type { SegmentRole } from './segment.js';
 
 export type { PathCheck } from './pathcheck.js';
@@ -127,8 +130,9 @@ export function summarize(graph: ProvGraph, segments: readonly SegmentInput[], l
 
   let rounds = 0;
   let stable = false;
+  const refiner = new Refiner(union);
   for (;;) {
-    const next = refineOnce(union, block);
+    const next = refiner.refine(block);
     if (next.count === count) {
       stable = true;
       break;
@@ -220,28 +224,6 @@ export function summarize(graph: ProvGraph, segments: readonly SegmentInput[], l
     stable,
     checkNoFalsePaths: (maxLength) => checkSummaryPaths(union, finalBlock, count, refs, maxLength, (v) => graph.idOf(v)),
   };
-}
-
-/** One signature round: new block ids numbered by first occurrence. */
-function refineOnce(union: UnionGraph, block: Int32Array): { block: Int32Array; count: number } {
-  const next = new Int32Array(union.nodeCount);
-  const ids = new Map<string, number>();
-  const sig: number[] = [];
-  for (let u = 0; u < union.nodeCount; u++) {
-    sig.length = 0;
-    for (let i = union.outOff[u]!; i < union.outOff[u + 1]!; i++) sig.push(block[union.outTgt[i]!]! * 16 + union.outType[i]!);
-    for (let i = union.inOff[u]!; i < union.inOff[u + 1]!; i++) sig.push(block[union.inSrc[i]!]! * 16 + 8 + union.inType[i]!);
-    sig.sort((a, b) => a - b);
-    let key = `${block[u]!}:`;
-    for (let i = 0; i < sig.length; i++) if (i === 0 || sig[i] !== sig[i - 1]) key += `${sig[i]!},`;
-    let id = ids.get(key);
-    if (id === undefined) {
-      id = ids.size;
-      ids.set(key, id);
-    }
-    next[u] = id;
-  }
-  return { block: next, count: ids.size };
 }
 
 /** Builds the disjoint union of the segments with their induced edges of the `mask` types. */
