@@ -13,6 +13,7 @@
  * without losing anything, and every q' kept is a core vertex.
  */
 import type { ProvGraph } from './graph.js';
+import { NumberSet } from './numset.js';
 
 /** Boundary after resolution: what one traversal step may use. */
 export interface TraversalBounds {
@@ -53,14 +54,14 @@ export function similarMatches(
   core: readonly number[],
 ): SimilarPart {
   const n = graph.vertexCount;
-  const match = new Map<number, number>();
-  const part: SimilarPart = { vertices: [], matchLength: (v) => match.get(v) ?? -1 };
+  const matchPlusOne = new Int32Array(n); // shortest match length + 1; 0 = no match
+  const part: SimilarPart = { vertices: [], matchLength: (v) => (matchPlusOne[v] ?? 0) - 1 };
   const coreSize = core.length;
   if (coreSize === 0) return part;
   const coreIndex = new Int32Array(n); // index in `core` + 1; 0 = not core
   core.forEach((v, i) => (coreIndex[v] = i + 1));
   if (!Number.isSafeInteger(n * coreSize)) throw new RangeError('segment too large for pair keys');
-  const seen = new Set<number>();
+  const seen = new NumberSet();
   let xs: number[] = [];
   let qs: number[] = [];
   for (const s of sources) {
@@ -79,25 +80,28 @@ export function similarMatches(
     for (let i = 0; i < xs.length; i++) {
       const x = xs[i]!;
       const q = qs[i]!;
-      for (const bucket of buckets) bucket.length = 0;
+      // Buckets are emptied lazily, on their first use for this pair (setting an array's length
+      // is a runtime call in V8: clearing all eight per pair cost more than the matching).
       let typesWithCandidates = 0;
       graph.forEachNeighbour(q, 'in', b.mask, (q2, code) => {
         const d = fromDst.get(q2);
         if (d < 0 || d + level + 1 > b.maxLen || coreIndex[q2] === 0) return;
+        if (((typesWithCandidates >>> code) & 1) === 0) {
+          buckets[code]!.length = 0;
+          typesWithCandidates |= 1 << code;
+        }
         buckets[code]!.push(q2);
-        typesWithCandidates |= 1 << code;
       }, b.to, b.from);
       if (typesWithCandidates === 0) continue;
       graph.forEachNeighbour(x, 'in', typesWithCandidates, (x2, code) => {
         if (b.excluded(x2)) return;
         for (const q2 of buckets[code]!) {
           const key = x2 * coreSize + coreIndex[q2]! - 1;
-          if (seen.has(key)) continue;
-          seen.add(key);
+          if (!seen.add(key)) continue;
           nextXs.push(x2);
           nextQs.push(q2);
-          if (coreIndex[x2] === 0 && !match.has(x2)) {
-            match.set(x2, level + 1);
+          if (coreIndex[x2] === 0 && matchPlusOne[x2] === 0) {
+            matchPlusOne[x2] = level + 2;
             part.vertices.push(x2);
           }
         }
