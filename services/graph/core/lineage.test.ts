@@ -52,6 +52,18 @@ describe('lineage on the §5.1 graph', () => {
     expect(both.edges.map((e) => `${e.from}>${e.to}`).sort()).toEqual(['ent:b>ent:a', 'ent:c>ent:b']);
   });
 
+  it('with edges: false returns the same vertices and no edges, in every direction', () => {
+    for (const direction of ['upstream', 'downstream', 'both'] as const) {
+      for (const start of [ent('m1'), ent('f1'), act('a2')]) {
+        const full = lineage(g, start, { direction, maxDepth: 3 });
+        const closure = lineage(g, start, { direction, maxDepth: 3, edges: false });
+        expect(closure.vertices).toEqual(full.vertices);
+        expect(closure.edges).toEqual([]);
+        expect(full.edges.length).toBeGreaterThan(0);
+      }
+    }
+  });
+
   it('ignores unknown start ids and reuses its marks across many queries', () => {
     expect(lineage(g, 'ent:nope', { direction: 'upstream' }).vertices).toEqual([]);
     for (let i = 0; i < 1000; i++) expect(lineage(g, [ent('m1'), ent('m2')], { direction: 'upstream', maxDepth: 1 }).vertices).toHaveLength(4);

@@ -21,6 +21,8 @@ export interface LineageQuery {
   edgeTypes?: readonly EdgeType[];
   /** Ignore edges and vertices whose time is later than this (default: now, i.e. everything). */
   asOf?: number;
+  /** false: return the vertices only (`edges` empty), for callers that need just the closure. Default true. */
+  edges?: boolean;
 }
 
 export interface LineageVertex {
@@ -92,7 +94,8 @@ export function lineage(graph: ProvGraph, start: string | readonly string[], que
   const mask = edgeTypeMask(query.edgeTypes ?? LINEAGE_EDGE_TYPES);
   const maxDepth = query.maxDepth ?? Infinity;
   const asOf = query.asOf ?? Infinity;
-  if (query.direction !== 'both') return oneWay(graph, starts, query.direction === 'upstream' ? 'out' : 'in', mask, maxDepth, asOf);
+  const withEdges = query.edges ?? true;
+  if (query.direction !== 'both') return oneWay(graph, starts, query.direction === 'upstream' ? 'out' : 'in', mask, maxDepth, asOf, withEdges);
   const found = new Map<number, LineageVertex>();
   // Followed edges as numbers; ids are attached at the end from `found` (every endpoint of a
   // followed edge is a found vertex), so each id string is produced once per query.
@@ -110,6 +113,7 @@ export function lineage(graph: ProvGraph, start: string | readonly string[], que
         found.set(v, { id: prev?.id ?? graph.idOf(v), index: v, kind: graph.kindOf(v), distance, direction });
       }
     }, (u, w, code, time) => {
+      if (!withEdges) return;
       const f = dir === 'out' ? u : w;
       const t = dir === 'out' ? w : u;
       const key = n < 2 ** 24 ? (f * n + t) * 8 + code : `${f},${t},${code}`;
@@ -133,13 +137,14 @@ export function lineage(graph: ProvGraph, start: string | readonly string[], que
  * map is needed: levels are sorted by index in place, and edge endpoints find their vertex's id
  * through `pos`, so each id string is produced once.
  */
-function oneWay(graph: ProvGraph, starts: readonly number[], dir: Direction, mask: number, maxDepth: number, asOf: number): LineageResult {
+function oneWay(graph: ProvGraph, starts: readonly number[], dir: Direction, mask: number, maxDepth: number, asOf: number, withEdges: boolean): LineageResult {
   const from: number[] = [];
   const to: number[] = [];
   const codes: number[] = [];
   const times: number[] = [];
   const out = dir === 'out';
   const { queue, dist, pos, count } = bfs(graph, starts, dir, mask, maxDepth, asOf, () => undefined, (u, w, code, time) => {
+    if (!withEdges) return;
     from.push(out ? u : w);
     to.push(out ? w : u);
     codes.push(code);
