@@ -5,7 +5,7 @@ SHELL := /bin/bash
 NPM_STAMP := node_modules/.install-stamp
 VITEST := node_modules/.bin/vitest
 
-.PHONY: help install build up down status demo test check lint typecheck unit int e2e services-test bench-ingest bench-run bench-gateway fixtures clean
+.PHONY: help install build up down status demo test check lint typecheck unit int e2e services-test bench-ingest bench-run bench-gateway bench-graph postgres-up fixtures clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -58,6 +58,12 @@ bench-ingest: up ## ingest throughput and freshness vs one-INSERT-per-event base
 
 bench-run: up ## `provstream run` overhead vs the bare command (true, a small script): medians, ratios (ARGS="--runs 30")
 	node dist/bench/run.js $(ARGS)
+
+postgres-up: ## start PostgreSQL (only bench-graph uses it; `make down` stops it)
+	bash infra/services.sh postgres-up
+
+bench-graph: up postgres-up ## in-memory lineage/segment/summarize on 10^4-10^6 vertices vs PostgreSQL CTE and ClickHouse joins (ARGS="--help")
+	node --expose-gc --max-old-space-size=6144 dist/bench/graph.js $(ARGS)
 
 bench-gateway: up ## OpenLineage events/s through the HTTP gateway (batched, single) and end to end into ClickHouse, native events as baseline (ARGS="--runs 5")
 	node dist/bench/gateway.js $(ARGS)

@@ -2,8 +2,9 @@
  * bench-graph: the in-memory graph of a generated project, built the way the graph service builds
  * it (every event through ProjectGraph.apply, the service's one event → graph mapping), with the
  * graph's own work timed apart from generating the events, and its memory measured two ways:
- * ProvGraph.memoryEstimate() and the heap delta (V8 heap + array buffers, after a full GC,
- * before vs after; the delta includes the service's side maps around the core graph).
+ * ProvGraph.memoryEstimate() and the heap delta (V8 heap + array buffers, after a full GC and
+ * the release of freed buffers, before vs after; the delta includes the service's side maps
+ * around the core graph and the generator's small state).
  *
  * Events are pulled from the generator in chunks (untimed), then applied (timed), so neither
  * the generator's cost nor all events at once are part of the figures.
@@ -43,9 +44,20 @@ export function heapInUse(): number {
   return m.heapUsed + m.arrayBuffers;
 }
 
-export function buildGraph(project: string, vertices: number, seed: string, gc: () => void, progress: (m: string) => void): BuiltGraph {
+/**
+ * Heap + array buffers after a full GC, once freed array buffers are really released (V8 frees
+ * their backing stores on a background sweeper, so a figure taken right after gc() still counts
+ * buffers the graph replaced while growing or trimming).
+ */
+export async function settledHeap(gc: () => void): Promise<number> {
   gc();
-  const before = heapInUse();
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  gc();
+  return heapInUse();
+}
+
+export async function buildGraph(project: string, vertices: number, seed: string, gc: () => void, progress: (m: string) => void): Promise<BuiltGraph> {
+  const before = await settledHeap(gc);
   const generated = generateProject({ project, vertices, seed });
   const graph = new ProjectGraph(project);
   const chunk: GeneratedEvent[] = [];
@@ -74,7 +86,6 @@ export function buildGraph(project: string, vertices: number, seed: string, gc: 
   const c0 = performance.now();
   graph.graph.compact();
   const compactMs = performance.now() - c0;
-  gc();
-  const heapBytes = heapInUse() - before;
+  const heapBytes = (await settledHeap(gc)) - before;
   return { graph, stats: generated.stats, generateMs, applyMs, compactMs, buildMs: applyMs + compactMs, heapBytes, estimate: graph.graph.memoryEstimate() };
 }

@@ -81,12 +81,18 @@ export function percentiles(t: { ms: number[]; sizes: number[] }): Percentiles {
   return { p50: percentile(t.ms, 50), p99: percentile(t.ms, 99), meanSize: Math.round(meanSize) };
 }
 
+/** The closure only (ids; what the SQL baselines return), from lineage(…, { edges: false }). */
 export function upstream(g: ProvGraph, id: string, depth: number): string[] {
-  return lineage(g, id, { direction: 'upstream', maxDepth: depth }).vertices.map((v) => v.id);
+  return lineage(g, id, { direction: 'upstream', maxDepth: depth, edges: false }).vertices.map((v) => v.id);
+}
+
+/** The segments summarized in every run (computed once: segment() is timed separately). */
+export function summaryInput(g: ProvGraph, w: Workload): SegmentResult[] {
+  return w.pairs.slice(0, SUMMARIZED_SEGMENTS).map((p) => segment(g, [p.source], [p.destination], { maxLength: SEGMENT_MAX_LENGTH }));
 }
 
 /** One measurement round of every in-memory figure on the same workload. */
-export function measureInMemory(g: ProvGraph, w: Workload, queries: number): InMemoryRun {
+export function measureInMemory(g: ProvGraph, w: Workload, queries: number, segments: readonly SegmentResult[]): InMemoryRun {
   const starts = w.starts.slice(0, queries);
   const pairs = w.pairs.slice(0, queries);
   const lin = {} as Record<LineageDepth, Percentiles>;
@@ -97,7 +103,6 @@ export function measureInMemory(g: ProvGraph, w: Workload, queries: number): InM
   const segmentPair = percentiles(timeEach(pairs, (p) => segment(g, [p.source], [p.destination], boundary).vertices.length));
   const segmentNoSource = percentiles(timeEach(pairs, (p) => segment(g, [], [p.destination], boundary).vertices.length));
 
-  const segments: SegmentResult[] = w.pairs.slice(0, SUMMARIZED_SEGMENTS).map((p) => segment(g, [p.source], [p.destination], boundary));
   const t0 = performance.now();
   const s = summarize(g, segments, LABEL_KEYS, Infinity);
   const summarizeMs = performance.now() - t0;

@@ -14,11 +14,13 @@ import { migrate } from '../../services/lib/migrations.js';
 import { ident, inList, sql } from '../../services/lib/sql-literal.js';
 import { addEventRows, emptyRows } from '../../services/ingest/rows.js';
 import { LINEAGE_EDGE_TYPES, type ProvEvent } from '../../services/model/types.js';
+import { retry } from '../../services/lib/retry.js';
 
 const INSERT_BATCH = 100_000;
 
 export class ClickHouseLineage {
   private rows = emptyRows();
+  private inFlight: Promise<void> = Promise.resolve();
 
   private constructor(
     private readonly wh: Warehouse,
@@ -40,22 +42,42 @@ export class ClickHouseLineage {
     return row?.v ?? 'unknown';
   }
 
-  /** Buffers a relation event's edge row (other payloads are ignored); inserts every 100,000 rows. */
+  /**
+   * Buffers a relation event's edge row (other payloads are ignored). Every 100,000 rows an
+   * insert starts; one insert runs while the next batch is being generated (the returned promise
+   * waits only when a second one would start).
+   */
   async add(event: ProvEvent): Promise<void> {
     if (event.payload.type !== 'relation') return;
     addEventRows(event, this.rows);
-    if (this.rows.edges.length >= INSERT_BATCH) await this.flush();
+    if (this.rows.edges.length >= INSERT_BATCH) await this.startInsert();
   }
 
+  /** Inserts what is buffered and waits for every insert to be acknowledged. */
   async flush(): Promise<void> {
+    await this.startInsert();
+    await this.inFlight;
+  }
+
+  private async startInsert(): Promise<void> {
+    await this.inFlight;
     if (this.rows.edges.length === 0) return;
     const batch = this.rows.edges;
     this.rows = emptyRows();
-    await this.wh.insert('edges', batch);
+    // A kept-alive socket the server already closed fails with EPIPE/ECONNRESET (retriable): retry
+    // like the ingest consumer does; a repeated row collapses in the ReplacingMergeTree.
+    this.inFlight = retry(() => this.wh.insert('edges', batch), { attempts: 5 });
+    this.inFlight.catch(() => undefined); // observed by the next startInsert or flush
   }
 
-  /** Waits (up to maxMs) until no merge runs in the database. */
+  /**
+   * Merges the loaded parts (OPTIMIZE … FINAL: one part per partition, as a long-running table
+   * ends up; fewer parts make the per-level lookups cheaper, so this favours the baseline), then
+   * waits (up to maxMs) until no merge runs in the database.
+   */
   async settle(maxMs = 300_000): Promise<void> {
+    await this.wh.command('OPTIMIZE TABLE edges FINAL');
+    await this.wh.command('OPTIMIZE TABLE edges_by_dst FINAL');
     const deadline = performance.now() + maxMs;
     while (performance.now() < deadline) {
       const [row] = await this.wh.query<{ n: number }>(sql`SELECT count() AS n FROM system.merges WHERE database = ${this.database}`);
@@ -65,7 +87,7 @@ export class ClickHouseLineage {
   }
 
   async edgeCount(): Promise<number> {
-    const [row] = await this.wh.query<{ n: number }>(sql`SELECT count() AS n FROM edges WHERE project = ${this.project}`);
+    const [row] = await this.wh.query<{ n: number }>(sql`SELECT uniqExact(type, src, dst) AS n FROM edges WHERE project = ${this.project}`);
     return Number(row?.n ?? 0);
   }
 
@@ -74,9 +96,8 @@ export class ClickHouseLineage {
     const seen = new Set<string>([id]);
     let frontier = [id];
     for (let level = 0; level < depth && frontier.length > 0; level++) {
-      const rows = await this.wh.query<{ dst: string }>(
-        sql`SELECT DISTINCT dst FROM edges WHERE project = ${this.project} AND src IN ${inList(frontier)} AND type IN ${inList(LINEAGE_EDGE_TYPES)}`,
-      );
+      const query = sql`SELECT DISTINCT dst FROM edges WHERE project = ${this.project} AND src IN ${inList(frontier)} AND type IN ${inList(LINEAGE_EDGE_TYPES)}`;
+      const rows = await retry(() => this.wh.query<{ dst: string }>(query), { attempts: 3 });
       const next: string[] = [];
       for (const r of rows) {
         if (seen.has(r.dst)) continue;
