@@ -3,9 +3,10 @@
  *
  *   node dist/bench/ingest.js [--events 300000] [--runs 3] [--partitions 1,4] [--json] ...
  *
- * For each partition count: sustained throughput (events/s until visible in queries) and
- * produce -> queryable freshness (p50/p99 at a paced rate); once: the one-write-per-event
- * baseline. Every figure is measured `--runs` times in this one process run and the median is
+ * For each partition count: sustained throughput (events/s until visible in queries),
+ * produce -> queryable freshness (p50/p99 at a paced rate) and, as diagnostics, the two halves
+ * alone (SDK -> Kafka with no consumer; the consumer catching up) with the CPU each stage spends
+ * per event; once: the one-write-per-event baseline. Every figure is measured `--runs` times in this one process run and the median is
  * reported next to its target with PASS/MISS (information, never the exit code: the process
  * exits non-zero only when something failed). Each run uses its own topics, consumer group and
  * ClickHouse database, removed at the end, also on failure and on Ctrl-C (`--keep` keeps them).
