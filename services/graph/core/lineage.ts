@@ -194,12 +194,15 @@ function bfs(
     queue[tail++] = v;
     onVertex(v, 0);
   }
+  // Without an as-of time no vertex is too late: skip reading its time (a cache miss per edge
+  // on a large graph).
+  const timed = asOf !== Infinity;
   for (let head = 0; head < tail; head++) {
     const u = queue[head]!;
     const d = dist[u]!;
     if (d >= maxDepth) continue;
     graph.forEachNeighbour(u, dir, mask, (w, code, time) => {
-      if (graph.timeOf(w) > asOf) return;
+      if (timed && graph.timeOf(w) > asOf) return;
       onEdge(u, w, code, time);
       if (stamp[w] === generation) return;
       stamp[w] = generation;
