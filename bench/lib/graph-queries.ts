@@ -12,7 +12,7 @@
  * All choices come from a seeded generator, so a run is repeatable. Times in milliseconds.
  */
 import { lineage } from '../../services/graph/core/lineage.js';
-import { segment, type SegmentResult } from '../../services/graph/core/segment.js';
+import { segment } from '../../services/graph/core/segment.js';
 import { summarize } from '../../services/graph/core/summarize.js';
 import type { ProvGraph } from '../../services/graph/core/graph.js';
 import { SeededRandom } from '../../services/graph/random.js';
@@ -86,13 +86,20 @@ export function upstream(g: ProvGraph, id: string, depth: number): string[] {
   return lineage(g, id, { direction: 'upstream', maxDepth: depth, edges: false }).vertices.map((v) => v.id);
 }
 
-/** The segments summarized in every run (computed once: segment() is timed separately). */
-export function summaryInput(g: ProvGraph, w: Workload): SegmentResult[] {
-  return w.pairs.slice(0, SUMMARIZED_SEGMENTS).map((p) => segment(g, [p.source], [p.destination], { maxLength: SEGMENT_MAX_LENGTH }));
+/**
+ * The segments summarized in every run, computed once (segment() is timed on its own), kept as
+ * the ids summarize() reads by default (source, destination and core roles). Keeping the whole
+ * SegmentResults would hold millions of small objects (mostly similar-provenance vertices) and
+ * make every later major GC, and so the p99 of everything measured after, pay for them.
+ */
+export function summaryInput(g: ProvGraph, w: Workload): string[][] {
+  return w.pairs.slice(0, SUMMARIZED_SEGMENTS).map((p) =>
+    segment(g, [p.source], [p.destination], { maxLength: SEGMENT_MAX_LENGTH }).vertices.filter((v) => v.role !== 'similar' && v.role !== 'expansion').map((v) => v.id),
+  );
 }
 
 /** One measurement round of every in-memory figure on the same workload. */
-export function measureInMemory(g: ProvGraph, w: Workload, queries: number, segments: readonly SegmentResult[]): InMemoryRun {
+export function measureInMemory(g: ProvGraph, w: Workload, queries: number, segments: readonly string[][]): InMemoryRun {
   const starts = w.starts.slice(0, queries);
   const pairs = w.pairs.slice(0, queries);
   const lin = {} as Record<LineageDepth, Percentiles>;
