@@ -122,8 +122,9 @@ clickhouse_up() {
   sed -e "s#__RUN__#$dir#g" -e "s#__HTTP_PORT__#$CH_HTTP_PORT#g" -e "s#__TCP_PORT__#$CH_TCP_PORT#g" \
     "$ROOT/infra/clickhouse/config.xml" >"$dir/config.xml"
   cp "$ROOT/infra/clickhouse/users.xml" "$dir/users.xml"
-  (cd "$dir" && nohup clickhouse-server --config-file="$dir/config.xml" >"$dir/log/stdout.log" 2>&1 &
-   echo $! >"$dir/pid")
+  # exec: the recorded pid is the server itself, not a shell waiting for it.
+  (cd "$dir" && exec clickhouse-server --config-file="$dir/config.xml" >"$dir/log/stdout.log" 2>&1 </dev/null) &
+  echo $! >"$dir/pid"
   say "starting clickhouse (pid $(cat "$dir/pid")), log $dir/log/clickhouse-server.log"
   wait_for clickhouse 60 ch_ping ||
     die "clickhouse did not answer within 60 s (see $dir/log/clickhouse-server.err.log)"
@@ -187,13 +188,22 @@ postgres_down() {
   fi
 }
 
-stop_pid() { # name pidfile
-  local pidf=$2
-  if pid_alive "$pidf"; then
-    local pid; pid=$(cat "$pidf")
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-    kill -9 "$pid" 2>/dev/null || true
+# Stops a service: its recorded pid, that pid's children (clickhouse-server runs the server as a
+# child of a watchdog process), and anything still running with this checkout's config file.
+stop_pid() { # name pidfile [pattern]
+  local pidf=$2 pattern=${3:-} pids=""
+  if pid_alive "$pidf"; then pids="$(cat "$pidf") $(pgrep -P "$(cat "$pidf")" 2>/dev/null || true)"; fi
+  if [ -n "$pattern" ]; then pids="$pids $(pgrep -f -- "$pattern" 2>/dev/null || true)"; fi
+  pids=$(echo $pids)
+  if [ -n "$pids" ]; then
+    kill $pids 2>/dev/null || true
+    for _ in $(seq 1 100); do
+      local alive=""
+      for p in $pids; do kill -0 "$p" 2>/dev/null && alive="$alive $p"; done
+      [ -z "$alive" ] && break
+      sleep 0.2
+    done
+    kill -9 $pids 2>/dev/null || true
     say "stopped $1"
   fi
   rm -f "$pidf"
@@ -234,8 +244,8 @@ case "$cmd" in
     if [ -z "${KAFKA_BROKERS:-}${CLICKHOUSE_URL:-}${REDIS_URL:-}" ] && docker_engine && [ ! -d "$RUN/kafka" ]; then
       docker compose -f "$ROOT/docker-compose.yml" down
     fi
-    stop_pid kafka "$RUN/kafka/pid"
-    stop_pid clickhouse "$RUN/clickhouse/pid"
+    stop_pid kafka "$RUN/kafka/pid" "$RUN/kafka/server.properties"
+    stop_pid clickhouse "$RUN/clickhouse/pid" "--config-file=$RUN/clickhouse/config.xml"
     if pid_alive "$RUN/redis/pid"; then redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true; fi
     stop_pid redis "$RUN/redis/pid"
     postgres_down
