@@ -41,12 +41,15 @@ export class SpillingQueue {
     return this.spillPending;
   }
 
-  push(m: OutMessage): void {
+  /** Queues a message; false when it had to be dropped (memory full and no room to spill). */
+  push(m: OutMessage): boolean {
     if (this.length < this.opts.maxInMemory && !this.spillPending) {
       this.queue.push(m);
-      return;
+      return true;
     }
+    const before = this.dropped;
     this.spill([m]);
+    return this.dropped === before;
   }
 
   /** The next up to n messages, left in the queue until `ack(n)`. */

@@ -126,7 +126,11 @@ export class Emitter {
         this.counters.rejected++;
         return { ok: false, problems: [{ path: '', message: `event is ${value.length} bytes, over the limit of ${this.maxEventBytes}` }] };
       }
-      this.queue.push({ key: key ?? `${v.event.project}|${defaultKey(v.event.payload)}`, value });
+      if (!this.queue.push({ key: key ?? `${v.event.project}|${defaultKey(v.event.payload)}`, value })) {
+        // Kafka is away or slow, memory is full and there is no spill room: say so to the caller.
+        this.counters.rejected++;
+        return { ok: false, problems: [{ path: '', message: 'local buffer full (Kafka unreachable or too slow, no spill space): event dropped; set spillDir or raise maxBufferedEvents' }] };
+      }
       this.counters.accepted++;
       this.schedule();
       return { ok: true, eventId: v.event.eventId };

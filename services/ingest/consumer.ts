@@ -78,7 +78,7 @@ export class IngestConsumer {
     await this.supervisor.run();
   }
 
-  private async handleBatch(consumer: Consumer, { batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  private async handleBatch(consumer: Consumer, { batch, resolveOffset, heartbeat, isStale }: EachBatchPayload): Promise<void> {
     if (batch.messages.length === 0) return;
     const messages: InMessage[] = batch.messages.map((m) => ({ topic: batch.topic, partition: batch.partition, offset: m.offset, value: m.value }));
     const processed = processMessages(messages, this.opts.maxEventBytes);
@@ -87,7 +87,7 @@ export class IngestConsumer {
       await this.persist(async () => {
         await this.deadLetters.write(processed.deadLetters);
         try {
-          await this.tables.write(processed.rows);
+          await this.tables.write(processed.rows, () => heartbeat().catch(() => undefined));
         } catch (err) {
           if (isRetriable(err)) throw err;
           this.log.warn({ ...ctx, err: errorMessage(err) }, 'ClickHouse rejected a batch; writing it message by message');
@@ -99,7 +99,9 @@ export class IngestConsumer {
       this.log.warn({ ...ctx, err: errorMessage(err) }, 'batch abandoned uncommitted; it will be re-delivered');
       return;
     }
-    if (!isRunning() || isStale()) return;
+    // Written and acknowledged: commit even when stopping (a clean stop must not re-deliver the
+    // last batch), but not when the partition was revoked meanwhile (its new owner commits).
+    if (isStale()) return;
     resolveOffset(batch.lastOffset());
     const next = (BigInt(batch.lastOffset()) + 1n).toString();
     try {

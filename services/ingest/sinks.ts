@@ -20,8 +20,12 @@ export class TableSink {
    * last: an event visible in events_raw has all its other rows written, so "is it queryable?"
    * is one cheap lookup by event id.
    */
-  async write(rows: RowsByTable): Promise<void> {
-    for (const t of WRITE_ORDER) await this.wh.insert(t, rows[t]);
+  async write(rows: RowsByTable, betweenInserts?: () => Promise<void>): Promise<void> {
+    for (const t of WRITE_ORDER) {
+      await this.wh.insert(t, rows[t]);
+      // Lets the consumer heartbeat: a large batch must not outlive the group session.
+      if (betweenInserts && rows[t].length > 0) await betweenInserts();
+    }
   }
 }
 
