@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Partitioners } from 'kafkajs';
 import { ROOT, services, testKafka, uniqueName } from './helpers.js';
 import type { Warehouse } from '../services/lib/clickhouse.js';
+import { deleteKeysMatching, escapeGlob } from '../services/lib/redis.js';
 import type { Redis } from '../services/lib/redis.js';
 import { encodeEvent } from '../services/model/codec.js';
 import type { ProvEvent } from '../services/model/types.js';
@@ -110,10 +111,5 @@ export async function alertsInTable(wh: Warehouse): Promise<{ ids: string[]; row
 }
 
 export async function deleteRedisPrefix(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length) await redis.del(...keys);
-  } while (cursor !== '0');
+  await deleteKeysMatching(redis, `${escapeGlob(prefix)}*`);
 }

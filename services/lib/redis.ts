@@ -61,3 +61,24 @@ function redactUrl(url: string): string {
     return url;
   }
 }
+
+/** Deletes every key matching `pattern` (a Redis glob), with SCAN (never KEYS); returns how many. */
+export async function deleteKeysMatching(client: Redis, pattern: string): Promise<number> {
+  let cursor = '0';
+  let n = 0;
+  try {
+    do {
+      const [next, keys] = await client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) n += await client.del(...keys);
+    } while (cursor !== '0');
+  } catch (err) {
+    throw wrapRedisError(err, `deleting keys ${pattern}`);
+  }
+  return n;
+}
+
+/** `text` with Redis glob characters escaped, for a literal part of a SCAN MATCH pattern. */
+export function escapeGlob(text: string): string {
+  return text.replace(/[*?[\]\\]/g, '\\$&');
+}

@@ -108,6 +108,8 @@ describe('RuleIndex', () => {
   - {id: all-entities, kind: rate, severity: info, notify: [feed], match: {artifact: "**"}, rate: {event: entity, window: 1h, max: 1000}}
   - {id: etl-stuck, kind: absence, severity: warning, notify: [feed], match: {activity: "*"}, absence: {mode: unfinished, within: 2h}}
   - {id: off, kind: taint, severity: info, enabled: false, notify: [feed], taint: {when: "pii = true"}}
+  - {id: elsewhere, kind: threshold, severity: info, dedupWindow: 0, projects: ["other-*"], notify: [feed], threshold: {metric: loss, op: ">", value: 0}}
+  - {id: here, kind: threshold, severity: info, dedupWindow: 0, projects: ["id?"], notify: [feed], threshold: {metric: loss, op: ">", value: 0}}
 `);
     const index = new RuleIndex(rules);
     const { events } = fixtureStream(['idx']);
@@ -121,7 +123,8 @@ describe('RuleIndex', () => {
         expect(evaluate(r, ev, new Map(), NOW), `${r.id} on ${ev.payload.type}`).toEqual({ status: 'done', mutations: [], alerts: [], suppressed: [] });
       }
       expect([...candidates]).toEqual(rules.filter((r) => candidates.includes(r)));
-      expect(candidates.some((r) => r.id === 'off')).toBe(false);
+      expect(candidates.some((r) => r.id === 'off' || r.id === 'elsewhere')).toBe(false);
+      if (ev.payload.type === 'metric' && ev.payload.key === 'loss') expect(candidates.some((r) => r.id === 'here')).toBe(true);
     }
     expect(offered).toBeGreaterThan(events.length);
     expect(offered).toBeLessThan(events.length * rules.length * 0.5);

@@ -5,15 +5,19 @@
  * (batch-evaluator.test.ts checks this against MemoryStateStore and dryRun).
  *
  *   1. load keysFor(rule, event) of every (rule, event) pair of the batch, in one round trip;
- *   2. evaluate the events in order against an Overlay (the loaded keys + the batch's own
- *      mutations so far). A read of a key that was not loaded is answered "absent" and recorded:
- *      that item and the ones after it are now speculative;
- *   3. if anything was missing: load every key recorded in this pass (one round trip), roll the
- *      overlay back to the first item that missed, and evaluate again from there;
+ *   2. evaluate the pairs in order against an Overlay (the loaded keys + the batch's own
+ *      mutations so far), recording the keys each pair read. A read of a key that was neither
+ *      loaded nor written is answered "absent" and marks the pair `missed` (speculative);
+ *   3. if any pair missed: load every missed key (one round trip) and make another pass. A pair
+ *      is evaluated again only if it missed, or if it read a key that is `dirty`: just loaded,
+ *      or written differently in this pass than in the previous one by an earlier pair. Any
+ *      other pair read exactly the same values as before, so its outcome (a pure function of
+ *      rule, event, now and the values read) is reused and its mutations re-applied;
  *   4. when a pass misses nothing, every answer came from the store or from the batch's own
  *      earlier writes: the outcome is exact.
- * Each pass loads at least one new key, so this terminates; the number of passes is about the
- * longest chain of dependent reads in the batch (2-3 for observation rules, taint depth + 2).
+ * Each pass loads at least one new key, so this terminates; passes are about the longest chain
+ * of dependent reads in the batch (2-3 for observation rules, taint depth + 2), and a pass after
+ * the first re-evaluates only the pairs that depend on what was missing.
  *
  * Pure apart from `load`, and it applies nothing: the caller commits `mutations` (in order,
  * atomically) and delivers the alerts. Rule evaluation errors (a rule exceeding MAX_ROUNDS,
@@ -21,7 +25,7 @@
  */
 import type { ProvEvent } from '../model/types.js';
 import { evaluateEventSync, evaluateTickSync, keysFor, tickKeysFor } from './core/index.js';
-import type { Alert, KeyRead, Mutation, Outcome, Rule, Snapshot } from './core/index.js';
+import type { Alert, Json, KeyRead, Mutation, Outcome, Rule, Snapshot } from './core/index.js';
 import { Overlay } from './overlay.js';
 import { errorMessage } from '../lib/errors.js';
 
@@ -50,8 +54,10 @@ export interface BatchOutcome {
 }
 
 export interface BatchStats {
-  /** (rule, event) pairs evaluated in the final pass. */
+  /** (rule, event) pairs of the batch (candidates from the rule index). */
   evaluations: number;
+  /** Pairs evaluated again in later passes (they depended on keys loaded late). */
+  reevaluations: number;
   passes: number;
   /** Round trips to the store. */
   loads: number;
@@ -60,19 +66,22 @@ export interface BatchStats {
 
 export type Loader = (reads: readonly KeyRead[]) => Promise<Snapshot>;
 
-interface Planned {
-  event: ProvEvent | null;
-  rules: readonly Rule[];
+interface Pair {
+  rule: Rule;
+  outcome?: Outcome;
+  error?: string;
+  /** Keys the evaluation read. */
+  reads: string[];
+  /** It read a key that was neither loaded nor written earlier in the pass (speculative). */
+  missed: boolean;
 }
-
-type ItemResult = Array<{ rule: Rule; outcome: Outcome } | { rule: Rule; error: string }>;
 
 export async function evaluateBatch(items: readonly WorkItem[], now: number, load: Loader): Promise<BatchOutcome> {
   if (items.length > 1 && items.some((i) => i.event === null)) throw new Error('evaluateBatch: a tick must be evaluated alone');
-  const overlay = new Overlay();
-  const stats: BatchStats = { evaluations: 0, passes: 0, loads: 0, keysLoaded: 0 };
+  const loaded = new Overlay();
+  const stats: BatchStats = { evaluations: 0, reevaluations: 0, passes: 0, loads: 0, keysLoaded: 0 };
   const loadInto = async (reads: KeyRead[]): Promise<void> => {
-    overlay.addBase(await load(reads));
+    loaded.addBase(await load(reads));
     stats.loads++;
     stats.keysLoaded += reads.length;
   };
@@ -80,64 +89,103 @@ export async function evaluateBatch(items: readonly WorkItem[], now: number, loa
   // 1. The keys knowable from the events alone. An empty keysFor does NOT make a pair
   // irrelevant: a raw-mode threshold without dedup reads nothing and still alerts.
   const first = new Map<string, KeyRead>();
-  const plan: Planned[] = items.map((item) => {
+  for (const item of items) {
     for (const rule of item.rules) {
       for (const r of item.event ? keysFor(rule, item.event) : tickKeysFor(rule, now)) if (!first.has(r.key)) first.set(r.key, r);
     }
-    return { event: item.event, rules: item.rules };
-  });
+  }
   if (first.size > 0) await loadInto([...first.values()]);
 
-  const results: ItemResult[] = [];
-  const checkpoints: number[] = [];
-  let resume = 0;
+  let pairs: Pair[][] | undefined;
+  let fresh: string[] = [];
   for (;;) {
     stats.passes++;
+    const overlay = loaded.fork();
     const misses = new Map<string, KeyRead>();
-    let missed = false;
-    const read = (reads: readonly KeyRead[]): Snapshot =>
-      overlay.read(reads, (r) => {
-        missed = true;
-        if (!misses.has(r.key)) misses.set(r.key, r);
-      });
-    let firstMiss = -1;
-    for (let i = resume; i < plan.length; i++) {
-      const { event, rules } = plan[i]!;
-      checkpoints[i] = overlay.checkpoint();
-      missed = false;
-      const result: ItemResult = [];
-      for (const rule of rules) {
-        try {
-          const outcome = event ? evaluateEventSync(read, rule, event, now) : evaluateTickSync(read, rule, now);
-          overlay.apply(outcome.mutations);
-          result.push({ rule, outcome });
-        } catch (err) {
-          result.push({ rule, error: errorMessage(err) });
+    const dirty = new Set<string>(fresh);
+    const next: Pair[][] = [];
+    items.forEach((item, i) => {
+      const row: Pair[] = [];
+      item.rules.forEach((rule, j) => {
+        const prev = pairs?.[i]?.[j];
+        if (prev && !prev.missed && !prev.reads.some((k) => dirty.has(k))) {
+          if (prev.outcome) overlay.apply(prev.outcome.mutations);
+          row.push(prev);
+          return;
         }
-      }
-      results[i] = result;
-      if (missed && firstMiss < 0) firstMiss = i;
-    }
-    if (firstMiss < 0) break;
-    const fresh = [...misses.values()].filter((r) => !overlay.isLoaded(r.key));
-    if (fresh.length === 0) throw new Error('evaluateBatch: a pass missed keys but none is new (evaluation is not deterministic?)');
-    await loadInto(fresh);
-    overlay.rollback(checkpoints[firstMiss]!);
-    resume = firstMiss;
+        if (prev) stats.reevaluations++;
+        const pair = evaluatePair(overlay, rule, item.event, now, misses);
+        if (prev) markChanged(prev, pair, dirty);
+        if (pair.outcome) overlay.apply(pair.outcome.mutations);
+        row.push(pair);
+      });
+      next.push(row);
+    });
+    pairs = next;
+    if (misses.size === 0) break;
+    const toLoad = [...misses.values()].filter((r) => !loaded.isLoaded(r.key));
+    if (toLoad.length === 0) throw new Error('evaluateBatch: a pass missed keys but none is new (evaluation is not deterministic?)');
+    await loadInto(toLoad);
+    fresh = toLoad.map((r) => r.key);
   }
 
   const out: BatchOutcome = { alerts: [], suppressed: [], mutations: [], errors: [], stats };
-  plan.forEach((item, i) => {
-    for (const r of results[i]!) {
+  items.forEach((item, i) => {
+    for (const p of pairs![i]!) {
       stats.evaluations++;
-      if ('error' in r) {
-        out.errors.push({ ruleId: r.rule.id, eventId: item.event?.eventId ?? null, message: r.error });
+      if (!p.outcome) {
+        out.errors.push({ ruleId: p.rule.id, eventId: item.event?.eventId ?? null, message: p.error ?? 'evaluation failed' });
         continue;
       }
-      out.alerts.push(...r.outcome.alerts);
-      out.suppressed.push(...r.outcome.suppressed);
-      for (const m of r.outcome.mutations) out.mutations.push(m);
+      out.alerts.push(...p.outcome.alerts);
+      out.suppressed.push(...p.outcome.suppressed);
+      for (const m of p.outcome.mutations) out.mutations.push(m);
     }
   });
   return out;
+}
+
+function evaluatePair(overlay: Overlay, rule: Rule, event: ProvEvent | null, now: number, misses: Map<string, KeyRead>): Pair {
+  const pair: Pair = { rule, reads: [], missed: false };
+  const read = (reads: readonly KeyRead[]): Snapshot => {
+    for (const r of reads) pair.reads.push(r.key);
+    return overlay.read(reads, (r) => {
+      pair.missed = true;
+      if (!misses.has(r.key)) misses.set(r.key, r);
+    });
+  };
+  try {
+    pair.outcome = event ? evaluateEventSync(read, rule, event, now) : evaluateTickSync(read, rule, now);
+  } catch (err) {
+    pair.error = errorMessage(err);
+  }
+  return pair;
+}
+
+/** Marks the keys whose values later pairs see differently, when a pair's mutations changed. */
+function markChanged(prev: Pair, now: Pair, dirty: Set<string>): void {
+  const before = prev.outcome?.mutations ?? [];
+  const after = now.outcome?.mutations ?? [];
+  if (before.length === after.length && before.every((m, i) => sameMutation(m, after[i]!))) return;
+  for (const m of before) dirty.add(m.key);
+  for (const m of after) dirty.add(m.key);
+}
+
+function sameMutation(a: Mutation, b: Mutation): boolean {
+  if (a.op !== b.op || a.key !== b.key) return false;
+  switch (a.op) {
+    case 'delete':
+      return true;
+    case 'zrem':
+      return a.member === (b as typeof a).member;
+    case 'zadd':
+      return a.member === (b as typeof a).member && a.score === (b as typeof a).score && a.ttlMs === (b as typeof a).ttlMs;
+    case 'set':
+    case 'push':
+      return a.ttlMs === (b as typeof a).ttlMs && (a.op !== 'push' || a.maxLength === (b as typeof a).maxLength) && sameJson(a.value, (b as typeof a).value);
+  }
+}
+
+function sameJson(a: Json, b: Json): boolean {
+  return a === b || (typeof a === 'object' && typeof b === 'object' && JSON.stringify(a) === JSON.stringify(b));
 }

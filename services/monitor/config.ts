@@ -36,6 +36,8 @@ export interface MonitorConfig {
   httpHost: string;
   httpPort: number;
   maxBytesPerPartition: number;
+  /** Messages evaluated per Redis transaction: bounds CPU time between event-loop turns. */
+  maxEventsPerTransaction: number;
   maxWaitMs: number;
   sessionTimeoutMs: number;
   shutdownGraceMs: number;
@@ -69,6 +71,7 @@ export function loadMonitorConfig(env: Env): MonitorConfig {
     httpHost: r.string('MONITOR_HTTP_HOST', '127.0.0.1'),
     httpPort: r.int('MONITOR_HTTP_PORT', 18090, -1, 65_535),
     maxBytesPerPartition: r.int('MONITOR_MAX_BYTES_PER_PARTITION', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    maxEventsPerTransaction: r.int('MONITOR_MAX_EVENTS_PER_TRANSACTION', 500, 1, 100_000),
     maxWaitMs: r.int('MONITOR_MAX_WAIT_MS', 20, 0, 10_000),
     sessionTimeoutMs: r.int('MONITOR_SESSION_TIMEOUT_MS', 10_000, 6_000, 300_000),
     shutdownGraceMs: r.int('MONITOR_SHUTDOWN_GRACE_MS', 10_000, 0, 300_000),

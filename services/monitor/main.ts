@@ -14,6 +14,7 @@ import { createKafka, ensureTopics, Partitioners } from '../lib/kafka.js';
 import { connectRedis, createRedis } from '../lib/redis.js';
 import { retry } from '../lib/retry.js';
 import { errorMessage } from '../lib/errors.js';
+import { stopOnSignals } from '../lib/shutdown.js';
 import { ClickHouseAlertSink, KafkaAlertSink } from './alert-sinks.js';
 import { MonitorConsumer } from './consumer.js';
 import { AlertDelivery } from './delivery.js';
@@ -71,7 +72,7 @@ export async function startMonitor(cfg: MonitorConfig, log: Logger): Promise<Run
   );
   const delivery = new AlertDelivery([new KafkaAlertSink(producer, cfg.alertsTopic), new ClickHouseAlertSink(wh)], webhooks, outbox, log.child({ module: 'delivery' }));
   const txns = new StateTransactions(txRedis, cfg.redisPrefix, cfg.groupId);
-  const processor = new MonitorProcessor(txns, () => rules.current(), delivery, log.child({ module: 'processor' }), { maxPendingDeliveries: 4 });
+  const processor = new MonitorProcessor(txns, () => rules.current(), delivery, log.child({ module: 'processor' }), { maxPendingDeliveries: 4, maxEventsPerTransaction: cfg.maxEventsPerTransaction });
   const consumer = new MonitorConsumer(
     kafka,
     processor,
@@ -133,20 +134,8 @@ export async function main(env = process.env): Promise<void> {
   const log = createRootLogger(cfg.logLevel, 'provstream-monitor');
   const running = await startMonitor(cfg, log);
   const progress = setInterval(() => log.info({ ...running.processor.stats }, 'monitor progress'), 10_000);
-  let stopping = false;
-  const shutdown = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
+  stopOnSignals(async () => {
     clearInterval(progress);
-    log.info({ signal }, 'signal received');
-    running.stop().then(
-      () => process.exit(0),
-      (err) => {
-        log.error({ err: errorMessage(err) }, 'unclean shutdown');
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGINT', () => shutdown('SIGINT'));
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
+    await running.stop();
+  }, log);
 }

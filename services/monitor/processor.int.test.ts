@@ -60,7 +60,7 @@ describe('monitor processor on real Redis and ClickHouse', () => {
     await db?.drop();
   });
 
-  async function instance(prefix: string, rules: Rule[], sinks: AlertSink[]) {
+  async function instance(prefix: string, rules: Rule[], sinks: AlertSink[], maxEventsPerTransaction = 50) {
     const tx = createRedis(services().redisUrl, { transactional: true });
     await connectRedis(tx, services().redisUrl);
     txConnections.push(tx);
@@ -69,7 +69,7 @@ describe('monitor processor on real Redis and ClickHouse', () => {
     const delivery = new AlertDelivery(sinks, webhooks, outbox, log);
     const set = new RuleSet(rules);
     const txns = new StateTransactions(tx, prefix, 'g');
-    return { processor: new MonitorProcessor(txns, () => set, delivery, log, { maxPendingDeliveries: 2 }), delivery, outbox, txns };
+    return { processor: new MonitorProcessor(txns, () => set, delivery, log, { maxPendingDeliveries: 2, maxEventsPerTransaction }), delivery, outbox, txns };
   }
 
   async function stateDump(prefix: string): Promise<Record<string, string>> {
@@ -114,12 +114,13 @@ describe('monitor processor on real Redis and ClickHouse', () => {
     const rules = parseOrThrow(FIXTURE_RULES_YAML);
     const crashed = await instance(prefix, rules, [new ClickHouseAlertSink(db)]);
     const { events } = fixtureStream(['outbox']);
+    // The sinks are down, so delivery keeps retrying after EXEC; then the process "dies" (its
+    // signal aborts): the committed alerts were never delivered.
     const stopped = new AbortController();
-    stopped.abort(new Error('process died'));
-    // Deliveries abort at once (the signal is aborted), as if the process died after EXEC.
     const failing: AlertSink = { name: 'down', write: async () => Promise.reject(Object.assign(new Error('ECONNREFUSED'), { code: 'ECONNREFUSED' })) };
-    const dead = await instance(prefix, rules, [failing]);
+    const dead = await instance(prefix, rules, [failing], 10_000); // one transaction, one pending delivery
     await dead.processor.processBatch(batch(events, 0), stopped.signal);
+    stopped.abort(new Error('process died'));
     await dead.processor.flush();
     const expected = dryRun(rules, events).alerts.map((a) => a.alertId).sort();
     expect(await crashed.outbox.size()).toBe(expected.length);
@@ -130,22 +131,37 @@ describe('monitor processor on real Redis and ClickHouse', () => {
     expect((await alertsInTable(db)).ids.filter((id) => expected.includes(id))).toEqual(expected);
   });
 
-  it('a transaction whose read keys another client changed applies nothing (then re-reads and succeeds)', async () => {
+  it('a transaction whose read keys another instance changed applies nothing (then re-reads and succeeds)', async () => {
     const prefix = uniqueName('proc-occ') + ':';
     prefixes.push(prefix);
     const { txns } = await instance(prefix, [], []);
+    const { txns: other } = await instance(prefix, [], []);
     const key = 'rule:r:v:p:x';
     const a = await txns.begin({ topic: 't', partition: 0 });
     expect((await a.load([{ type: 'value', key }])).get(key)).toBeNull();
-    await redis.set(prefix + key, JSON.stringify('theirs'));
+    const b = await other.begin({ topic: 't', partition: 1 });
+    await b.load([{ type: 'value', key }]);
+    expect((await b.commit({ mutations: [{ op: 'set', key, value: 'theirs', ttlMs: 60_000 }], alerts: [], nextOffset: '5' })).committed).toBe(true);
     expect((await a.commit({ mutations: [{ op: 'set', key, value: 'ours', ttlMs: 60_000 }], alerts: [], nextOffset: '10' })).committed).toBe(false);
     expect(await redis.get(prefix + key)).toBe('"theirs"');
     expect(await redis.get(txns.offsetKey({ topic: 't', partition: 0 }))).toBeNull();
-    const b = await txns.begin({ topic: 't', partition: 0 });
-    expect((await b.load([{ type: 'value', key }])).get(key)).toEqual({ type: 'value', value: 'theirs' });
-    expect((await b.commit({ mutations: [{ op: 'set', key, value: 'ours', ttlMs: 60_000 }], alerts: [], nextOffset: '10' })).committed).toBe(true);
+    const again = await txns.begin({ topic: 't', partition: 0 });
+    expect((await again.load([{ type: 'value', key }])).get(key)).toEqual({ type: 'value', value: 'theirs' });
+    expect((await again.commit({ mutations: [{ op: 'set', key, value: 'ours', ttlMs: 60_000 }], alerts: [], nextOffset: '10' })).committed).toBe(true);
     expect(await redis.get(prefix + key)).toBe('"ours"');
     expect(await redis.get(txns.offsetKey({ topic: 't', partition: 0 }))).toBe('10');
+  });
+
+  it('a zombie that lost its partition cannot commit over the new owner (applied-offset fencing)', async () => {
+    const prefix = uniqueName('proc-fence') + ':';
+    prefixes.push(prefix);
+    const { txns } = await instance(prefix, [], []);
+    const { txns: newOwner } = await instance(prefix, [], []);
+    const zombie = await txns.begin({ topic: 't', partition: 3 });
+    const owner = await newOwner.begin({ topic: 't', partition: 3 });
+    expect((await owner.commit({ mutations: [], alerts: [], nextOffset: '7' })).committed).toBe(true);
+    expect((await zombie.commit({ mutations: [{ op: 'set', key: 'rule:r:v:p:z', value: 1, ttlMs: 60_000 }], alerts: [], nextOffset: '7' })).committed).toBe(false);
+    expect(await redis.get(prefix + 'rule:r:v:p:z')).toBeNull();
   });
 
   it('two instances counting into the same state at once lose no update', async () => {

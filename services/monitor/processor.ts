@@ -69,6 +69,8 @@ export interface ProcessorStats {
 export interface ProcessorOptions {
   /** Batches whose alerts may be in delivery at once before processBatch waits. */
   maxPendingDeliveries: number;
+  /** Messages evaluated and committed per Redis transaction (a Kafka batch is split). */
+  maxEventsPerTransaction: number;
 }
 
 class ConflictError extends ProvstreamError {
@@ -92,8 +94,20 @@ export class MonitorProcessor {
     private readonly clock: () => number = Date.now,
   ) {}
 
-  /** Evaluates and commits one batch; resolves once it is durable in Redis (see header). */
+  /**
+   * Evaluates and commits one batch, in transactions of at most `maxEventsPerTransaction`
+   * messages (bounded work between two event-loop turns, so heartbeats keep flowing, and bounded
+   * MULTIs); resolves once all of it is durable in Redis (see header).
+   */
   async processBatch(input: BatchInput, signal: AbortSignal): Promise<void> {
+    const size = this.opts.maxEventsPerTransaction;
+    for (let i = 0; i < input.messages.length; i += size) {
+      signal.throwIfAborted();
+      await this.processChunk({ ...input, messages: input.messages.slice(i, i + size) }, signal);
+    }
+  }
+
+  private async processChunk(input: BatchInput, signal: AbortSignal): Promise<void> {
     if (input.messages.length === 0) return;
     const events = this.decode(input);
     const last = BigInt(input.messages[input.messages.length - 1]!.offset);
@@ -113,7 +127,8 @@ export class MonitorProcessor {
           const set = this.rules();
           const now = this.clock();
           const r = await evaluateBatch(todo.map((e) => ({ event: e.event, rules: set.index.candidates(e.event) })), now, txn.load);
-          const watermark = Math.max(this.watermarks.get(wmKey) ?? 0, ...todo.map((e) => e.event.time));
+          let watermark = this.watermarks.get(wmKey) ?? 0;
+          for (const e of todo) if (e.event.time > watermark) watermark = e.event.time;
           const c = await txn.commit({ mutations: r.mutations, alerts: r.alerts, nextOffset, progress: { watermark, lag, at: now } });
           if (!c.committed) throw new ConflictError();
           this.reportFailedCommands(c.failed, { topic: input.topic, partition: input.partition, nextOffset });

@@ -65,9 +65,30 @@ describe('RedisStateStore on a real server', () => {
     expect((await other.load([{ type: 'value', key: 'rule:r:v:p:x' }])).get('rule:r:v:p:x')).toBeNull();
   });
 
-  it('reports a key of the wrong type as a non-retriable error naming the key', async () => {
+  it('reports a collection key of the wrong type as a non-retriable error naming the key', async () => {
     const store = new RedisStateStore(redis, prefix);
-    await store.apply([{ op: 'push', key: 'rule:r:l', value: 1, maxLength: 5, ttlMs: 60_000 }]);
-    await expect(store.load([{ type: 'value', key: 'rule:r:l' }])).rejects.toMatchObject({ retriable: false, message: expect.stringContaining('rule:r:l') });
+    await store.apply([{ op: 'set', key: 'rule:r:s', value: 1, ttlMs: 60_000 }]);
+    await expect(store.load([{ type: 'list', key: 'rule:r:s' }])).rejects.toMatchObject({ retriable: false, message: expect.stringContaining('rule:r:s') });
+  });
+
+  it('reads many value keys with one MGET, in any order with collections', async () => {
+    const store = new RedisStateStore(redis, prefix);
+    await store.apply([
+      { op: 'set', key: 'rule:m:a', value: 'A', ttlMs: 60_000 },
+      { op: 'push', key: 'rule:m:l', value: 1, maxLength: 5, ttlMs: 60_000 },
+      { op: 'set', key: 'rule:m:b', value: { b: true }, ttlMs: 60_000 },
+    ]);
+    const snap = await store.load([
+      { type: 'value', key: 'rule:m:a' },
+      { type: 'list', key: 'rule:m:l' },
+      { type: 'value', key: 'rule:m:missing' },
+      { type: 'value', key: 'rule:m:b' },
+    ]);
+    expect([...snap]).toEqual([
+      ['rule:m:a', { type: 'value', value: 'A' }],
+      ['rule:m:l', { type: 'list', items: [1] }],
+      ['rule:m:missing', null],
+      ['rule:m:b', { type: 'value', value: { b: true } }],
+    ]);
   });
 });

@@ -2,7 +2,7 @@
  * The Redis StateStore: the monitor core's state contract (core/state.ts) on Redis, exactly as
  * core/README.md's table says:
  *
- *   read value  GET key -> JSON.parse (missing -> null)
+ *   read value  GET key -> JSON.parse (missing -> null); batched as one MGET per read round
  *   read list   LRANGE key 0 -1 -> JSON.parse each (missing -> [])
  *   read zset   ZRANGEBYSCORE key -inf maxScore WITHSCORES LIMIT 0 limit
  *   set         SET key JSON PX ttlMs                 delete  DEL key
@@ -58,31 +58,48 @@ async function run<T>(fn: () => Promise<T>, what: string): Promise<T> {
   }
 }
 
-/** Queues one read command per KeyRead, in order. */
-export function queueReads(cmd: ChainableCommander, reads: readonly KeyRead[], prefix: string): void {
+/**
+ * Queues the read commands for `reads`: one MGET for all value keys (the table's GET, batched:
+ * one command instead of one per key), then LRANGE / ZRANGEBYSCORE per collection key, in order.
+ * Returns how many replies they produce (for callers that queue more commands after them).
+ */
+export function queueReads(cmd: ChainableCommander, reads: readonly KeyRead[], prefix: string): number {
+  const values = reads.filter((r) => r.type === 'value').map((r) => prefix + r.key);
+  if (values.length > 0) cmd.mget(values);
+  let replies = values.length > 0 ? 1 : 0;
   for (const r of reads) {
+    if (r.type === 'value') continue;
     const key = prefix + r.key;
-    if (r.type === 'value') cmd.get(key);
-    else if (r.type === 'list') cmd.lrange(key, 0, -1);
+    if (r.type === 'list') cmd.lrange(key, 0, -1);
     else cmd.zrangebyscore(key, '-inf', scoreArg(r.maxScore), 'WITHSCORES', 'LIMIT', 0, Math.max(0, Math.floor(r.limit)));
+    replies++;
   }
+  return replies;
 }
 
 /** Decodes the replies of queueReads (starting at `offset` in a larger pipeline's results). */
 export function decodeReads(reads: readonly KeyRead[], results: Results, offset: number): Map<string, StateEntry | null> {
   const out = new Map<string, StateEntry | null>();
-  reads.forEach((read, i) => {
-    const reply = results[offset + i];
-    if (!reply) throw new ProvstreamError(`Redis returned no reply for state key ${read.key}`, true);
-    const [err, value] = reply;
-    if (err) throw new ProvstreamError(`state key ${read.key} cannot be read as a ${read.type}: ${err.message}`, false, { key: read.key });
-    out.set(read.key, decodeEntry(read, value));
-  });
+  const reply = (i: number, key: string): unknown => {
+    const r = results[i];
+    if (!r) throw new ProvstreamError(`Redis returned no reply for state key ${key}`, true);
+    if (r[0]) throw new ProvstreamError(`state key ${key} cannot be read: ${r[0].message}`, false, { key });
+    return r[1];
+  };
+  let next = offset;
+  const hasValues = reads.some((r) => r.type === 'value');
+  const values = hasValues ? (reply(next++, 'MGET') as unknown[]) : [];
+  let v = 0;
+  for (const read of reads) {
+    if (read.type === 'value') {
+      const raw = values[v++];
+      out.set(read.key, raw === null || raw === undefined ? null : { type: 'value', value: parse(read.key, raw) });
+    } else out.set(read.key, decodeEntry(read, reply(next++, read.key)));
+  }
   return out;
 }
 
-function decodeEntry(read: KeyRead, value: unknown): StateEntry | null {
-  if (read.type === 'value') return value === null || value === undefined ? null : { type: 'value', value: parse(read.key, value) };
+function decodeEntry(read: KeyRead, value: unknown): StateEntry {
   const items = Array.isArray(value) ? (value as unknown[]) : [];
   if (read.type === 'list') return { type: 'list', items: items.map((v) => parse(read.key, v)) };
   const members: ZMember[] = [];

@@ -1,7 +1,8 @@
 /**
  * RuleIndex: which rules an event can concern, found without looking at every rule. With 100
- * rules, most events matter to a few; the index answers by payload type and key (metric key,
- * property key, relation type), and keysFor() then decides exactly.
+ * rules, most events matter to a few; the index answers by project (rules' `projects` globs),
+ * payload type and key (metric key, property key, relation type) and, for entity and activity
+ * events, the rule's selector; evaluation then decides exactly.
  *
  * Contract: candidates(event) holds every enabled rule for which evaluating the event can read
  * state, write state or alert (batch-evaluator.test.ts checks that a rule left out evaluates to
@@ -9,18 +10,48 @@
  * event).
  */
 import type { EdgeType, ProvEvent } from '../model/types.js';
-import type { Rule } from './core/index.js';
+import { activityMatches, entityMatches, ruleAppliesToProject } from './core/index.js';
+import type { Rule, SubjectSelector } from './core/index.js';
 
 export class RuleIndex {
+  /** Per project: the rules that apply to it (projects globs), indexed by payload. */
+  private readonly byProject = new Map<string, PayloadIndex>();
+  private readonly everywhere: PayloadIndex | undefined;
+
+  constructor(readonly rules: readonly Rule[]) {
+    const enabled = rules.filter((r) => r.enabled);
+    // Without project-scoped rules one index serves every project.
+    if (enabled.every((r) => r.projects === null)) this.everywhere = new PayloadIndex(enabled);
+  }
+
+  /** Rules the event may concern (a superset: evaluation decides). */
+  candidates(event: ProvEvent): readonly Rule[] {
+    return (this.everywhere ?? this.forProject(event.project)).candidates(event);
+  }
+
+  private forProject(project: string): PayloadIndex {
+    let index = this.byProject.get(project);
+    if (!index) {
+      if (this.byProject.size >= MAX_PROJECTS) this.byProject.clear();
+      index = new PayloadIndex(this.rules.filter((r) => r.enabled && ruleAppliesToProject(r, project)));
+      this.byProject.set(project, index);
+    }
+    return index;
+  }
+}
+
+/** Project indexes kept at most (a cache: rebuilt on demand). */
+const MAX_PROJECTS = 10_000;
+
+class PayloadIndex {
   private readonly entity: Rule[] = [];
   private readonly activity: Rule[] = [];
   private readonly metricKey = new Map<string, Rule[]>();
   private readonly propertyKey = new Map<string, Rule[]>();
   private readonly relation = new Map<EdgeType, Rule[]>();
 
-  constructor(readonly rules: readonly Rule[]) {
+  constructor(rules: readonly Rule[]) {
     for (const rule of rules) {
-      if (!rule.enabled) continue;
       for (const slot of slotsOf(rule)) {
         if (slot.type === 'entity') this.entity.push(rule);
         else if (slot.type === 'activity') this.activity.push(rule);
@@ -31,14 +62,16 @@ export class RuleIndex {
     }
   }
 
-  /** Rules the event may concern (a superset: evaluation decides). */
   candidates(event: ProvEvent): readonly Rule[] {
     const p = event.payload;
     switch (p.type) {
+      // Entity and activity events only matter to rules whose selector matches them (resolution,
+      // rate counting and absence all start with that test), so filter here: a glob test is far
+      // cheaper than an evaluation.
       case 'entity':
-        return this.entity;
+        return this.entity.filter((r) => entityMatches(selectorOf(r), p));
       case 'activity':
-        return this.activity;
+        return this.activity.filter((r) => activityMatches(selectorOf(r), p));
       case 'metric':
         return this.metricKey.get(p.key) ?? NONE;
       case 'property':
@@ -52,6 +85,11 @@ export class RuleIndex {
 }
 
 const NONE: readonly Rule[] = [];
+const ANY: SubjectSelector = { artifact: null, entityType: null, activity: null, subject: null };
+
+function selectorOf(rule: Rule): SubjectSelector {
+  return 'match' in rule ? rule.match : ANY;
+}
 
 type Slot = { type: 'entity' } | { type: 'activity' } | { type: 'metric' | 'property'; key: string } | { type: 'relation'; key: EdgeType };
 

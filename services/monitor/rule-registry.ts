@@ -11,7 +11,7 @@
  * removed, gets its state deleted (clearState), so a kind change cannot meet old keys.
  */
 import type { Redis } from 'ioredis';
-import { wrapRedisError } from '../lib/redis.js';
+import { deleteKeysMatching, escapeGlob, wrapRedisError } from '../lib/redis.js';
 import { formatIssue, validateRules } from './core/index.js';
 import type { Rule } from './core/index.js';
 
@@ -92,16 +92,7 @@ export class RuleRegistry {
 
   /** Deletes every state key of a rule (rule:<id>:*); returns how many. */
   async clearState(ruleId: string): Promise<number> {
-    let cursor = '0';
-    let n = 0;
-    const glob = (s: string) => s.replace(/[*?[\]\\]/g, '\\$&');
-    const pattern = `${glob(this.prefix)}rule:${glob(ruleId)}:*`;
-    do {
-      const [next, keys] = await this.call(() => this.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000), 'listing rule state');
-      cursor = next;
-      if (keys.length) n += await this.call(() => this.redis.del(...keys), 'deleting rule state');
-    } while (cursor !== '0');
-    return n;
+    return deleteKeysMatching(this.redis, `${escapeGlob(this.prefix)}rule:${escapeGlob(ruleId)}:*`);
   }
 
   private async exec(multi: ReturnType<Redis['multi']>, what: string): Promise<void> {

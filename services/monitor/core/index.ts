@@ -8,6 +8,7 @@ export { parseRules, validateRules, formatIssue, type Result, type RuleFormat, t
 export * from './rule-types.js';
 export { parseDuration, formatDuration } from './duration.js';
 export { matchGlob } from './glob.js';
+export { entityMatches, activityMatches } from './observe.js';
 export type { Alert } from './alerts.js';
 export { alertIdOf, dedupKeyOf } from './alerts.js';
 export {

@@ -74,12 +74,12 @@ export function activityMatches(sel: SubjectSelector, a: { id: string; name: str
 export function observationOf(rule: ObservationRule, event: ProvEvent): Observation | undefined {
   const src = rule.kind === 'threshold' ? rule.threshold : rule.kind === 'regression' ? rule.regression : rule.zscore;
   const p = event.payload;
-  const base = { project: event.project, eventId: event.eventId, time: event.time };
+  // Literal objects, no spread: this runs several times per (rule, event) on the hot path.
   if (p.type === 'metric' && src.source === 'metric' && p.key === src.key && Number.isFinite(p.value)) {
-    return { ...base, vertex: p.subject, value: p.value, step: p.step };
+    return { project: event.project, eventId: event.eventId, time: event.time, vertex: p.subject, value: p.value, step: p.step };
   }
   if (p.type === 'property' && src.source === 'property' && p.key === src.key) {
-    return { ...base, vertex: p.subject, value: p.value.value, step: null };
+    return { project: event.project, eventId: event.eventId, time: event.time, vertex: p.subject, value: p.value.value, step: null };
   }
   return undefined;
 }
