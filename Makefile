@@ -5,7 +5,7 @@ SHELL := /bin/bash
 NPM_STAMP := node_modules/.install-stamp
 VITEST := node_modules/.bin/vitest
 
-.PHONY: help install build up down status demo test check lint typecheck unit int e2e services-test bench-ingest bench-run bench-gateway bench-graph postgres-up fixtures clean
+.PHONY: help install build up down status demo test check lint typecheck unit int e2e services-test bench-ingest bench-run bench-gateway bench-graph bench-monitor postgres-up fixtures clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -64,6 +64,9 @@ postgres-up: ## start PostgreSQL (only bench-graph uses it; `make down` stops it
 
 bench-graph: up postgres-up ## in-memory lineage/segment/summarize on 10^4-10^6 vertices vs PostgreSQL CTE and ClickHouse joins (ARGS="--help")
 	node --expose-gc --max-old-space-size=6144 dist/bench/graph.js $(ARGS)
+
+bench-monitor: up ## monitor: alert latency p50/p99 and max evaluated rate with 100 rules, vs 1 rule (ARGS="--runs 1")
+	node dist/bench/monitor.js $(ARGS)
 
 bench-gateway: up ## OpenLineage events/s through the HTTP gateway (batched, single) and end to end into ClickHouse, native events as baseline (ARGS="--runs 5")
 	node dist/bench/gateway.js $(ARGS)

@@ -14,7 +14,7 @@
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import type { Admin, Kafka, Producer } from 'kafkajs';
-import { ensureTopics } from '../../services/lib/kafka.js';
+import { ensureTopics, Partitioners } from '../../services/lib/kafka.js';
 import { encodeEvent } from '../../services/model/codec.js';
 import { activityId } from '../../services/model/ids.js';
 import type { ProvEvent } from '../../services/model/types.js';
@@ -79,6 +79,7 @@ export interface MaxRateResult {
   stats: Record<string, number>;
 }
 
+/** Times a new monitor from its first commit until `events` messages of `topic` are committed. */
 export async function measureMaxRate(b: MonitorBench, topic: string, events: number, label: string, ruleCount: number, yaml: string | null): Promise<MaxRateResult> {
   const group = `bench-monitor-${b.stamp}-${label}`;
   const prefix = `bench-monitor-${b.stamp}-${label}:`;
@@ -158,7 +159,7 @@ export async function measureLatency(b: MonitorBench, partitions: number, w: Wor
       latencies.push(performance.now() - t);
     },
   });
-  const producer = b.kafka.producer();
+  const producer = b.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   try {
     let k = 0;
