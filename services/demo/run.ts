@@ -2,7 +2,8 @@
  * `make demo` / `provstream demo`: the whole pipeline on a sample project. Starts the services
  * (unless their URLs are given), runs the ingest consumer in-process, publishes the sample
  * project through the emitter SDK, waits until every event is queryable in ClickHouse, and
- * prints what was stored: table counts, the lineage of the production model, training metrics.
+ * prints what was stored: table counts, the lineage of the production model, training metrics,
+ * and the alerts a monitor running alongside raised (monitor-demo.ts).
  */
 import { Emitter } from '../emitter/sdk.js';
 import { startIngest } from '../ingest/main.js';
@@ -15,6 +16,7 @@ import { sleep } from '../lib/retry.js';
 import { renderTable } from '../cli/sql.js';
 import { sampleProject } from './sample.js';
 import { reportGraph } from './graph-demo.js';
+import { startDemoMonitor } from './monitor-demo.js';
 import type { Env } from '../lib/config.js';
 
 export async function runDemo(env: Env, out: (s: string) => void, progress: (s: string) => void): Promise<void> {
@@ -22,6 +24,7 @@ export async function runDemo(env: Env, out: (s: string) => void, progress: (s: 
   const log = createRootLogger(env['LOG_LEVEL'] ?? 'warn', 'provstream-demo');
   progress(`starting ingest (group ${cfg.groupId}, ClickHouse ${cfg.clickhouseUrl}/${cfg.clickhouseDatabase}, Kafka ${cfg.kafkaBrokers.join(',')})`);
   const ingest = await startIngest(cfg, log);
+  const monitor = await startDemoMonitor(env, log, progress);
   const wh = await connectWarehouse({ url: cfg.clickhouseUrl, database: cfg.clickhouseDatabase });
   try {
     const project = 'demo';
@@ -34,8 +37,10 @@ export async function runDemo(env: Env, out: (s: string) => void, progress: (s: 
     await waitVisible(wh, project, sample.events.length, progress);
     await report(wh, project, sample.finalModel, out);
     await reportGraph(env, project, sample.finalModel, out, progress, log);
+    await monitor.report(project, sample.events, out);
   } finally {
     await wh.close();
+    await monitor.stop();
     await ingest.stop();
   }
 }
