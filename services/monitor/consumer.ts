@@ -62,6 +62,7 @@ export class MonitorConsumer {
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
       this.owned = [...(e.payload.memberAssignment[this.opts.topic] ?? [])].sort((a, b) => a - b);
+      this.running = true; // also after kafkajs restarted the consumer following a crash
       this.log.info({ partitions: this.owned, topic: this.opts.topic }, 'partitions assigned');
     });
     consumer.on(consumer.events.CRASH, (e) => {
