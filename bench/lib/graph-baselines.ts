@@ -35,6 +35,9 @@ export interface BaselineResult {
   firstMismatch: string | null;
 }
 
+/** The in-memory side of a comparison: median of this many runs per start (µs-scale, noisy). */
+const IN_MEMORY_REPEAT = 5;
+
 interface Generated {
   project: string;
   vertices: number;
@@ -117,9 +120,9 @@ export async function measureBaseline(
           result.firstMismatch ??= `${system} upstream(${s}, ${depth}): ${ids.length} vertices, in-memory ${want.size}`;
         }
       }
-      baseline[depth] = percentiles({ ms, sizes });
-      inMemory[depth] = percentiles(timeEach(starts, (id) => upstream(g, id, depth).length, 3));
-      inMemoryFull[depth] = percentiles(timeEach(starts, (id) => lineage(g, id, { direction: 'upstream', maxDepth: depth }).vertices.length, 3));
+      baseline[depth] = percentiles({ ms, cpuMs: ms.map(() => NaN), sizes });
+      inMemory[depth] = percentiles(timeEach(starts, (id) => upstream(g, id, depth).length, 3, IN_MEMORY_REPEAT));
+      inMemoryFull[depth] = percentiles(timeEach(starts, (id) => lineage(g, id, { direction: 'upstream', maxDepth: depth }).vertices.length, 3, IN_MEMORY_REPEAT));
     }
     result.runs.push({ baseline, inMemory, inMemoryFull });
     progress(`  ${system} run ${r + 1}/${runs}: ${LINEAGE_DEPTHS.map((d) => `depth ${d} p50 ${baseline[d].p50.toFixed(1)} ms (in-memory ${inMemory[d].p50.toFixed(3)} ms)`).join('; ')}`);

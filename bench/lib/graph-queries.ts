@@ -34,6 +34,8 @@ export interface Workload {
 export interface Percentiles {
   p50: number;
   p99: number;
+  /** p99 of the process CPU time per query (threads included): the cost without waiting for a core. */
+  cpuP99: number;
   /** Mean result size (vertices), to show what a query returned. */
   meanSize: number;
 }
@@ -62,23 +64,42 @@ export function chooseWorkload(g: ProvGraph, count: number, seed: string): Workl
   return { starts, pairs };
 }
 
-/** Per-query times of `fn` over `items`, after `warm` untimed calls (JIT, scratch buffers). */
-export function timeEach<T>(items: readonly T[], fn: (x: T) => number, warm = Math.min(20, items.length)): { ms: number[]; sizes: number[] } {
-  for (let i = 0; i < warm; i++) fn(items[i]!);
-  const ms: number[] = [];
-  const sizes: number[] = [];
-  for (const x of items) {
-    const t0 = performance.now();
-    const size = fn(x);
-    ms.push(performance.now() - t0);
-    sizes.push(size);
-  }
-  return { ms, sizes };
+export interface Timings {
+  ms: number[];
+  cpuMs: number[];
+  sizes: number[];
 }
 
-export function percentiles(t: { ms: number[]; sizes: number[] }): Percentiles {
+/**
+ * Per-query wall and CPU times of `fn` over `items`, after `warm` untimed calls (JIT, scratch
+ * buffers). With `repeat` > 1 each item runs that many times and its median counts (µs-scale
+ * timings are noisy on a shared machine).
+ */
+export function timeEach<T>(items: readonly T[], fn: (x: T) => number, warm = Math.min(20, items.length), repeat = 1): Timings {
+  for (let i = 0; i < warm; i++) fn(items[i]!);
+  const t: Timings = { ms: [], cpuMs: [], sizes: [] };
+  for (const x of items) {
+    const wall: number[] = [];
+    const cpu: number[] = [];
+    let size = 0;
+    for (let r = 0; r < repeat; r++) {
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      size = fn(x);
+      wall.push(performance.now() - t0);
+      const c = process.cpuUsage(c0);
+      cpu.push((c.user + c.system) / 1000);
+    }
+    t.ms.push(percentile(wall, 50));
+    t.cpuMs.push(percentile(cpu, 50));
+    t.sizes.push(size);
+  }
+  return t;
+}
+
+export function percentiles(t: Timings): Percentiles {
   const meanSize = t.sizes.reduce((a, b) => a + b, 0) / Math.max(1, t.sizes.length);
-  return { p50: percentile(t.ms, 50), p99: percentile(t.ms, 99), meanSize: Math.round(meanSize) };
+  return { p50: percentile(t.ms, 50), p99: percentile(t.ms, 99), cpuP99: percentile(t.cpuMs, 99), meanSize: Math.round(meanSize) };
 }
 
 /** The closure only (ids; what the SQL baselines return), from lineage(…, { edges: false }). */

@@ -58,6 +58,9 @@ export function linesFor(s: SizeResult): Array<ResultLine & { vertices: number }
   add(`segment, connected pair, maxLength ${SEGMENT_MAX_LENGTH}, p99`, 'ms', s.inMemory.map((r) => r.segmentPair.p99), p99);
   add(`segment, Vsrc empty, maxLength ${SEGMENT_MAX_LENGTH}, p50`, 'ms', s.inMemory.map((r) => r.segmentNoSource.p50), p50);
   add(`segment, Vsrc empty, maxLength ${SEGMENT_MAX_LENGTH}, p99`, 'ms', s.inMemory.map((r) => r.segmentNoSource.p99), p99);
+  add(`  diagnostic: segment, connected pair, p99 of CPU time`, 'ms', s.inMemory.map((r) => r.segmentPair.cpuP99));
+  add(`  diagnostic: segment, Vsrc empty, p99 of CPU time`, 'ms', s.inMemory.map((r) => r.segmentNoSource.cpuP99));
+  add(`  diagnostic: segment, connected pair, mean result size`, 'vertices', s.inMemory.map((r) => r.segmentPair.meanSize));
   add(`summarize ${formatNumber(SUMMARIZED_SEGMENTS)} segments (k = ∞)`, 'ms', s.inMemory.map((r) => r.summarizeMs), t({ op: '<=', value: TARGETS.summarizeMs }));
   for (const b of s.baselines) {
     const name = SYSTEM_NAMES[b.system];
