@@ -30,7 +30,7 @@ import { errorMessage } from '../services/lib/errors.js';
 import { Cleanup } from './lib/cleanup.js';
 import { kafkaVersion } from './lib/versions.js';
 import { pidListeningOn } from './lib/cpu.js';
-import { benchRules, teamsWorkload } from './lib/monitor-rules.js';
+import { baselineRule, benchRules, teamsWorkload } from './lib/monitor-rules.js';
 import { measureLatency, measureMaxRate, publish } from './lib/monitor-scenarios.js';
 import type { LatencyResult, MaxRateResult, MonitorBench } from './lib/monitor-scenarios.js';
 import { line, machineInfo, median, renderTable, timestamp, writeResults, formatNumber } from './lib/report.js';
@@ -127,7 +127,7 @@ async function run(o: ReturnType<typeof parseOptions>, stamp: string, cleanup: C
   const sets: Array<{ key: 'dense' | 'spread' | 'one' | 'none'; rules: number; yaml: string | null; events: number }> = [
     { key: 'dense', rules: 100, yaml: benchRules(100, 'dense'), events: Math.min(o.denseEvents, w.events.length) },
     { key: 'spread', rules: 100, yaml: benchRules(100, 'spread'), events: w.events.length },
-    { key: 'one', rules: 1, yaml: benchRules(1), events: w.events.length },
+    { key: 'one', rules: 1, yaml: baselineRule(), events: w.events.length },
     { key: 'none', rules: 0, yaml: null, events: w.events.length },
   ];
   const rates: Record<string, MaxRateResult[]> = { dense: [], spread: [], one: [], none: [] };
@@ -151,7 +151,7 @@ async function run(o: ReturnType<typeof parseOptions>, stamp: string, cleanup: C
   const latency: Record<string, LatencyResult[]> = { 'spread-target': [], 'spread-half': [], 'dense-half': [] };
   for (let i = 1; i <= o.runs; i++) {
     for (const l of loads) {
-      const lw = teamsWorkload(l.rate * o.seconds, stamp, `lat-${l.key}-${i}`, Date.now());
+      const lw = teamsWorkload(l.rate * o.seconds, `${stamp}-lat-${l.key}-${i}`, 'team', Date.now()); // the teams the rules are scoped to
       progress(`latency run ${i}/${o.runs}: 100 ${l.shape} rules, ${formatNumber(l.rate)} events/s for ${o.seconds} s, one probe per ${o.probeEvery} events`);
       const r = await measureLatency(b, o.partitions, lw, `lat-${l.key}-${i}`, benchRules(100, l.shape), { rate: l.rate, seconds: o.seconds, probeEvery: o.probeEvery });
       latency[l.key]!.push(r);

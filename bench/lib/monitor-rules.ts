@@ -13,8 +13,9 @@
  *            properties), 15 regressions, 15 z-scores, 10 rates, 10 absences, 9 taints.
  *   spread   11 rules for each of 9 teams (`projects: [team-k]`): a shared monitor where each
  *            team watches its own project; an event meets 1-3 rules.
- * `benchRules(1)` is the probe alone (the baseline). Taint rules on `quality = bad` fire on the
- * descendants of every third dataset shard (see `withQualityFlags`).
+ * `baselineRule()` is one rule the workload exercises (a threshold on the job's val_accuracy,
+ * every project): the 1-rule baseline. Taint rules on `quality = bad` fire on the descendants of
+ * every third dataset shard (see `withQualityFlags`).
  */
 import type { ProvEvent } from '../../services/model/types.js';
 import { trainingWorkload } from './workload.js';
@@ -24,6 +25,11 @@ const METRICS = ['train_loss', 'val_loss', 'val_accuracy'] as const;
 const PROBE = '{id: probe, kind: threshold, severity: info, dedupWindow: 0, notify: [feed], threshold: {metric: probe_latency, op: ">", value: -1}}';
 
 export type RuleShape = 'dense' | 'spread';
+
+export function baselineRule(): string {
+  return 'rules:\n  - {id: one, kind: threshold, severity: warning, notify: [feed], match: {activity: train}, threshold: {metric: val_accuracy, op: "<", value: 0.6}}\n';
+}
+
 export const TEAMS = 10;
 
 export function benchRules(n: number, shape: RuleShape = 'dense'): string {

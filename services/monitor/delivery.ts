@@ -3,7 +3,8 @@
  * every destination, then removes them from the outbox.
  *
  *   1. the log sinks (Kafka alerts topic, ClickHouse `alerts`), together, retried with backoff
- *      until they acknowledge or the monitor stops (then the alerts stay in the outbox);
+ *      until they acknowledge or the monitor stops (then the alerts stay in the outbox), one
+ *      write at a time with everything queued meanwhile (group commit);
  *   2. webhooks in the background (webhook.ts: bounded retries, failures recorded);
  *   3. outbox removal once 1 and 2 are settled for an alert.
  *
@@ -32,6 +33,8 @@ export class AlertDelivery {
   readonly stats: DeliveryStats = { alerts: 0, webhooks: 0, swept: 0, retries: 0 };
   private readonly inFlight = new Set<string>();
   private readonly background = new Set<Promise<void>>();
+  private readonly queue: Array<{ alerts: readonly Alert[]; signal: AbortSignal; resolve: () => void; reject: (err: unknown) => void }> = [];
+  private writing = false;
 
   constructor(
     private readonly sinks: readonly AlertSink[],
@@ -43,26 +46,53 @@ export class AlertDelivery {
   /**
    * Resolves when the log sinks acknowledged every alert and the webhooks are queued. Rejects
    * only when `signal` aborts during retries (the alerts stay in the outbox).
+   *
+   * Group commit: one write to the log sinks at a time, taking every alert queued meanwhile, so
+   * under load the sinks see a few large writes (ClickHouse parts) rather than many small ones.
    */
   async deliver(alerts: readonly Alert[], signal: AbortSignal): Promise<void> {
     if (alerts.length === 0) return;
     for (const a of alerts) this.inFlight.add(a.alertId);
+    await new Promise<void>((resolve, reject) => {
+      this.queue.push({ alerts, signal, resolve, reject });
+      void this.pump();
+    });
+  }
+
+  private async pump(): Promise<void> {
+    if (this.writing) return;
+    this.writing = true;
     try {
-      await retry(() => Promise.all(this.sinks.map((s) => s.write(alerts))).then(() => undefined), {
-        attempts: Infinity,
-        initialDelayMs: 200,
-        maxDelayMs: 10_000,
-        signal,
-        onRetry: (err, attempt, delayMs) => {
-          this.stats.retries++;
-          this.log.warn({ event: DELIVERY_LOG.retry, alerts: alerts.length, attempt, delayMs, err: errorMessage(err) }, `alert sinks failed, retrying in ${delayMs} ms`);
-        },
-      });
-    } catch (err) {
-      for (const a of alerts) this.inFlight.delete(a.alertId);
-      throw err;
+      while (this.queue.length > 0) {
+        const group = this.queue.splice(0);
+        const alerts = group.flatMap((g) => g.alerts);
+        try {
+          await retry(() => Promise.all(this.sinks.map((s) => s.write(alerts))).then(() => undefined), {
+            attempts: Infinity,
+            initialDelayMs: 200,
+            maxDelayMs: 10_000,
+            signal: AbortSignal.any(group.map((g) => g.signal)),
+            onRetry: (err, attempt, delayMs) => {
+              this.stats.retries++;
+              this.log.warn({ event: DELIVERY_LOG.retry, alerts: alerts.length, attempt, delayMs, err: errorMessage(err) }, `alert sinks failed, retrying in ${delayMs} ms`);
+            },
+          });
+        } catch (err) {
+          for (const a of alerts) this.inFlight.delete(a.alertId);
+          for (const g of group) g.reject(err);
+          continue;
+        }
+        this.stats.alerts += alerts.length;
+        await this.notifyAndForget(alerts);
+        for (const g of group) g.resolve();
+      }
+    } finally {
+      this.writing = false;
     }
-    this.stats.alerts += alerts.length;
+  }
+
+  /** Webhooks in the background; outbox removal once an alert has nothing pending. */
+  private async notifyAndForget(alerts: readonly Alert[]): Promise<void> {
     const plain: string[] = [];
     for (const a of alerts) {
       const urls = a.notify.flatMap((n) => (n.type === 'webhook' ? [n.url] : []));

@@ -72,7 +72,7 @@ export async function startMonitor(cfg: MonitorConfig, log: Logger): Promise<Run
   );
   const delivery = new AlertDelivery([new KafkaAlertSink(producer, cfg.alertsTopic), new ClickHouseAlertSink(wh)], webhooks, outbox, log.child({ module: 'delivery' }));
   const txns = new StateTransactions(txRedis, cfg.redisPrefix, cfg.groupId);
-  const processor = new MonitorProcessor(txns, () => rules.current(), delivery, log.child({ module: 'processor' }), { maxPendingDeliveries: 4, maxEventsPerTransaction: cfg.maxEventsPerTransaction });
+  const processor = new MonitorProcessor(txns, () => rules.current(), delivery, log.child({ module: 'processor' }), { maxPendingDeliveries: 64, maxEventsPerTransaction: cfg.maxEventsPerTransaction });
   const consumer = new MonitorConsumer(
     kafka,
     processor,
