@@ -6,9 +6,8 @@
  */
 import { generateProject } from '../../services/graph/generate.js';
 import type { ProvGraph } from '../../services/graph/core/graph.js';
-import { lineage } from '../../services/graph/core/lineage.js';
 import type { Cleanup } from './cleanup.js';
-import { LINEAGE_DEPTHS, percentiles, timeEach, upstream, type LineageDepth, type Percentiles } from './graph-queries.js';
+import { LINEAGE_DEPTHS, percentiles, timeEach, upstream, type LineageDepth, type Percentiles, type Timings } from './graph-queries.js';
 import { PostgresLineage, edgeCsvLine } from './lineage-postgres.js';
 import { ClickHouseLineage } from './lineage-clickhouse.js';
 
@@ -25,18 +24,15 @@ export interface BaselineResult {
   edges: number;
   queries: number;
   /**
-   * Per run: the baseline's percentiles and, on the same starts, the in-memory ones for the same
-   * answer (closure ids + distances: lineage(…, { edges: false })) and for the full lineage()
-   * answer (vertices and the edges followed), which is more than the SQL returns.
+   * Per run: the baseline's percentiles and the in-memory ones for the same queries and the same
+   * answer (closure ids + distances: lineage(…, { edges: false })), each in-memory query timed
+   * once, right after the baseline answered it, so neither side runs on caches the other warmed.
    */
-  runs: Array<{ baseline: Record<LineageDepth, Percentiles>; inMemory: Record<LineageDepth, Percentiles>; inMemoryFull: Record<LineageDepth, Percentiles> }>;
+  runs: Array<{ baseline: Record<LineageDepth, Percentiles>; inMemory: Record<LineageDepth, Percentiles> }>;
   /** Queries whose vertex set differed from the in-memory answer (must be 0). */
   mismatches: number;
   firstMismatch: string | null;
 }
-
-/** The in-memory side of a comparison: median of this many runs per start (µs-scale, noisy). */
-const IN_MEMORY_REPEAT = 5;
 
 interface Generated {
   project: string;
@@ -85,8 +81,9 @@ export async function loadClickHouse(url: string, database: string, gen: Generat
 }
 
 /**
- * `runs` rounds over `starts` at every depth: the baseline's time per query and, in the same
- * round, the in-memory time on the same starts. A warm-up of 3 queries per depth comes first.
+ * `runs` rounds over `starts` at every depth: each start's baseline query, then the same query
+ * in memory (single executions; a repeated in-memory query would run on warm CPU caches). A
+ * warm-up of 3 queries per depth comes first.
  */
 export async function measureBaseline(
   system: BaselineResult['system'],
@@ -104,33 +101,36 @@ export async function measureBaseline(
   for (let r = 0; r < runs; r++) {
     const baseline = {} as Record<LineageDepth, Percentiles>;
     const inMemory = {} as Record<LineageDepth, Percentiles>;
-    const inMemoryFull = {} as Record<LineageDepth, Percentiles>;
     for (const depth of LINEAGE_DEPTHS) {
-      const ms: number[] = [];
-      const sizes: number[] = [];
+      const base: Timings = { ms: [], cpuMs: [], sizes: [] };
+      const mem: Timings = { ms: [], cpuMs: [], sizes: [] };
       for (const s of starts) {
         signal.throwIfAborted();
         const t0 = performance.now();
         const ids = await loaded.backend.upstream(s, depth);
-        ms.push(performance.now() - t0);
-        sizes.push(ids.length);
+        base.ms.push(performance.now() - t0);
+        base.cpuMs.push(NaN);
+        base.sizes.push(ids.length);
+        const m = timeEach([s], (id) => upstream(g, id, depth).length, 0);
+        mem.ms.push(m.ms[0]!);
+        mem.cpuMs.push(m.cpuMs[0]!);
+        mem.sizes.push(m.sizes[0]!);
         const want = expected.get(`${depth} ${s}`)!;
         if (ids.length !== want.size || !ids.every((id) => want.has(id))) {
           result.mismatches++;
           result.firstMismatch ??= `${system} upstream(${s}, ${depth}): ${ids.length} vertices, in-memory ${want.size}`;
         }
       }
-      baseline[depth] = percentiles({ ms, cpuMs: ms.map(() => NaN), sizes });
-      inMemory[depth] = percentiles(timeEach(starts, (id) => upstream(g, id, depth).length, 3, IN_MEMORY_REPEAT));
-      inMemoryFull[depth] = percentiles(timeEach(starts, (id) => lineage(g, id, { direction: 'upstream', maxDepth: depth }).vertices.length, 3, IN_MEMORY_REPEAT));
+      baseline[depth] = percentiles(base);
+      inMemory[depth] = percentiles(mem);
     }
-    result.runs.push({ baseline, inMemory, inMemoryFull });
+    result.runs.push({ baseline, inMemory });
     progress(`  ${system} run ${r + 1}/${runs}: ${LINEAGE_DEPTHS.map((d) => `depth ${d} p50 ${baseline[d].p50.toFixed(1)} ms (in-memory ${inMemory[d].p50.toFixed(3)} ms)`).join('; ')}`);
   }
   return result;
 }
 
-/** Per run, baseline p50 / in-memory p50 on the same starts (same answer, or the full lineage() answer). */
-export function speedups(b: BaselineResult, depth: LineageDepth, answer: 'same' | 'full'): number[] {
-  return b.runs.map((r) => r.baseline[depth].p50 / Math.max((answer === 'same' ? r.inMemory : r.inMemoryFull)[depth].p50, 1e-6));
+/** Per run, baseline p50 / in-memory p50 on the same starts and the same answer. */
+export function speedups(b: BaselineResult, depth: LineageDepth): number[] {
+  return b.runs.map((r) => r.baseline[depth].p50 / Math.max(r.inMemory[depth].p50, 1e-6));
 }

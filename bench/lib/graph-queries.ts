@@ -71,28 +71,19 @@ export interface Timings {
 }
 
 /**
- * Per-query wall and CPU times of `fn` over `items`, after `warm` untimed calls (JIT, scratch
- * buffers). With `repeat` > 1 each item runs that many times and its median counts (µs-scale
- * timings are noisy on a shared machine).
+ * Per-query wall and CPU times of `fn` over `items` (each run once: a repeated query would run
+ * on warm CPU caches), after `warm` untimed calls (JIT, scratch buffers).
  */
-export function timeEach<T>(items: readonly T[], fn: (x: T) => number, warm = Math.min(20, items.length), repeat = 1): Timings {
+export function timeEach<T>(items: readonly T[], fn: (x: T) => number, warm = Math.min(20, items.length)): Timings {
   for (let i = 0; i < warm; i++) fn(items[i]!);
   const t: Timings = { ms: [], cpuMs: [], sizes: [] };
   for (const x of items) {
-    const wall: number[] = [];
-    const cpu: number[] = [];
-    let size = 0;
-    for (let r = 0; r < repeat; r++) {
-      const c0 = process.cpuUsage();
-      const t0 = performance.now();
-      size = fn(x);
-      wall.push(performance.now() - t0);
-      const c = process.cpuUsage(c0);
-      cpu.push((c.user + c.system) / 1000);
-    }
-    t.ms.push(percentile(wall, 50));
-    t.cpuMs.push(percentile(cpu, 50));
-    t.sizes.push(size);
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    t.sizes.push(fn(x));
+    t.ms.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    t.cpuMs.push((c.user + c.system) / 1000);
   }
   return t;
 }
