@@ -17,6 +17,7 @@
  * failure and Ctrl-C; `--keep` keeps them). Progress on stderr, the table on stdout, the full
  * record in bench/results/monitor-<ts>.json.
  */
+import { loadavg } from 'node:os';
 import { Command } from 'commander';
 import { connectWarehouse } from '../services/lib/clickhouse.js';
 import { migrate } from '../services/lib/migrations.js';
@@ -78,6 +79,7 @@ function parseOptions(argv: string[]) {
 }
 
 async function run(o: ReturnType<typeof parseOptions>, stamp: string, cleanup: Cleanup) {
+  const loadBefore = loadavg().map((x) => Math.round(x * 100) / 100);
   const database = `bench_monitor_${stamp}`;
   const admin = await connectWarehouse({ url: o.clickhouseUrl, database: 'default' });
   cleanup.add('close the ClickHouse admin client', () => admin.close());
@@ -171,8 +173,8 @@ async function run(o: ReturnType<typeof parseOptions>, stamp: string, cleanup: C
     line('max evaluated rate, 100 spread rules', o.partitions, 'events/s', eps('spread'), { op: '>=', value: TARGETS.eventsPerSec }),
     line('max evaluated rate, 100 dense rules', o.partitions, 'events/s', eps('dense'), { op: '>=', value: TARGETS.eventsPerSec }),
     line('baseline: max evaluated rate, 1 rule', o.partitions, 'events/s', eps('one')),
-    line('100 spread rules / 1 rule', o.partitions, '×', eps('spread').map((v, i) => v / eps('one')[i]!)),
-    line('100 dense rules / 1 rule', o.partitions, '×', eps('dense').map((v, i) => v / eps('one')[i]!)),
+    line('slowdown: 1 rule / 100 spread rules', o.partitions, '×', eps('one').map((v, i) => v / eps('spread')[i]!)),
+    line('slowdown: 1 rule / 100 dense rules', o.partitions, '×', eps('one').map((v, i) => v / eps('dense')[i]!)),
     line('diagnostic: no rule (consume, decode, commit)', o.partitions, 'events/s', eps('none')),
   ];
   return {
@@ -180,7 +182,7 @@ async function run(o: ReturnType<typeof parseOptions>, stamp: string, cleanup: C
     stamp,
     machine: machineInfo(),
     versions: { kafka: kafkaVersion(), clickhouse: ver?.v ?? 'unknown', redis: redisVersion },
-    settings: { events: w.events.length, denseEvents: Math.min(o.denseEvents, w.events.length), runs: o.runs, partitions: o.partitions, rate: o.rate, latencyRates: Object.fromEntries(loads.map((l) => [l.key, l.rate])), seconds: o.seconds, probeEvery: o.probeEvery, monitorEnv: o.monitorEnv, publishedPerSec, mode: 'separate process: node dist/services/cli/main.js monitor', database },
+    settings: { events: w.events.length, denseEvents: Math.min(o.denseEvents, w.events.length), runs: o.runs, partitions: o.partitions, rate: o.rate, latencyRates: Object.fromEntries(loads.map((l) => [l.key, l.rate])), seconds: o.seconds, probeEvery: o.probeEvery, monitorEnv: o.monitorEnv, publishedPerSec, mode: 'separate process: node dist/services/cli/main.js monitor', database, loadAverage: { before: loadBefore, after: loadavg().map((x) => Math.round(x * 100) / 100) } },
     mix: mixOf(w.events),
     lines,
     details: { rates, latency },
@@ -210,6 +212,7 @@ async function main(): Promise<void> {
     process.stdout.write(
       [
         `provstream monitor benchmark ${stamp}: ${m.cores} cores (${m.cpuModel}), ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}; Kafka ${rec.versions.kafka}, ClickHouse ${rec.versions.clickhouse}, Redis ${rec.versions.redis}`,
+        `load average (1/5/15 min) before ${rec.settings.loadAverage.before.join(' ')}, after ${rec.settings.loadAverage.after.join(' ')} (other work on the machine shows as "other" cores in the record)`,
         `workload: ${formatNumber(rec.settings.events)} events ${JSON.stringify(rec.mix)}; ${rec.settings.partitions} partitions; latency at ${formatNumber(rec.settings.rate)} events/s for ${rec.settings.seconds} s; ${rec.settings.runs} runs each${Object.keys(rec.settings.monitorEnv).length ? `; monitor env ${JSON.stringify(rec.settings.monitorEnv)}` : ''}`,
         '',
         renderTable(rec.lines),
