@@ -4,7 +4,7 @@
  * RuleIndex must never hide a rule that keysFor says is concerned.
  */
 import { describe, expect, it } from 'vitest';
-import { evaluate, evaluateEventSync, keysFor, MemoryStateStore } from './core/index.js';
+import { evaluate, evaluateEventSync, evaluateThrough, keysFor, MemoryStateStore } from './core/index.js';
 import type { Alert, Mutation, Rule } from './core/index.js';
 import type { ProvEvent } from '../model/types.js';
 import { evaluateBatch } from './batch-evaluator.js';
@@ -79,6 +79,18 @@ describe('evaluateBatch', () => {
     expect(got.alerts).toEqual(reference.alerts);
     expect(got.mutations).toEqual(reference.mutations);
     expect(got.store.keys()).toEqual(reference.store.keys());
+  });
+
+  it('read-through evaluation (one round, every read answered) equals the snapshot protocol, pair by pair', () => {
+    const store = new MemoryStateStore(() => NOW);
+    for (const ev of events) {
+      for (const rule of rules) {
+        const expected = evaluateEventSync(store.loadSync.bind(store), rule, ev, NOW);
+        const got = evaluateThrough(rule, ev, (r) => store.loadSync([r]).get(r.key) ?? null, NOW);
+        expect({ mutations: got.mutations, alerts: got.alerts, suppressed: got.suppressed }, `${rule.id} on ${ev.eventId}`).toEqual({ mutations: expected.mutations, alerts: expected.alerts, suppressed: expected.suppressed });
+        store.applySync(expected.mutations);
+      }
+    }
   });
 
   it('needs few round trips for a big batch', async () => {

@@ -7,7 +7,9 @@
  *   1. load keysFor(rule, event) of every (rule, event) pair of the batch, in one round trip;
  *   2. evaluate the pairs in order against an Overlay (the loaded keys + the batch's own
  *      mutations so far), recording the keys each pair read. A read of a key that was neither
- *      loaded nor written is answered "absent" and marks the pair `missed` (speculative);
+ *      loaded nor written is answered "absent" and marks the pair `missed` (speculative). Pairs
+ *      read through the overlay (the core's evaluateThrough): every read is answered at once, so
+ *      a pair is evaluated once per pass, not once per round of the snapshot protocol;
  *   3. if any pair missed: load every missed key (one round trip) and make another pass. A pair
  *      is evaluated again only if it missed, or if it read a key that is `dirty`: just loaded,
  *      or written differently in this pass than in the previous one by an earlier pair. Any
@@ -20,12 +22,12 @@
  * the first re-evaluates only the pairs that depend on what was missing.
  *
  * Pure apart from `load`, and it applies nothing: the caller commits `mutations` (in order,
- * atomically) and delivers the alerts. Rule evaluation errors (a rule exceeding MAX_ROUNDS,
- * state of an unexpected shape) skip that (rule, event) and are reported, never thrown.
+ * atomically) and delivers the alerts. Rule evaluation errors (state of an unexpected shape)
+ * skip that (rule, event) and are reported, never thrown.
  */
 import type { ProvEvent } from '../model/types.js';
-import { evaluateEventSync, evaluateTickSync, keysFor, tickKeysFor } from './core/index.js';
-import type { Alert, Json, KeyRead, Mutation, Outcome, Rule, Snapshot } from './core/index.js';
+import { evaluateThrough, evaluateTickThrough, keysFor, tickKeysFor } from './core/index.js';
+import type { Alert, Json, KeyRead, Mutation, ReadThroughResult, Rule, Snapshot, StateReader } from './core/index.js';
 import { Overlay } from './overlay.js';
 import { errorMessage } from '../lib/errors.js';
 
@@ -68,7 +70,7 @@ export type Loader = (reads: readonly KeyRead[]) => Promise<Snapshot>;
 
 interface Pair {
   rule: Rule;
-  outcome?: Outcome;
+  outcome?: ReadThroughResult;
   error?: string;
   /** Keys the evaluation read. */
   reads: string[];
@@ -145,17 +147,23 @@ export async function evaluateBatch(items: readonly WorkItem[], now: number, loa
   return out;
 }
 
+/**
+ * One evaluation reading through the overlay (the core's read-through mode): every read is
+ * answered at once, so there are no rounds, and the outcome is what the snapshot protocol's last
+ * round would give with the same answers.
+ */
 function evaluatePair(overlay: Overlay, rule: Rule, event: ProvEvent | null, now: number, misses: Map<string, KeyRead>): Pair {
   const pair: Pair = { rule, reads: [], missed: false };
-  const read = (reads: readonly KeyRead[]): Snapshot => {
-    for (const r of reads) pair.reads.push(r.key);
-    return overlay.read(reads, (r) => {
-      pair.missed = true;
-      if (!misses.has(r.key)) misses.set(r.key, r);
-    });
+  const onMiss = (r: KeyRead): void => {
+    pair.missed = true;
+    if (!misses.has(r.key)) misses.set(r.key, r);
+  };
+  const read: StateReader = (r) => {
+    pair.reads.push(r.key);
+    return overlay.read(r, onMiss);
   };
   try {
-    pair.outcome = event ? evaluateEventSync(read, rule, event, now) : evaluateTickSync(read, rule, now);
+    pair.outcome = event ? evaluateThrough(rule, event, read, now) : evaluateTickThrough(rule, read, now);
   } catch (err) {
     pair.error = errorMessage(err);
   }

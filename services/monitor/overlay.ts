@@ -42,21 +42,17 @@ export class Overlay {
     return new Overlay(this.base);
   }
 
-  /** Answers reads; keys neither loaded nor written are reported to onMiss and read as absent. */
-  read(reads: readonly KeyRead[], onMiss: (read: KeyRead) => void): Snapshot {
-    const out = new Map<string, StateEntry | null>();
-    for (const r of reads) {
-      let entry: StateEntry | null | undefined = this.written.get(r.key);
-      if (entry === undefined && !this.written.has(r.key)) {
-        entry = this.base.get(r.key);
-        if (entry === undefined && !this.base.has(r.key)) {
-          onMiss(r);
-          entry = null;
-        }
+  /** Answers a read; a key neither loaded nor written is reported to onMiss and reads as absent. */
+  read(r: KeyRead, onMiss: (read: KeyRead) => void): StateEntry | null {
+    let entry: StateEntry | null | undefined = this.written.get(r.key);
+    if (entry === undefined && !this.written.has(r.key)) {
+      entry = this.base.get(r.key);
+      if (entry === undefined && !this.base.has(r.key)) {
+        onMiss(r);
+        entry = null;
       }
-      out.set(r.key, view(r, entry ?? null));
     }
-    return out;
+    return view(r, entry ?? null);
   }
 
   apply(mutations: readonly Mutation[]): void {

@@ -7,10 +7,16 @@
  * to load the missing keys and run the round again (result() returns `needs`). This is how
  * evaluation discovers keys it could not know up front (a taint walk, the artifact of a metric's
  * subject, dedup keys of alerts). Writes are visible to later reads in the same round.
+ *
+ * Instead of a snapshot, a context can read through a StateReader, which answers every read
+ * (the batch evaluator's overlay: what it does not know reads as absent and is reported to it).
+ * Such a round never misses, so it gives in one go what the snapshot protocol's last round gives
+ * once every key it asks for has been loaded: every has() of a key is then true (evaluators call
+ * has(key) only next to a read of the same key).
  */
 import { alertIdOf, dedupKeyOf, type Alert, type AlertDraft } from './alerts.js';
 import type { Rule } from './rule-types.js';
-import { ruleKey, type Evaluation, type Json, type KeyRead, type Mutation, type Snapshot, type StateEntry, type ZMember } from './state.js';
+import { ruleKey, type Evaluation, type Json, type KeyRead, type Mutation, type Snapshot, type StateEntry, type StateReader, type ZMember } from './state.js';
 
 export type EmitOutcome = 'emitted' | 'suppressed' | 'pending';
 
@@ -22,12 +28,19 @@ export class EvalContext {
   private readonly overlay = new Map<string, StateEntry | null>();
   private readonly dedupedInRound = new Set<string>();
 
+  private readonly snapshot: Snapshot | undefined;
+  private readonly reader: StateReader | undefined;
+
   constructor(
     readonly rule: Rule,
-    private readonly snapshot: Snapshot,
+    /** The loaded keys (misses make the round `needs`), or a reader that answers every read. */
+    state: Snapshot | StateReader,
     /** Processing time (epoch ms) for TTL-based decisions; never Date.now(). */
     readonly now: number,
-  ) {}
+  ) {
+    if (typeof state === 'function') this.reader = state;
+    else this.snapshot = state;
+  }
 
   key(tag: string, ...parts: (string | number)[]): string {
     return ruleKey(this.rule.id, tag, ...parts);
@@ -41,7 +54,7 @@ export class EvalContext {
 
   /** Whether `key` was loaded (or written) in this round; false records nothing. */
   has(key: string): boolean {
-    return this.overlay.has(key) || this.snapshot.has(key);
+    return this.snapshot === undefined || this.overlay.has(key) || this.snapshot.has(key);
   }
 
   /** List items, newest first; [] when absent or not loaded yet (then a miss). */
@@ -144,7 +157,9 @@ export class EvalContext {
   }
 
   private entry(read: KeyRead): StateEntry | null | undefined {
-    if (this.overlay.has(read.key)) return this.overlay.get(read.key);
+    const own = this.overlay.get(read.key);
+    if (own !== undefined || this.overlay.has(read.key)) return own;
+    if (this.snapshot === undefined) return this.reader!(read);
     if (this.snapshot.has(read.key)) return this.snapshot.get(read.key);
     if (!this.misses.has(read.key)) this.misses.set(read.key, read);
     return undefined;

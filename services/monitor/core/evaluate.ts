@@ -20,7 +20,7 @@ import { onRate, rateKeys } from './eval-rate.js';
 import { onTaint, taintKeys } from './eval-taint.js';
 import { observationOf, resolutionKeys, resolve, selectorMode } from './observe.js';
 import { ruleAppliesToProject, type ObservationRule, type Rule } from './rule-types.js';
-import { ruleKey, type Evaluation, type KeyRead, type Snapshot } from './state.js';
+import { ruleKey, type Evaluation, type KeyRead, type Snapshot, type StateReader } from './state.js';
 
 const EMPTY: Snapshot = new Map();
 
@@ -67,8 +67,29 @@ function rawGroupKeys(k: ReturnType<typeof keyMaker>, rule: ObservationRule, eve
  * and call again (mutations of a `needs` round are discarded, nothing was decided).
  */
 export function evaluate(rule: Rule, event: ProvEvent, snapshot: Snapshot, now: number): Evaluation<Alert> {
+  return evaluateOn(rule, event, snapshot, now);
+}
+
+/** What a round against a StateReader gives: always done (the reader answers every read). */
+export type ReadThroughResult = Extract<Evaluation<Alert>, { status: 'done' }>;
+
+/**
+ * evaluate() reading through `reader` instead of a snapshot: one round, never `needs`. Gives
+ * what evaluate() gives in its last round once the snapshot holds every key it asks for, with
+ * the reader's answers (see EvalContext). For the monitor's batch evaluator.
+ */
+export function evaluateThrough(rule: Rule, event: ProvEvent, reader: StateReader, now: number): ReadThroughResult {
+  return evaluateOn(rule, event, reader, now) as ReadThroughResult;
+}
+
+/** evaluateTick() reading through `reader` (see evaluateThrough). */
+export function evaluateTickThrough(rule: Rule, reader: StateReader, now: number): ReadThroughResult {
+  return tickOn(rule, reader, now) as ReadThroughResult;
+}
+
+function evaluateOn(rule: Rule, event: ProvEvent, state: Snapshot | StateReader, now: number): Evaluation<Alert> {
   if (!rule.enabled || !ruleAppliesToProject(rule, event.project)) return { status: 'done', mutations: [], alerts: [], suppressed: [] };
-  const ctx = new EvalContext(rule, snapshot, now);
+  const ctx = new EvalContext(rule, state, now);
   switch (rule.kind) {
     case 'threshold':
       resolve(ctx, rule, event, (c, s, o) => onThreshold(c, rule, s, o));
@@ -106,7 +127,11 @@ export function tickKeysFor(rule: Rule, now: number): KeyRead[] {
  * alerts' ids depend on the deadline, not on `now`, so repeated or overlapping ticks are safe.
  */
 export function evaluateTick(rule: Rule, snapshot: Snapshot, now: number): Evaluation<Alert> {
-  const ctx = new EvalContext(rule, snapshot, now);
+  return tickOn(rule, snapshot, now);
+}
+
+function tickOn(rule: Rule, state: Snapshot | StateReader, now: number): Evaluation<Alert> {
+  const ctx = new EvalContext(rule, state, now);
   if (hasTimers(rule) && rule.kind === 'absence') onAbsenceTick(ctx, rule);
   return ctx.result();
 }

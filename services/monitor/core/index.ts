@@ -21,10 +21,11 @@ export {
   type Mutation,
   type Snapshot,
   type StateEntry,
+  type StateReader,
   type StateStore,
   type ZMember,
 } from './state.js';
-export { keysFor, evaluate, tickKeysFor, evaluateTick, hasTimers } from './evaluate.js';
+export { keysFor, evaluate, evaluateThrough, tickKeysFor, evaluateTick, evaluateTickThrough, hasTimers, type ReadThroughResult } from './evaluate.js';
 export { TICK_BATCH } from './eval-absence.js';
 export {
   MAX_ROUNDS,

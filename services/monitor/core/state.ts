@@ -44,6 +44,13 @@ export interface ZMember {
 /** Loaded keys: an entry, or null for a value key that was read and does not exist. */
 export type Snapshot = ReadonlyMap<string, StateEntry | null>;
 
+/**
+ * Read-through state: answers every read as a snapshot holding the key would (null for a missing
+ * value key, empty collections for missing lists and sets). For callers that know the state of
+ * every key at once (the monitor's batch evaluator); see EvalContext.
+ */
+export type StateReader = (read: KeyRead) => StateEntry | null;
+
 export type Mutation =
   | { op: 'set'; key: string; value: Json; ttlMs: number }
   | { op: 'delete'; key: string }
