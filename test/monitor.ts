@@ -11,7 +11,7 @@ import { ROOT, services, testKafka, uniqueName } from './helpers.js';
 import type { Warehouse } from '../services/lib/clickhouse.js';
 import { deleteKeysMatching, escapeGlob } from '../services/lib/redis.js';
 import type { Redis } from '../services/lib/redis.js';
-import { encodeEvent } from '../services/model/codec.js';
+import { encodeEvent, packByKey } from '../services/model/codec.js';
 import type { ProvEvent } from '../services/model/types.js';
 import { alertFromMessage } from '../services/monitor/alert-sinks.js';
 import { loadMonitorConfig } from '../services/monitor/config.js';
@@ -62,7 +62,8 @@ export async function produceEvents(topic: string, events: readonly ProvEvent[],
   await producer.connect();
   try {
     for (let i = 0; i < events.length; i += chunk) {
-      await producer.send({ topic, acks: -1, messages: events.slice(i, i + chunk).map((e, j) => ({ key: keys[i + j]!, value: encodeEvent(e) })) });
+      // Packed per key into batch frames, as the SDK sends them (schemas/EVOLUTION.md).
+      await producer.send({ topic, acks: -1, messages: packByKey(events.slice(i, i + chunk).map((e, j) => ({ key: keys[i + j]!, value: encodeEvent(e) }))) });
       await onChunk?.(Math.min(i + chunk, events.length));
       if (pauseMs) await new Promise((r) => setTimeout(r, pauseMs));
     }

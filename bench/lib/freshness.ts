@@ -110,7 +110,7 @@ export async function measureFreshness(p: Pipeline, w: Workload, warm: Workload,
     let probeWanted = false;
     let sdkMaxBuffered = 0;
     while (sent < total) {
-      sdkMaxBuffered = Math.max(sdkMaxBuffered, em.stats().buffered);
+      sdkMaxBuffered = Math.max(sdkMaxBuffered, em.buffered);
       const due = Math.min(total, Math.floor(((performance.now() - t0) * o.rate) / 1000));
       for (; sent < due; sent++) {
         const ev = w.events[sent]!;

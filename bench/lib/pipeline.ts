@@ -100,7 +100,7 @@ export async function publishAll(em: Emitter, w: Workload, signal: AbortSignal):
     if (!r.ok) throw new Error(`the SDK rejected benchmark event ${i}: ${r.problems.map((x) => `${x.path} ${x.message}`).join('; ')}`);
     if ((i & 1023) === 1023) {
       signal.throwIfAborted();
-      while (em.stats().buffered > HIGH_WATER) await sleep(1, signal);
+      while (em.buffered > HIGH_WATER) await sleep(1, signal);
       await yieldToEventLoop();
     }
   }

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Emitter } from './sdk.js';
 import { createTopics, deleteTopics, services, testKafka, uniqueName, waitFor } from '../../test/helpers.js';
-import { decodeEvent } from '../model/codec.js';
+import { decodeEvent, splitFrames } from '../model/codec.js';
 
 describe('emitter against real Kafka', () => {
   const topic = uniqueName('emitter');
@@ -43,21 +43,49 @@ describe('emitter against real Kafka', () => {
     // Every event arrived, and all events of the run share one key, hence one partition, in order.
     const consumer = testKafka().consumer({ groupId: uniqueName('emitter-check') });
     const got: Array<{ partition: number; key: string; step: number | null; type: string }> = [];
+    let messages = 0;
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
     await consumer.run({
       eachMessage: async ({ partition, message }) => {
-        const ev = decodeEvent(message.value!);
-        got.push({ partition, key: message.key!.toString(), type: ev.payload.type, step: ev.payload.type === 'metric' ? ev.payload.step : null });
+        messages++;
+        for (const frame of splitFrames(message.value!)) {
+          const ev = decodeEvent(frame);
+          got.push({ partition, key: message.key!.toString(), type: ev.payload.type, step: ev.payload.type === 'metric' ? ev.payload.step : null });
+        }
       },
     });
     await waitFor('203 events', async () => got.length >= 203, 30_000);
     await consumer.disconnect();
+    // The run's events were packed into batch frames: far fewer Kafka messages than events.
+    expect(messages).toBeLessThan(203 / 10);
     const runEvents = got.filter((g) => g.key === `sdk|${run.id}`);
     expect(runEvents).toHaveLength(202);
     expect(new Set(runEvents.map((g) => g.partition)).size).toBe(1);
     const steps = runEvents.filter((g) => g.type === 'metric').map((g) => g.step);
     expect(steps).toEqual([...steps].sort((a, b) => a! - b!));
+  });
+
+  it('pack: false sends one event per Kafka message (for foreign consumers of the topic)', async () => {
+    const plainTopic = uniqueName('emitter-plain');
+    await createTopics([{ topic: plainTopic, numPartitions: 1 }]);
+    try {
+      const em = new Emitter({ brokers: services().kafkaBrokers, project: 'sdk', topic: plainTopic, pack: false });
+      const run = em.startActivity({ name: 'train' });
+      for (let step = 0; step < 20; step++) run.metric('loss', step, step);
+      run.end('COMPLETED', 0);
+      expect((await em.close(30_000)).delivered).toBe(22);
+      const consumer = testKafka().consumer({ groupId: uniqueName('emitter-plain-check') });
+      const values: Buffer[] = [];
+      await consumer.connect();
+      await consumer.subscribe({ topic: plainTopic, fromBeginning: true });
+      await consumer.run({ eachMessage: async ({ message }) => void values.push(message.value!) });
+      await waitFor('22 messages', async () => values.length >= 22, 30_000);
+      await consumer.disconnect();
+      expect(values.map((v) => decodeEvent(v).payload.type)).toEqual(['activity', ...Array(20).fill('metric'), 'activity']);
+    } finally {
+      await deleteTopics([plainTopic]);
+    }
   });
 
   it('rejects invalid and oversized events at the source with the reason, and keeps going', async () => {

@@ -19,7 +19,7 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, CompressionTypes, Partitioners, logLevel } from 'kafkajs';
 import type { Producer } from 'kafkajs';
-import { encodeEvent } from '../model/codec.js';
+import { encodeEvent, packByKey } from '../model/codec.js';
 import { validateEvent, formatProblems } from '../model/validate.js';
 import type { Problem } from '../model/validate.js';
 import { entityId, activityId, agentId, edgeId } from '../model/ids.js';
@@ -40,6 +40,12 @@ export interface EmitterOptions {
   spillDir?: string;
   maxSpillBytes?: number;
   maxEventBytes?: number;
+  /**
+   * Pack the events of one Kafka key in a send into one batch-frame message (default true;
+   * schemas/EVOLUTION.md). Every provstream reader accepts both; turn it off only for a foreign
+   * consumer of the topic that expects one event per message.
+   */
+  pack?: boolean;
   onError?: (err: Error) => void;
   /** For tests and replays: the clock used for event times. */
   now?: () => number;
@@ -66,6 +72,7 @@ export class Emitter {
   private readonly lingerMs: number;
   private readonly batchSize: number;
   private readonly maxEventBytes: number;
+  private readonly pack: boolean;
   private readonly onError: (err: Error) => void;
   private readonly now: () => number;
   private readonly producer: Producer;
@@ -85,6 +92,7 @@ export class Emitter {
     this.lingerMs = opts.lingerMs ?? 50;
     this.batchSize = opts.batchSize ?? 2000;
     this.maxEventBytes = opts.maxEventBytes ?? 1024 * 1024;
+    this.pack = opts.pack ?? true;
     this.onError = opts.onError ?? (() => undefined);
     this.now = opts.now ?? Date.now;
     this.queue = new SpillingQueue({
@@ -102,6 +110,11 @@ export class Emitter {
       logLevel: logLevel.NOTHING,
     });
     this.producer = kafka.producer({ allowAutoTopicCreation: true, retry: { retries: 1 }, createPartitioner: Partitioners.DefaultPartitioner });
+  }
+
+  /** Events waiting in memory for delivery (stats().buffered without the copy; for back-pressure loops). */
+  get buffered(): number {
+    return this.queue.length;
   }
 
   stats(): EmitterStats {
@@ -225,7 +238,7 @@ export class Emitter {
           this.connected = true;
         }
         const batch = this.queue.peek(this.batchSize);
-        await this.producer.send({ topic: this.topic, acks: -1, compression: CompressionTypes.GZIP, messages: batch });
+        await this.producer.send({ topic: this.topic, acks: -1, compression: CompressionTypes.GZIP, messages: this.pack ? packByKey(batch) : batch });
         this.queue.ack(batch.length);
         this.counters.delivered += batch.length;
         this.failures = 0;

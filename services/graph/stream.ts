@@ -18,7 +18,7 @@ import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Logger } from '../lib/log.js';
 import { ProvstreamError, errorMessage } from '../lib/errors.js';
 import { retry } from '../lib/retry.js';
-import { decodeEvent } from '../model/codec.js';
+import { decodeEvent, splitFrames } from '../model/codec.js';
 import { validateEvent } from '../model/validate.js';
 import type { Freshness } from './freshness.js';
 import type { ProjectGraphs } from './project-graph.js';
@@ -127,22 +127,31 @@ export class GraphStream {
     const ids: string[] = [];
     let maxTime: number | null = null;
     for (const m of batch.messages) {
-      let decoded;
+      let frames: Buffer[];
       try {
         if (!m.value || m.value.length === 0) throw new Error('empty message');
-        decoded = decodeEvent(m.value);
+        frames = splitFrames(m.value);
       } catch {
         this.stats.invalid++;
         continue;
       }
-      const v = validateEvent(decoded);
-      if (!v.ok) {
-        this.stats.invalid++;
-        continue;
+      for (const frame of frames) {
+        let decoded;
+        try {
+          decoded = decodeEvent(frame);
+        } catch {
+          this.stats.invalid++;
+          continue;
+        }
+        const v = validateEvent(decoded);
+        if (!v.ok) {
+          this.stats.invalid++;
+          continue;
+        }
+        this.graphs.apply(v.event.project, v.event.payload, v.event.time);
+        ids.push(v.event.eventId);
+        maxTime = Math.max(maxTime ?? -Infinity, v.event.time);
       }
-      this.graphs.apply(v.event.project, v.event.payload, v.event.time);
-      ids.push(v.event.eventId);
-      maxTime = Math.max(maxTime ?? -Infinity, v.event.time);
     }
     this.freshness.recordBatch(batch.partition, Number(batch.lastOffset()), high, maxTime, ids);
     this.stats.batches++;

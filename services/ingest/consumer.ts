@@ -15,7 +15,7 @@ import type { Logger } from '../lib/log.js';
 import { LogEvents } from '../lib/log.js';
 import { retry } from '../lib/retry.js';
 import { isRetriable, errorMessage } from '../lib/errors.js';
-import { processMessages } from './process.js';
+import { processMessages, eventsOf, sourceOf } from './process.js';
 import type { InMessage, DeadLetter } from './process.js';
 import type { TableSink, DeadLetterSink } from './sinks.js';
 
@@ -134,22 +134,27 @@ export class IngestConsumer {
     });
   }
 
+  /** Narrows a rejected batch down to single events (a batch frame's packed events one by one). */
   private async writeOneByOne(messages: InMessage[]): Promise<void> {
     for (const m of messages) {
-      const one = processMessages([m], this.opts.maxEventBytes);
-      try {
-        await this.tables.write(one.rows);
-      } catch (err) {
-        if (isRetriable(err)) throw err;
-        const letter: DeadLetter = {
-          source: { topic: m.topic, partition: m.partition, offset: m.offset },
-          reasonCode: 'rejected-by-store',
-          reason: `ClickHouse rejected the event's rows: ${errorMessage(err)}`,
-          eventId: one.rows.events_raw[0]?.['event_id'] as string ?? '',
-          project: one.rows.events_raw[0]?.['project'] as string ?? '',
-          value: m.value ?? Buffer.alloc(0),
-        };
-        await this.deadLetters.write([letter]);
+      const events = eventsOf(m);
+      for (const e of Array.isArray(events) ? events : [m]) {
+        const one = processMessages([e], this.opts.maxEventBytes);
+        try {
+          // (its dead letters, if any, were written with the whole batch)
+          await this.tables.write(one.rows);
+        } catch (err) {
+          if (isRetriable(err)) throw err;
+          const letter: DeadLetter = {
+            source: sourceOf(e),
+            reasonCode: 'rejected-by-store',
+            reason: `ClickHouse rejected the event's rows: ${errorMessage(err)}`,
+            eventId: one.rows.events_raw[0]?.['event_id'] as string ?? '',
+            project: one.rows.events_raw[0]?.['project'] as string ?? '',
+            value: e.value ?? Buffer.alloc(0),
+          };
+          await this.deadLetters.write([letter]);
+        }
       }
     }
   }

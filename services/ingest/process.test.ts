@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { processMessages } from './process.js';
+import { processMessages, eventsOf } from './process.js';
 import type { InMessage } from './process.js';
-import { encodeEvent } from '../model/codec.js';
+import { encodeEvent, encodeBatchFrame } from '../model/codec.js';
 import { FIXTURE_CASES } from '../model/fixtures.js';
 import type { ProvEvent } from '../model/types.js';
 
@@ -45,6 +45,44 @@ describe('processMessages', () => {
     ]);
     expect(r.deadLetters[2]!.eventId).toBe(FIXTURE_CASES['relation']!.eventId);
     expect(r.deadLetters[0]!.value.toString()).toBe('not avro');
+  });
+});
+
+describe('processMessages on batch frames', () => {
+  it('ingests the good events of a batch frame and dead-letters each bad one alone, with its index and own bytes', () => {
+    const bad = structuredClone(FIXTURE_CASES['relation']!);
+    (bad.payload as { to: string }).to = 'agt:bob';
+    const frames = [enc(FIXTURE_CASES['agent']!), enc(bad), Buffer.from('garbage'), enc(FIXTURE_CASES['entity']!)];
+    const r = processMessages([msg(enc(FIXTURE_CASES['activity']!), '6'), msg(encodeBatchFrame(frames), '7')], 1 << 20);
+    expect(r.eventCount).toBe(3);
+    expect(r.rows.events_raw.map((e) => e['event_id'])).toEqual([FIXTURE_CASES['activity']!.eventId, FIXTURE_CASES['agent']!.eventId, FIXTURE_CASES['entity']!.eventId]);
+    expect(r.deadLetters.map((d) => [d.source, d.reasonCode])).toEqual([
+      [{ topic: 't', partition: 0, offset: '7', index: 1 }, 'unresolvable-reference'],
+      [{ topic: 't', partition: 0, offset: '7', index: 2 }, 'bad-avro'],
+    ]);
+    expect(r.deadLetters[0]!.value.equals(frames[1]!)).toBe(true);
+    expect(r.deadLetters[1]!.value.toString()).toBe('garbage');
+  });
+
+  it('the size limit applies per packed event; a malformed batch frame is dead-lettered whole', () => {
+    const big = structuredClone(FIXTURE_CASES['property-string']!);
+    (big.payload as { value: { value: string } }).value.value = 'x'.repeat(5000);
+    const small = enc(FIXTURE_CASES['agent']!);
+    const ok = processMessages([msg(encodeBatchFrame([small, small, small, small, enc(big)]), '1')], 4096);
+    expect(ok.eventCount).toBe(4);
+    expect(ok.deadLetters.map((d) => [d.source.index, d.reasonCode])).toEqual([[4, 'oversized']]);
+    const truncated = encodeBatchFrame([small, small]).subarray(0, 20);
+    const r = processMessages([msg(truncated, '2')], 4096);
+    expect(r.eventCount).toBe(0);
+    expect(r.deadLetters).toEqual([expect.objectContaining({ source: { topic: 't', partition: 0, offset: '2' }, reasonCode: 'bad-avro', value: truncated })]);
+    expect(r.deadLetters[0]!.reason).toMatch(/batch frame truncated/);
+  });
+
+  it('eventsOf: the packed events with their index, the message itself, or why the frame is malformed', () => {
+    const a = enc(FIXTURE_CASES['agent']!);
+    expect(eventsOf(msg(a, '1'))).toEqual([msg(a, '1')]);
+    expect(eventsOf(msg(encodeBatchFrame([a, a]), '2'))).toEqual([{ ...msg(a, '2'), index: 0 }, { ...msg(a, '2'), index: 1 }]);
+    expect(eventsOf(msg(Buffer.from([1, 0, 0]), '3'))).toEqual({ malformed: expect.stringMatching(/too short/) });
   });
 });
 

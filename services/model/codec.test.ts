@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import avro from 'avsc';
-import { decodeEvent, encodeEvent, DecodeError, schemaVersions, avroTypeOf, CURRENT_SCHEMA_VERSION } from './codec.js';
+import { decodeEvent, encodeEvent, DecodeError, schemaVersions, avroTypeOf, CURRENT_SCHEMA_VERSION, encodeBatchFrame, splitFrames, isBatchFrame, eventCountOf, packByKey } from './codec.js';
 import { FIXTURE_CASES } from './fixtures.js';
 import { repoPath } from '../lib/paths.js';
 
@@ -75,5 +75,48 @@ describe('encodeEvent', () => {
     expect(b[0]).toBe(0);
     expect(b.readUInt32BE(1)).toBe(CURRENT_SCHEMA_VERSION);
     expect(avro.Type.forSchema(JSON.parse(readFileSync(repoPath('schemas', 'avro', 'v1', 'event.avsc'), 'utf8'))).isValid(avroTypeOf(1)!.fromBuffer(b.subarray(5)))).toBe(true);
+  });
+});
+
+describe('batch frames (EVOLUTION.md "Batch frames")', () => {
+  const events = Object.values(FIXTURE_CASES);
+  const frames = events.map((e) => encodeEvent(e));
+
+  it('split gives back the packed event frames, in order; a plain event frame is itself', () => {
+    const batch = encodeBatchFrame(frames);
+    expect(isBatchFrame(batch)).toBe(true);
+    expect(eventCountOf(batch)).toBe(frames.length);
+    expect(splitFrames(batch).map((f) => decodeEvent(f))).toEqual(events);
+    expect(splitFrames(frames[0]!)).toEqual([frames[0]]);
+    expect(eventCountOf(frames[0]!)).toBe(1);
+    expect(() => decodeEvent(batch)).toThrow(/batch frame .* split it with splitFrames/);
+  });
+
+  it('refuses truncated and inconsistent batch frames with the reason', () => {
+    const batch = encodeBatchFrame(frames.slice(0, 3));
+    expect(() => splitFrames(batch.subarray(0, batch.length - 1))).toThrow(/event 3 of 3 declares \d+ bytes, \d+ left/);
+    expect(() => splitFrames(batch.subarray(0, 3))).toThrow(/too short/);
+    expect(() => splitFrames(Buffer.concat([batch, Buffer.from([0])]))).toThrow(/1 bytes after its 3 events/);
+    const lying = Buffer.from(batch);
+    lying.writeUInt32BE(4, 1);
+    expect(() => splitFrames(lying)).toThrow(/event 4 of 4 has no length/);
+  });
+
+  it('packByKey: one message per key in first-seen order, each key keeping its events in order', () => {
+    const msgs = frames.map((value, i) => ({ key: `k${i % 3}`, value }));
+    const packed = packByKey(msgs);
+    expect(packed.map((m) => m.key)).toEqual(['k0', 'k1', 'k2']);
+    for (const m of packed) expect(splitFrames(m.value)).toEqual(msgs.filter((x) => x.key === m.key).map((x) => x.value));
+  });
+
+  it('packByKey: a lone event stays a plain frame; a key past 256 KiB is split, order kept', () => {
+    expect(packByKey([{ key: 'a', value: frames[0]! }])).toEqual([{ key: 'a', value: frames[0] }]);
+    const big = Array.from({ length: 600 }, (_, i) => ({ key: 'a', value: Buffer.concat([Buffer.from([0, 0, 0, 0, 1]), Buffer.alloc(1000, i % 256)]) }));
+    const packed = packByKey(big);
+    expect(packed.length).toBe(3);
+    for (const m of packed) expect(m.value.length).toBeLessThanOrEqual(256 * 1024);
+    const unpacked = packed.flatMap((m) => splitFrames(m.value));
+    expect(unpacked.length).toBe(600);
+    expect(Buffer.concat(unpacked).equals(Buffer.concat(big.map((m) => m.value)))).toBe(true);
   });
 });

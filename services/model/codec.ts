@@ -1,9 +1,12 @@
 /**
  * Avro wire codec for provenance events (schemas/EVOLUTION.md).
  *
- * Frame: 0x00, uint32 BE schema version, Avro binary. Decoding resolves the writer's version
- * against the newest schema, so every published version stays readable. Pure apart from reading
- * the .avsc files once at module load.
+ * Event frame: 0x00, uint32 BE schema version, Avro binary. Decoding resolves the writer's
+ * version against the newest schema, so every published version stays readable. Batch frame:
+ * 0x01, uint32 BE count, then per event a uint32 BE length and an event frame; the SDK packs the
+ * events of one Kafka key into it (one Kafka record per key and batch instead of one per event:
+ * kafkajs' per-record work was most of the SDK's CPU). Pure apart from reading the .avsc files
+ * once at module load.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,6 +15,7 @@ import avro from 'avsc';
 import type { Payload, PayloadType, ProvEvent, PropertyValue } from './types.js';
 
 const MAGIC = 0x00;
+const BATCH_MAGIC = 0x01;
 const HEADER_BYTES = 5;
 
 function loadSchemas(): Map<number, avro.Type> {
@@ -123,6 +127,7 @@ export function encodeEvent(ev: ProvEvent): Buffer {
 /** Decodes a framed message. Throws DecodeError with a reason a user can act on. */
 export function decodeEvent(buf: Buffer): ProvEvent {
   if (buf.length < HEADER_BYTES + 1) throw new DecodeError(`message too short (${buf.length} bytes) for an Avro frame`);
+  if (buf[0] === BATCH_MAGIC) throw new DecodeError('a batch frame (magic 0x01) holds several events: split it with splitFrames first');
   if (buf[0] !== MAGIC) throw new DecodeError(`bad magic byte 0x${buf[0]!.toString(16)}: not a provstream Avro frame`);
   const version = buf.readUInt32BE(1);
   const writer = TYPES.get(version);
@@ -136,4 +141,89 @@ export function decodeEvent(buf: Buffer): ProvEvent {
     throw new DecodeError(`Avro decoding failed: ${(err as Error).message}`);
   }
   return fromAvroRecord(rec);
+}
+
+/** Whether a message value is a batch frame (several events) rather than one event frame. */
+export function isBatchFrame(value: Buffer): boolean {
+  return value.length > 0 && value[0] === BATCH_MAGIC;
+}
+
+/** How many events a message value claims to carry (a batch frame's count, else 1), without decoding. */
+export function eventCountOf(value: Buffer | null): number {
+  return value && isBatchFrame(value) && value.length >= HEADER_BYTES ? value.readUInt32BE(1) : 1;
+}
+
+/** Packs event frames (from encodeEvent) into one batch frame (schemas/EVOLUTION.md, "Batch frames"). */
+export function encodeBatchFrame(frames: readonly Buffer[]): Buffer {
+  let size = HEADER_BYTES;
+  for (const f of frames) size += 4 + f.length;
+  const out = Buffer.allocUnsafe(size);
+  out[0] = BATCH_MAGIC;
+  out.writeUInt32BE(frames.length, 1);
+  let at = HEADER_BYTES;
+  for (const f of frames) {
+    out.writeUInt32BE(f.length, at);
+    f.copy(out, at + 4);
+    at += 4 + f.length;
+  }
+  return out;
+}
+
+/**
+ * The event frames a Kafka message value carries: the value itself when it is one event frame
+ * (or anything else: decodeEvent judges it), the packed frames (views, not copies) of a batch
+ * frame. Throws DecodeError when a batch frame is truncated or inconsistent.
+ */
+export function splitFrames(value: Buffer): Buffer[] {
+  if (!isBatchFrame(value)) return [value];
+  if (value.length < HEADER_BYTES) throw new DecodeError(`batch frame too short (${value.length} bytes)`);
+  const count = value.readUInt32BE(1);
+  const frames: Buffer[] = [];
+  let at = HEADER_BYTES;
+  for (let i = 0; i < count; i++) {
+    if (at + 4 > value.length) throw new DecodeError(`batch frame truncated: event ${i + 1} of ${count} has no length`);
+    const len = value.readUInt32BE(at);
+    if (at + 4 + len > value.length) throw new DecodeError(`batch frame truncated: event ${i + 1} of ${count} declares ${len} bytes, ${value.length - at - 4} left`);
+    frames.push(value.subarray(at + 4, at + 4 + len));
+    at += 4 + len;
+  }
+  if (at !== value.length) throw new DecodeError(`batch frame has ${value.length - at} bytes after its ${count} events`);
+  return frames;
+}
+
+/** A Kafka message of the events topic: key and event (or batch) frame. */
+export interface KeyedFrame {
+  key: string;
+  value: Buffer;
+}
+
+const MAX_PACK_BYTES = 256 * 1024;
+
+/**
+ * One message per key (a batch frame of its events, in order; a lone event stays a plain event
+ * frame), split where a pack would pass MAX_PACK_BYTES. Per-key order is kept: a key's messages
+ * go to one partition in this order.
+ */
+export function packByKey(batch: readonly KeyedFrame[]): KeyedFrame[] {
+  const byKey = new Map<string, Buffer[]>();
+  for (const m of batch) {
+    const frames = byKey.get(m.key);
+    if (frames) frames.push(m.value);
+    else byKey.set(m.key, [m.value]);
+  }
+  const out: KeyedFrame[] = [];
+  for (const [key, frames] of byKey) {
+    let start = 0;
+    let bytes = 0;
+    for (let i = 0; i <= frames.length; i++) {
+      const f = frames[i];
+      if (i === frames.length || (i > start && bytes + 4 + f!.length > MAX_PACK_BYTES)) {
+        out.push({ key, value: i - start === 1 ? frames[start]! : encodeBatchFrame(frames.slice(start, i)) });
+        start = i;
+        bytes = 0;
+      }
+      if (f) bytes += 4 + f.length;
+    }
+  }
+  return out;
 }

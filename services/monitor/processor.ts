@@ -15,7 +15,7 @@
  * through WATCH. Redis or sink outages are retried with backoff until `signal` aborts; then the
  * batch is abandoned uncommitted and re-delivered later.
  */
-import { decodeEvent } from '../model/codec.js';
+import { decodeEvent, splitFrames, eventCountOf } from '../model/codec.js';
 import type { ProvEvent } from '../model/types.js';
 import { validateEvent } from '../model/validate.js';
 import { ProvstreamError, errorMessage } from '../lib/errors.js';
@@ -101,9 +101,14 @@ export class MonitorProcessor {
    */
   async processBatch(input: BatchInput, signal: AbortSignal): Promise<void> {
     const size = this.opts.maxEventsPerTransaction;
-    for (let i = 0; i < input.messages.length; i += size) {
+    // Chunks of whole messages holding at most `size` events (a batch frame counts its events).
+    for (let i = 0; i < input.messages.length; ) {
       signal.throwIfAborted();
-      await this.processChunk({ ...input, messages: input.messages.slice(i, i + size) }, signal);
+      let j = i;
+      let events = 0;
+      while (j < input.messages.length && (j === i || events + eventCountOf(input.messages[j]!.value) <= size)) events += eventCountOf(input.messages[j++]!.value);
+      await this.processChunk({ ...input, messages: input.messages.slice(i, j) }, signal);
+      i = j;
     }
   }
 
@@ -191,17 +196,27 @@ export class MonitorProcessor {
   private decode(input: BatchInput): Array<{ offset: bigint; event: ProvEvent }> {
     const out: Array<{ offset: bigint; event: ProvEvent }> = [];
     for (const m of input.messages) {
+      const offset = BigInt(m.offset);
+      let frames: Buffer[] = [];
       try {
-        const v = validateEvent(decodeEvent(m.value ?? Buffer.alloc(0)));
-        if (v.ok) {
-          out.push({ offset: BigInt(m.offset), event: v.event });
-          continue;
-        }
+        frames = splitFrames(m.value ?? Buffer.alloc(0));
       } catch {
-        // counted below
+        frames = [];
       }
-      this.stats.invalid++;
-      this.log.debug({ event: MONITOR_LOG.invalid, topic: input.topic, partition: input.partition, offset: m.offset }, 'skipping a message that is not a valid event (ingest dead-letters it)');
+      // A batch frame's events share its offset: the message is applied (or skipped) as a whole.
+      for (const frame of frames.length > 0 ? frames : [null]) {
+        try {
+          const v = frame ? validateEvent(decodeEvent(frame)) : null;
+          if (v?.ok) {
+            out.push({ offset, event: v.event });
+            continue;
+          }
+        } catch {
+          // counted below
+        }
+        this.stats.invalid++;
+        this.log.debug({ event: MONITOR_LOG.invalid, topic: input.topic, partition: input.partition, offset: m.offset }, 'skipping a message that is not a valid event (ingest dead-letters it)');
+      }
     }
     return out;
   }
