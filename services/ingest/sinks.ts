@@ -5,10 +5,11 @@
  */
 import type { Producer } from 'kafkajs';
 import type { Warehouse } from '../lib/clickhouse.js';
-import { TABLES } from './rows.js';
-import type { Table } from './rows.js';
+import { TABLES, TABLE_COLUMNS } from './rows.js';
+import type { Row, Table } from './rows.js';
+import { encodeTsv } from '../lib/tsv.js';
 
-const WRITE_ORDER: readonly Table[] = [...TABLES.filter((t) => t !== 'events_raw'), 'events_raw'];
+const FACT_TABLES: readonly Table[] = TABLES.filter((t) => t !== 'events_raw');
 import type { RowsByTable } from './rows.js';
 import type { DeadLetter } from './process.js';
 
@@ -16,16 +17,23 @@ export class TableSink {
   constructor(private readonly wh: Warehouse) {}
 
   /**
-   * Sequential on purpose (fewer concurrent parts keep 18.16's merges calm), and events_raw
-   * last: an event visible in events_raw has all its other rows written, so "is it queryable?"
-   * is one cheap lookup by event id.
+   * The fact tables in parallel (ClickHouse parses each insert on its own thread: the batch is
+   * acknowledged sooner and the consumer waits less), then events_raw last: an event visible in
+   * events_raw has all its other rows written, so "is it queryable?" is one cheap lookup by
+   * event id.
    */
   async write(rows: RowsByTable, betweenInserts?: () => Promise<void>): Promise<void> {
-    for (const t of WRITE_ORDER) {
-      await this.wh.insert(t, rows[t]);
-      // Lets the consumer heartbeat: a large batch must not outlive the group session.
-      if (betweenInserts && rows[t].length > 0) await betweenInserts();
-    }
+    await Promise.all(FACT_TABLES.map((t) => this.insert(t, rows[t])));
+    // Lets the consumer heartbeat: a large batch must not outlive the group session.
+    if (betweenInserts) await betweenInserts();
+    await this.insert('events_raw', rows.events_raw);
+  }
+
+  /** TabSeparated, not JSONEachRow: half the encoding CPU on the hottest path (lib/tsv.ts). */
+  private insert(t: Table, rows: readonly Row[]): Promise<void> {
+    if (rows.length === 0) return Promise.resolve();
+    const columns = TABLE_COLUMNS[t];
+    return this.wh.insertTsv(t, columns.map((c) => c.name), encodeTsv(rows, columns));
   }
 }
 
@@ -35,12 +43,14 @@ export const DLQ_HEADERS = {
   sourceTopic: 'provstream-source-topic',
   sourcePartition: 'provstream-source-partition',
   sourceOffset: 'provstream-source-offset',
+  /** Only for an event of a batch-frame message: its position in the frame. */
+  sourceIndex: 'provstream-source-index',
 } as const;
 
 /**
  * Dead letters go to the dead-letter topic (original bytes + reason headers) and to the
  * `dead_letters` table for SQL. The topic is at-least-once: after a crash a record may appear
- * twice; (source topic, partition, offset) identifies it. The table collapses such repeats.
+ * twice; (source topic, partition, offset, index) identifies it. The table collapses such repeats.
  */
 export class DeadLetterSink {
   constructor(
@@ -55,7 +65,7 @@ export class DeadLetterSink {
       topic: this.topic,
       acks: -1,
       messages: letters.map((d) => ({
-        key: `${d.source.topic}/${d.source.partition}/${d.source.offset}`,
+        key: `${d.source.topic}/${d.source.partition}/${d.source.offset}${d.source.index === undefined ? '' : `/${d.source.index}`}`,
         value: d.value,
         headers: {
           [DLQ_HEADERS.reasonCode]: d.reasonCode,
@@ -63,6 +73,7 @@ export class DeadLetterSink {
           [DLQ_HEADERS.sourceTopic]: d.source.topic,
           [DLQ_HEADERS.sourcePartition]: String(d.source.partition),
           [DLQ_HEADERS.sourceOffset]: d.source.offset,
+          ...(d.source.index === undefined ? {} : { [DLQ_HEADERS.sourceIndex]: String(d.source.index) }),
         },
       })),
     });
@@ -72,6 +83,7 @@ export class DeadLetterSink {
         source_topic: d.source.topic,
         source_partition: d.source.partition,
         source_offset: Number(d.source.offset),
+        source_index: d.source.index ?? 0,
         time: now,
         reason_code: d.reasonCode,
         reason: d.reason,

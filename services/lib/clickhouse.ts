@@ -2,6 +2,7 @@
  * ClickHouse adapter: the only module that talks to ClickHouse. Works with 18.16 (Debian) and
  * current releases through the HTTP interface of @clickhouse/client.
  */
+import { Readable } from 'node:stream';
 import { createClient, ClickHouseLogLevel } from '@clickhouse/client';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { ServiceUnavailableError, ProvstreamError, errorMessage } from './errors.js';
@@ -25,6 +26,8 @@ export interface Warehouse {
   query<T = Record<string, unknown>>(query: string): Promise<T[]>;
   /** Inserts rows as JSONEachRow; resolves only after ClickHouse acknowledged the whole insert. */
   insert(table: string, rows: readonly object[]): Promise<void>;
+  /** Inserts TabSeparated text (lib/tsv.ts) into the named columns; resolves once acknowledged. */
+  insertTsv(table: string, columns: readonly string[], text: string): Promise<void>;
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }
@@ -93,6 +96,14 @@ export async function connectWarehouse(cfg: ClickHouseConfig, opts: { create?: b
       if (rows.length === 0) return;
       try {
         await client.insert({ table, values: rows as object[], format: 'JSONEachRow' });
+      } catch (err) {
+        throw wrap(err, `an insert into ${table}`);
+      }
+    },
+    async insertTsv(table, columns, text) {
+      if (text.length === 0) return;
+      try {
+        await client.insert({ table, columns: [...columns] as [string, ...string[]], format: 'TabSeparated', values: Readable.from([Buffer.from(text)], { objectMode: false }) });
       } catch (err) {
         throw wrap(err, `an insert into ${table}`);
       }
