@@ -9,6 +9,8 @@ import { deleteRedisPrefix } from '../../test/monitor.js';
 import { createRedis, connectRedis } from '../lib/redis.js';
 import type { Redis } from '../lib/redis.js';
 import { sleep } from '../lib/retry.js';
+import { MemoryStateStore } from './core/index.js';
+import type { KeyRead, Mutation } from './core/index.js';
 import { stateStoreContract } from './core/state-store.contract.js';
 import { RedisStateStore } from './redis-state.js';
 
@@ -63,6 +65,44 @@ describe('RedisStateStore on a real server', () => {
     // Another prefix sees nothing.
     const other = new RedisStateStore(redis, prefix + 'other:');
     expect((await other.load([{ type: 'value', key: 'rule:r:v:p:x' }])).get('rule:r:v:p:x')).toBeNull();
+  });
+
+  it('applies a batch that writes keys several times (coalesced commands) as MemoryStateStore does', async () => {
+    const store = new RedisStateStore(redis, prefix);
+    const k = (s: string) => `rule:c:${s}`;
+    const prior: Mutation[] = [
+      { op: 'push', key: k('l1'), value: 'old1', maxLength: 4, ttlMs: 60_000 },
+      { op: 'push', key: k('l1'), value: 'old2', maxLength: 4, ttlMs: 60_000 },
+      { op: 'set', key: k('v2'), value: 'keep?', ttlMs: 60_000 },
+    ];
+    const batch: Mutation[] = [
+      { op: 'push', key: k('l1'), value: { n: 1 }, maxLength: 4, ttlMs: 50_000 },
+      { op: 'set', key: k('v1'), value: 'a', ttlMs: 60_000 },
+      { op: 'push', key: k('l1'), value: { n: 2 }, maxLength: 4, ttlMs: 50_000 },
+      { op: 'push', key: k('l1'), value: { n: 3 }, maxLength: 4, ttlMs: 40_000 },
+      { op: 'set', key: k('v1'), value: 'b', ttlMs: 30_000 },
+      { op: 'delete', key: k('v2') },
+      { op: 'push', key: k('l2'), value: 1, maxLength: 5, ttlMs: 60_000 },
+      { op: 'push', key: k('l2'), value: 2, maxLength: 2, ttlMs: 60_000 },
+      { op: 'push', key: k('l2'), value: 3, maxLength: 2, ttlMs: 60_000 },
+      { op: 'delete', key: k('l3') },
+      { op: 'push', key: k('l3'), value: 'x', maxLength: 3, ttlMs: 60_000 },
+      { op: 'push', key: k('l1'), value: { n: 4 }, maxLength: 4, ttlMs: 45_000 },
+      { op: 'push', key: k('l1'), value: { n: 5 }, maxLength: 4, ttlMs: 45_000 },
+    ];
+    const reference = new MemoryStateStore(() => 0);
+    await store.apply(prior);
+    reference.applySync(prior);
+    await store.apply(batch);
+    reference.applySync(batch);
+    const reads: KeyRead[] = [{ type: 'value', key: k('v1') }, { type: 'value', key: k('v2') }, { type: 'list', key: k('l1') }, { type: 'list', key: k('l2') }, { type: 'list', key: k('l3') }];
+    expect(await store.load(reads)).toEqual(reference.loadSync(reads));
+    expect((await store.load([{ type: 'list', key: k('l1') }])).get(k('l1'))).toEqual({ type: 'list', items: [{ n: 5 }, { n: 4 }, { n: 3 }, { n: 2 }] });
+    for (const [key, ttl] of [['v1', 30_000], ['l1', 45_000]] as const) {
+      const left = await redis.pttl(prefix + k(key));
+      expect(left).toBeGreaterThan(ttl - 10_000);
+      expect(left).toBeLessThanOrEqual(ttl);
+    }
   });
 
   it('reports a collection key of the wrong type as a non-retriable error naming the key', async () => {

@@ -10,6 +10,9 @@
  *   zadd        ZADD key score member, PEXPIRE key ttlMs
  *   zrem        ZREM key member
  *
+ * A batch's mutations are coalesced per key first (coalesceWrites: same end state, fewer
+ * commands): several pushes to one list become one LPUSH of all their values.
+ *
  * Every key is stored under `prefix` (one per deployment or test), so several monitors, tests
  * and the demo can share one Redis. apply() sends one MULTI/EXEC: no other client's command runs
  * between its mutations. (Redis does not roll a transaction back when one command fails with
@@ -107,35 +110,91 @@ function decodeEntry(read: KeyRead, value: unknown): StateEntry {
   return { type: 'zset', members };
 }
 
-/** Queues the commands of each mutation, in order (see the table in the header). */
+/**
+ * Queues the commands of the mutations (see the table in the header) as coalesced by
+ * coalesceWrites: the same end state as each mutation's commands in order, with fewer commands
+ * (a batch writes many keys several times: pending observations, taint children, windows).
+ */
 export function queueMutations(cmd: ChainableCommander, mutations: readonly Mutation[], prefix: string): void {
-  for (const m of mutations) {
-    const key = prefix + m.key;
-    switch (m.op) {
+  for (const w of coalesceWrites(mutations)) {
+    const key = prefix + w.key;
+    switch (w.op) {
       case 'set':
-        cmd.set(key, JSON.stringify(m.value), 'PX', ttl(m.key, m.ttlMs));
+        cmd.set(key, JSON.stringify(w.value), 'PX', w.ttlMs);
         break;
       case 'delete':
         cmd.del(key);
         break;
       case 'push':
-        if (m.maxLength < 1) {
+        if (w.maxLength < 1) {
           cmd.del(key); // a list trimmed to nothing does not exist (as in MemoryStateStore)
           break;
         }
-        cmd.lpush(key, JSON.stringify(m.value));
-        cmd.ltrim(key, 0, Math.floor(m.maxLength) - 1);
-        cmd.pexpire(key, ttl(m.key, m.ttlMs));
+        cmd.lpush(key, ...w.values.map((v) => JSON.stringify(v)));
+        cmd.ltrim(key, 0, Math.floor(w.maxLength) - 1);
+        cmd.pexpire(key, w.ttlMs);
         break;
       case 'zadd':
-        cmd.zadd(key, scoreArg(m.score), m.member);
-        cmd.pexpire(key, ttl(m.key, m.ttlMs));
+        cmd.zadd(key, scoreArg(w.score), w.member);
+        cmd.pexpire(key, w.ttlMs);
         break;
       case 'zrem':
-        cmd.zrem(key, m.member);
+        cmd.zrem(key, w.member);
         break;
     }
   }
+}
+
+/** One key's write: a mutation, with consecutive pushes of one maxLength merged (values oldest first). */
+export type Write = Exclude<Mutation, { op: 'push' }> | { op: 'push'; key: string; values: Json[]; maxLength: number; ttlMs: number };
+
+/**
+ * The writes that leave a store as `mutations` applied in order would (all at one instant, as in
+ * one MULTI). Per key, in the order keys first appear (every command touches one key, so writes
+ * to different keys commute):
+ *   - everything before the key's last whole-key write (set, delete, push trimmed to nothing) is
+ *     dropped: that write replaces the key whatever it held;
+ *   - consecutive pushes with the same maxLength become one push of all their values (LPUSH of
+ *     several values = the same LPUSHes one by one; trimming to m after each or once at the end
+ *     keeps the same newest m) with the last push's TTL;
+ *   - zadd and zrem stay as they are.
+ * Every TTL is checked first, as queueing each mutation would.
+ */
+export function coalesceWrites(mutations: readonly Mutation[]): Write[] {
+  const byKey = new Map<string, Mutation[]>();
+  for (const m of mutations) {
+    if (m.op === 'set' || m.op === 'zadd' || (m.op === 'push' && m.maxLength >= 1)) ttl(m.key, m.ttlMs);
+    const ops = byKey.get(m.key);
+    if (ops) ops.push(m);
+    else byKey.set(m.key, [m]);
+  }
+  const out: Write[] = [];
+  for (const ops of byKey.values()) {
+    let start = 0;
+    for (let i = ops.length - 1; i > 0; i--) {
+      const m = ops[i]!;
+      if (m.op === 'set' || m.op === 'delete' || (m.op === 'push' && m.maxLength < 1)) {
+        start = i;
+        break;
+      }
+    }
+    let run: Extract<Write, { op: 'push' }> | undefined;
+    for (let i = start; i < ops.length; i++) {
+      const m = ops[i]!;
+      if (m.op !== 'push') {
+        run = undefined;
+        out.push(m);
+      } else if (run && m.maxLength >= 1 && run.maxLength === m.maxLength) {
+        run.values.push(m.value);
+        run.ttlMs = m.ttlMs;
+      } else {
+        run = { op: 'push', key: m.key, values: [m.value], maxLength: m.maxLength, ttlMs: m.ttlMs };
+        out.push(run);
+        if (m.maxLength < 1) run = undefined;
+      }
+    }
+  }
+  return out;
 }
 
 /** Throws on the first failed command of a pipeline or transaction. */

@@ -5,9 +5,10 @@
  *   begin(partition)   WATCH the partition's applied-offset key, read it
  *   txn.load(reads)    WATCH the version stamps of the keys' buckets, then read the keys (one
  *                      pipeline, so nothing can change between the WATCH and the read)
- *   txn.commit(...)    MULTI: the batch's mutations (redis-state.ts commands, in order), an INCR
- *                      of the stamp of every bucket written, its alerts into the outbox, the
- *                      partition's applied offset and progress; EXEC. `committed: false` =
+ *   txn.commit(...)    MULTI: the batch's mutations (redis-state.ts commands, coalesced per key),
+ *                      one MSET moving the stamp of every bucket written, its alerts into the
+ *                      outbox (one HSET, one ZADD), the partition's applied offset and progress;
+ *                      EXEC. `committed: false` =
  *                      another transaction wrote a key in a bucket this one read: nothing was
  *                      applied, the caller re-reads and re-evaluates.
  *
@@ -22,7 +23,7 @@
  * the client's list of watched keys, so watching N keys costs O(N²); a batch reads thousands of
  * keys (measured: 49 ms per WATCH, most of Redis's time). Keys are hashed into STAMP_BUCKETS
  * buckets, each with a version stamp `<prefix>occ:<n>` that every monitor transaction writing a
- * key of the bucket increments; watching the stamps of the buckets read is a conservative
+ * key of the bucket overwrites with a new value; watching the stamps of the buckets read is a conservative
  * (coarser) WATCH of the keys, bounded in size. The cost is false conflicts between concurrent
  * instances whose transactions touch the same buckets: correct, but instances then take turns
  * (see README: the monitor scales up better than out). Writes by other clients (the CLI clearing
@@ -168,14 +169,29 @@ export class Txn {
     }
     const multi = this.redis.multi();
     queueMutations(multi, input.mutations, this.prefix);
+    // Move the stamp of every bucket written: one MSET (any write to a WATCHed key fails the
+    // other transactions watching it). The value is a new integer, so an older instance's INCR
+    // of a stamp still works.
     const written = new Set<number>();
     for (const m of input.mutations) written.add(stampBucket(m.key));
-    for (const b of written) multi.incr(this.stampKey(b));
-    const out = outboxKeys(this.prefix);
-    const now = Date.now();
-    for (const a of input.alerts) {
-      multi.hset(out.alerts, a.alertId, JSON.stringify(a));
-      multi.zadd(out.due, now, a.alertId);
+    if (written.size > 0) {
+      const stamp = String(nextStamp());
+      const args: string[] = [];
+      for (const b of written) args.push(this.stampKey(b), stamp);
+      multi.mset(...args);
+    }
+    // The outbox: one HSET and one ZADD for all the alerts.
+    if (input.alerts.length > 0) {
+      const out = outboxKeys(this.prefix);
+      const now = Date.now();
+      const fields: string[] = [];
+      const due: (string | number)[] = [];
+      for (const a of input.alerts) {
+        fields.push(a.alertId, JSON.stringify(a));
+        due.push(now, a.alertId);
+      }
+      multi.hset(out.alerts, ...fields);
+      multi.zadd(out.due, ...due);
     }
     if (this.partition && input.nextOffset !== undefined) multi.set(this.owner.offsetKey(this.partition), input.nextOffset);
     if (this.partition && input.progress) multi.hset(this.owner.progressKey(this.partition.topic), String(this.partition.partition), JSON.stringify(input.progress));
@@ -202,6 +218,14 @@ async function run<T>(fn: () => Promise<T>, what: string): Promise<T> {
   } catch (err) {
     throw wrapRedisError(err, what);
   }
+}
+
+let lastStamp = 0;
+
+/** A stamp value no earlier commit of this process wrote (increasing; starts at the clock in µs). */
+function nextStamp(): number {
+  lastStamp = Math.max(lastStamp + 1, Date.now() * 1000);
+  return lastStamp;
 }
 
 /** Version-stamp buckets (see the header): bounds the WATCH list of a transaction. */
