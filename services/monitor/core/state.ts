@@ -87,13 +87,43 @@ export type Evaluation<A> =
  * ("%" -> "%25", ":" -> "%3A"). Example: rule:low-acc:v:proj-a:ent%3A0f3c...
  */
 export function ruleKey(ruleId: string, tag: string, ...parts: (string | number)[]): string {
-  let key = `rule:${ruleId}:${tag}`;
-  for (const p of parts) key += ':' + escapeKeyPart(String(p));
-  return key;
+  // Memoized (a tree of maps by rule, tag and part): evaluation builds the same keys over and
+  // over (keysFor, every read and write, every pass of a batch), and handing out the same string
+  // objects also makes the Map lookups on them cheaper (hash cached, equal by identity).
+  let node = keyCache.get(ruleId);
+  if (!node) keyCache.set(ruleId, (node = new Map()));
+  let at: KeyNode | undefined = node.get(tag);
+  if (!at) node.set(tag, (at = { key: `rule:${ruleId}:${tag}`, next: undefined }));
+  for (const p of parts) {
+    let next: KeyNode | undefined = at.next?.get(p);
+    if (!next) {
+      if (++keyCacheSize > KEY_CACHE_MAX) {
+        keyCache.clear();
+        keyCacheSize = 0;
+      }
+      next = { key: at.key + ':' + escapeKeyPart(String(p)), next: undefined };
+      (at.next ??= new Map()).set(p, next);
+    }
+    at = next;
+  }
+  return at.key;
 }
 
+interface KeyNode {
+  key: string;
+  next: Map<string | number, KeyNode> | undefined;
+}
+const keyCache = new Map<string, Map<string, KeyNode>>();
+let keyCacheSize = 0;
+/** Keys kept at most by ruleKey's memo (then it starts over). */
+const KEY_CACHE_MAX = 200_000;
+
 export function escapeKeyPart(part: string): string {
-  if (part.indexOf('%') < 0 && part.indexOf(':') < 0) return part; // the common case, on the hot path
+  const colon = part.indexOf(':');
+  if (part.indexOf('%') < 0) {
+    if (colon < 0) return part; // the common cases, on the hot path
+    if (part.indexOf(':', colon + 1) < 0) return part.slice(0, colon) + '%3A' + part.slice(colon + 1); // a vertex id
+  }
   return part.replace(/%/g, '%25').replace(/:/g, '%3A');
 }
 

@@ -101,4 +101,21 @@ describe('identity', () => {
     );
     expect(escapeKeyPart('%3A:')).toBe('%253A%3A');
   });
+
+  it('escapes every part the same way whatever its shape (fast paths = the general rule), also when memoized', () => {
+    const general = (part: string) => part.replace(/%/g, '%25').replace(/:/g, '%3A');
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.string(), fc.constantFrom('ent:ab', 'a:b:c', ':', '::', 'x%', '%:', 'team-1'), fc.integer()), { maxLength: 3 }), (parts) => {
+        const expected = ['rule:r:t', ...parts.map((p) => general(String(p)))].join(':');
+        expect(ruleKey('r', 't', ...parts)).toBe(expected);
+        expect(ruleKey('r', 't', ...parts)).toBe(expected);
+        expect(ruleKey('r', 't', ...parts.map(String))).toBe(expected);
+        for (const p of parts) expect(escapeKeyPart(String(p))).toBe(general(String(p)));
+      }),
+    );
+    // More keys than the memo keeps: it starts over, keys stay right.
+    for (let i = 0; i < 210_000; i++) ruleKey('many', 'v', 'p', i);
+    expect(ruleKey('many', 'v', 'p', 5)).toBe('rule:many:v:p:5');
+    expect(ruleKey('many', 'v', 'p:q', 'ent:x')).toBe('rule:many:v:p%3Aq:ent%3Ax');
+  });
 });
