@@ -88,6 +88,40 @@ describe('ProjectGraph.apply', () => {
     expect(g.resolve('data/raw.csv@3')).toBe(-1);
     expect(g.resolve('data/raw.csv@x')).toBe(-1);
     expect(g.resolve('nope')).toBe(-1);
+    expect(g.artifactNames()).toEqual(['data/raw.csv']);
+  });
+
+  it('keeps many artifacts with many versions apart, each version listed once', () => {
+    const g = new ProjectGraph('p');
+    const ids: string[][] = [];
+    for (let round = 0; round < 2; round++) {
+      for (let a = 0; a < 50; a++) {
+        for (let n = 1; n <= 20; n++) {
+          const id = entityId(`data/part-${a}.csv`, `sha256:${String(a * 100 + n).padStart(64, '0')}`);
+          (ids[a] ??= [])[n] = id;
+          g.apply({ type: 'entity', id, artifact: `data/part-${a}.csv`, contentHash: `sha256:${String(a * 100 + n).padStart(64, '0')}`, version: n, entityType: 'file', sizeBytes: null }, 1000 + n);
+        }
+      }
+    }
+    expect(g.artifactNames()).toEqual(Array.from({ length: 50 }, (_, a) => `data/part-${a}.csv`));
+    for (const a of [0, 17, 49]) {
+      for (const n of [1, 7, 20]) expect(g.resolve(`data/part-${a}.csv@${n}`)).toBe(g.graph.indexOf(ids[a]![n]!));
+      expect(g.resolve(`data/part-${a}.csv`)).toBe(g.graph.indexOf(ids[a]![20]!));
+    }
+  });
+
+  it('property times and metric steps are kept per (vertex, key): an older value or step is ignored', () => {
+    const g = new ProjectGraph('p');
+    g.apply(entity(raw1, 1), 1);
+    expect(g.apply({ type: 'property', subject: raw1, key: 'quality', value: { kind: 'string', value: 'good' } }, 10)).toBe('changed');
+    expect(g.apply({ type: 'property', subject: raw1, key: 'quality', value: { kind: 'string', value: 'old' } }, 5)).toBe('unchanged');
+    expect(g.apply({ type: 'property', subject: raw1, key: 'owner', value: { kind: 'string', value: 'bob' } }, 5)).toBe('changed');
+    expect(g.graph.prop(g.graph.indexOf(raw1), 'quality')).toBe('good');
+    g.apply(activity('RUNNING', null), 5);
+    expect(g.apply({ type: 'metric', subject: run, key: 'loss', step: 3, value: 0.3, time: 30 }, 30)).toBe('changed');
+    expect(g.apply({ type: 'metric', subject: run, key: 'loss', step: 2, value: 0.9, time: 40 }, 40)).toBe('unchanged');
+    expect(g.apply({ type: 'metric', subject: run, key: 'acc', step: 1, value: 0.5, time: 40 }, 40)).toBe('changed');
+    expect(g.graph.prop(g.graph.indexOf(run), 'metric.loss')).toBe(0.3);
   });
 });
 
