@@ -14,7 +14,8 @@
  * Group offsets are committed as batches are applied, only so that standard Kafka tools show this
  * instance's lag; they are never used for recovery (a restart bootstraps again).
  */
-import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { Admin, EachBatchPayload, Kafka } from 'kafkajs';
+import { SupervisedConsumer } from '../lib/kafka.js';
 import type { Logger } from '../lib/log.js';
 import { ProvstreamError, errorMessage } from '../lib/errors.js';
 import { retry } from '../lib/retry.js';
@@ -90,7 +91,7 @@ export interface GraphStreamStats {
 
 export class GraphStream {
   readonly stats: GraphStreamStats = { batches: 0, events: 0, invalid: 0 };
-  private consumer: Consumer | undefined;
+  private supervisor: SupervisedConsumer | undefined;
 
   constructor(
     private readonly kafka: Kafka,
@@ -100,21 +101,30 @@ export class GraphStream {
     private readonly log: Logger,
   ) {}
 
-  /** Joins the group and starts applying batches from the group's committed offsets. */
+  /**
+   * Joins the group and starts applying batches from the group's committed offsets. Supervised:
+   * a consumer kafkajs gives up on (crash without restart) is recreated with backoff.
+   */
   async start(): Promise<void> {
-    const consumer = this.kafka.consumer({
-      groupId: this.opts.groupId,
-      sessionTimeout: this.opts.sessionTimeoutMs,
-      heartbeatInterval: Math.floor(this.opts.sessionTimeoutMs / 5),
-      maxBytesPerPartition: this.opts.maxBytesPerPartition,
-      maxBytes: this.opts.maxBytesPerPartition * 8,
-      maxWaitTimeInMs: this.opts.maxWaitMs,
-      retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 10_000 },
-    });
-    this.consumer = consumer;
-    await consumer.connect();
-    await consumer.subscribe({ topic: this.opts.topic, fromBeginning: true });
-    await consumer.run({ autoCommit: true, autoCommitInterval: 5000, eachBatchAutoResolve: true, eachBatch: async (payload) => this.handleBatch(payload) });
+    this.supervisor = new SupervisedConsumer(
+      () =>
+        this.kafka.consumer({
+          groupId: this.opts.groupId,
+          sessionTimeout: this.opts.sessionTimeoutMs,
+          heartbeatInterval: Math.floor(this.opts.sessionTimeoutMs / 5),
+          maxBytesPerPartition: this.opts.maxBytesPerPartition,
+          maxBytes: this.opts.maxBytesPerPartition * 8,
+          maxWaitTimeInMs: this.opts.maxWaitMs,
+          retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 10_000 },
+        }),
+      async (consumer) => {
+        await consumer.connect();
+        await consumer.subscribe({ topic: this.opts.topic, fromBeginning: true });
+        await consumer.run({ autoCommit: true, autoCommitInterval: 5000, eachBatchAutoResolve: true, eachBatch: async (payload) => this.handleBatch(payload) });
+      },
+      this.log,
+    );
+    await this.supervisor.run();
   }
 
   /** Synchronous apply of the whole batch, so a query never sees it half-applied. */
@@ -162,6 +172,6 @@ export class GraphStream {
 
   /** Leaves the group (offsets of applied batches are committed on the way out). */
   async stop(): Promise<void> {
-    await this.consumer?.disconnect();
+    await this.supervisor?.stop();
   }
 }

@@ -13,6 +13,7 @@
  * stops (the batch then stays uncommitted).
  */
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import { SupervisedConsumer } from '../../lib/kafka.js';
 import type { Logger } from '../../lib/log.js';
 import { LogEvents } from '../../lib/log.js';
 import { retry } from '../../lib/retry.js';
@@ -49,7 +50,7 @@ export interface OpenLineageConsumerStats {
 
 export class OpenLineageConsumer {
   readonly stats: OpenLineageConsumerStats = { batches: 0, events: 0, published: 0, deadLetters: 0, retries: 0 };
-  private consumer: Consumer | undefined;
+  private supervisor: SupervisedConsumer | undefined;
   private readonly stopping = new AbortController();
 
   constructor(
@@ -61,16 +62,22 @@ export class OpenLineageConsumer {
     private readonly log: Logger,
   ) {}
 
+  /** Joins the group; supervised: a consumer kafkajs gives up on is recreated with backoff. */
   async start(): Promise<void> {
     const sessionTimeout = this.opts.sessionTimeoutMs ?? 10_000;
-    const consumer = this.kafka.consumer({ groupId: this.opts.groupId, sessionTimeout, heartbeatInterval: Math.floor(sessionTimeout / 5), maxWaitTimeInMs: 200 });
-    this.consumer = consumer;
-    await consumer.connect();
-    await consumer.subscribe({ topic: this.opts.topic, fromBeginning: this.opts.fromBeginning ?? true });
-    await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (p) => this.handleBatch(p) });
+    this.supervisor = new SupervisedConsumer(
+      () => this.kafka.consumer({ groupId: this.opts.groupId, sessionTimeout, heartbeatInterval: Math.floor(sessionTimeout / 5), maxWaitTimeInMs: 200 }),
+      async (consumer) => {
+        await consumer.connect();
+        await consumer.subscribe({ topic: this.opts.topic, fromBeginning: this.opts.fromBeginning ?? true });
+        await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (p) => this.handleBatch(consumer, p) });
+      },
+      this.log,
+    );
+    await this.supervisor.run();
   }
 
-  private async handleBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  private async handleBatch(consumer: Consumer, { batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     if (batch.messages.length === 0) return;
     const prepared: PreparedEvent[] = [];
     const dead: DeadLetter[] = [];
@@ -116,7 +123,7 @@ export class OpenLineageConsumer {
     }
     if (!isRunning() || isStale()) return;
     resolveOffset(batch.lastOffset());
-    await this.consumer!.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(batch.lastOffset()) + 1n).toString() }]);
+    await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(batch.lastOffset()) + 1n).toString() }]);
     this.stats.batches++;
     this.stats.events += prepared.length;
     this.stats.published += published;
@@ -125,11 +132,11 @@ export class OpenLineageConsumer {
   }
 
   async stop(graceMs = 10_000): Promise<void> {
-    const consumer = this.consumer;
-    if (!consumer) return;
+    const supervisor = this.supervisor;
+    if (!supervisor) return;
     const timer = setTimeout(() => this.stopping.abort(new Error('stopping')), graceMs);
     try {
-      await consumer.disconnect();
+      await supervisor.stop();
     } finally {
       clearTimeout(timer);
       this.stopping.abort(new Error('stopped'));
