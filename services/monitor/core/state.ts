@@ -87,36 +87,47 @@ export type Evaluation<A> =
  * ("%" -> "%25", ":" -> "%3A"). Example: rule:low-acc:v:proj-a:ent%3A0f3c...
  */
 export function ruleKey(ruleId: string, tag: string, ...parts: (string | number)[]): string {
-  // Memoized (a tree of maps by rule, tag and part): evaluation builds the same keys over and
-  // over (keysFor, every read and write, every pass of a batch), and handing out the same string
-  // objects also makes the Map lookups on them cheaper (hash cached, equal by identity).
-  let node = keyCache.get(ruleId);
-  if (!node) keyCache.set(ruleId, (node = new Map()));
-  let at: KeyNode | undefined = node.get(tag);
-  if (!at) node.set(tag, (at = { key: `rule:${ruleId}:${tag}`, next: undefined }));
+  // Memoized: evaluation builds the same keys over and over (keysFor, every read and write, every
+  // pass of a batch), and handing out the same string objects also makes the Map lookups on them
+  // cheaper (hash cached, equal by identity). Two generations of a tree of maps (rule, tag, part,
+  // ...): a key found in the old one moves to the young one; when the young one is full it
+  // becomes the old one, so the keys of recent batches stay.
+  let at = young.child(ruleId).child(tag);
+  let was: KeyNode | undefined = old.find(ruleId)?.find(tag);
+  if (at.key === '') at.key = was?.key ?? `rule:${ruleId}:${tag}`;
   for (const p of parts) {
-    let next: KeyNode | undefined = at.next?.get(p);
-    if (!next) {
-      if (++keyCacheSize > KEY_CACHE_MAX) {
-        keyCache.clear();
-        keyCacheSize = 0;
+    const next = at.child(p);
+    was = was?.find(p);
+    if (next.key === '') {
+      next.key = was?.key ?? at.key + ':' + escapeKeyPart(String(p));
+      if (++youngSize >= KEY_GENERATION) {
+        old = young;
+        young = new KeyNode();
+        youngSize = 0;
       }
-      next = { key: at.key + ':' + escapeKeyPart(String(p)), next: undefined };
-      (at.next ??= new Map()).set(p, next);
     }
     at = next;
   }
   return at.key;
 }
 
-interface KeyNode {
-  key: string;
-  next: Map<string | number, KeyNode> | undefined;
+class KeyNode {
+  key = '';
+  private next: Map<string | number, KeyNode> | undefined;
+  find(part: string | number): KeyNode | undefined {
+    return this.next?.get(part);
+  }
+  child(part: string | number): KeyNode {
+    let c = this.next?.get(part);
+    if (!c) (this.next ??= new Map()).set(part, (c = new KeyNode()));
+    return c;
+  }
 }
-const keyCache = new Map<string, Map<string, KeyNode>>();
-let keyCacheSize = 0;
-/** Keys kept at most by ruleKey's memo (then it starts over). */
-const KEY_CACHE_MAX = 200_000;
+let young = new KeyNode();
+let old = new KeyNode();
+let youngSize = 0;
+/** Keys per generation of ruleKey's memo (at most twice that are kept). */
+const KEY_GENERATION = 50_000;
 
 export function escapeKeyPart(part: string): string {
   const colon = part.indexOf(':');

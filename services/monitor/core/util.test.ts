@@ -113,7 +113,7 @@ describe('identity', () => {
         for (const p of parts) expect(escapeKeyPart(String(p))).toBe(general(String(p)));
       }),
     );
-    // More keys than the memo keeps: it starts over, keys stay right.
+    // More keys than the memo keeps (its generations roll over): keys stay right.
     for (let i = 0; i < 210_000; i++) ruleKey('many', 'v', 'p', i);
     expect(ruleKey('many', 'v', 'p', 5)).toBe('rule:many:v:p:5');
     expect(ruleKey('many', 'v', 'p:q', 'ent:x')).toBe('rule:many:v:p%3Aq:ent%3Ax');
