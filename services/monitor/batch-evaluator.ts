@@ -102,30 +102,31 @@ export async function evaluateBatch(items: readonly WorkItem[], now: number, loa
   let fresh: string[] = [];
   for (;;) {
     stats.passes++;
-    const overlay = loaded.fork();
-    const misses = new Map<string, KeyRead>();
+    const pass = new Pass(loaded.fork(), now);
     const dirty = new Set<string>(fresh);
     const next: Pair[][] = [];
-    items.forEach((item, i) => {
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i]!;
+      const before = pairs?.[i];
       const row: Pair[] = [];
-      item.rules.forEach((rule, j) => {
-        const prev = pairs?.[i]?.[j];
-        if (prev && !prev.missed && !prev.reads.some((k) => dirty.has(k))) {
-          if (prev.outcome) overlay.apply(prev.outcome.mutations);
+      for (let j = 0; j < item.rules.length; j++) {
+        const prev = before?.[j];
+        if (prev && !prev.missed && !readsAny(prev.reads, dirty)) {
+          if (prev.outcome) pass.overlay.apply(prev.outcome.mutations);
           row.push(prev);
-          return;
+          continue;
         }
         if (prev) stats.reevaluations++;
-        const pair = evaluatePair(overlay, rule, item.event, now, misses);
+        const pair = pass.evaluate(item.rules[j]!, item.event);
         if (prev) markChanged(prev, pair, dirty);
-        if (pair.outcome) overlay.apply(pair.outcome.mutations);
+        if (pair.outcome) pass.overlay.apply(pair.outcome.mutations);
         row.push(pair);
-      });
+      }
       next.push(row);
-    });
+    }
     pairs = next;
-    if (misses.size === 0) break;
-    const toLoad = [...misses.values()].filter((r) => !loaded.isLoaded(r.key));
+    if (pass.misses.size === 0) break;
+    const toLoad = [...pass.misses.values()].filter((r) => !loaded.isLoaded(r.key));
     if (toLoad.length === 0) throw new Error('evaluateBatch: a pass missed keys but none is new (evaluation is not deterministic?)');
     await loadInto(toLoad);
     fresh = toLoad.map((r) => r.key);
@@ -148,26 +149,47 @@ export async function evaluateBatch(items: readonly WorkItem[], now: number, loa
 }
 
 /**
- * One evaluation reading through the overlay (the core's read-through mode): every read is
- * answered at once, so there are no rounds, and the outcome is what the snapshot protocol's last
- * round would give with the same answers.
+ * One pass: evaluates pairs reading through the overlay (the core's read-through mode): every
+ * read is answered at once, so there are no rounds, and the outcome is what the snapshot
+ * protocol's last round would give with the same answers. One reader per pass (no closures per
+ * pair: this is the hot path).
  */
-function evaluatePair(overlay: Overlay, rule: Rule, event: ProvEvent | null, now: number, misses: Map<string, KeyRead>): Pair {
-  const pair: Pair = { rule, reads: [], missed: false };
-  const onMiss = (r: KeyRead): void => {
-    pair.missed = true;
-    if (!misses.has(r.key)) misses.set(r.key, r);
-  };
-  const read: StateReader = (r) => {
-    pair.reads.push(r.key);
-    return overlay.read(r, onMiss);
-  };
-  try {
-    pair.outcome = event ? evaluateThrough(rule, event, read, now) : evaluateTickThrough(rule, read, now);
-  } catch (err) {
-    pair.error = errorMessage(err);
+class Pass {
+  readonly misses = new Map<string, KeyRead>();
+  private pair: Pair | undefined;
+
+  constructor(
+    readonly overlay: Overlay,
+    private readonly now: number,
+  ) {}
+
+  evaluate(rule: Rule, event: ProvEvent | null): Pair {
+    const pair: Pair = { rule, reads: [], missed: false };
+    this.pair = pair;
+    try {
+      pair.outcome = event ? evaluateThrough(rule, event, this.read, this.now) : evaluateTickThrough(rule, this.read, this.now);
+    } catch (err) {
+      pair.error = errorMessage(err);
+    }
+    this.pair = undefined;
+    return pair;
   }
-  return pair;
+
+  private readonly read: StateReader = (r) => {
+    this.pair!.reads.push(r.key);
+    return this.overlay.read(r, this.onMiss);
+  };
+
+  private readonly onMiss = (r: KeyRead): void => {
+    this.pair!.missed = true;
+    if (!this.misses.has(r.key)) this.misses.set(r.key, r);
+  };
+}
+
+function readsAny(keys: readonly string[], set: ReadonlySet<string>): boolean {
+  if (set.size === 0) return false;
+  for (const k of keys) if (set.has(k)) return true;
+  return false;
 }
 
 /** Marks the keys whose values later pairs see differently, when a pair's mutations changed. */

@@ -24,9 +24,10 @@ export class EvalContext {
   private readonly mutations: Mutation[] = [];
   private readonly alerts: Alert[] = [];
   private readonly suppressed: Alert[] = [];
-  private readonly misses = new Map<string, KeyRead>();
-  private readonly overlay = new Map<string, StateEntry | null>();
-  private readonly dedupedInRound = new Set<string>();
+  // Created on first use: most evaluations write a key or two and never miss or dedup twice.
+  private misses: Map<string, KeyRead> | undefined;
+  private overlay: Map<string, StateEntry | null> | undefined;
+  private dedupedInRound: Set<string> | undefined;
 
   private readonly snapshot: Snapshot | undefined;
   private readonly reader: StateReader | undefined;
@@ -54,7 +55,7 @@ export class EvalContext {
 
   /** Whether `key` was loaded (or written) in this round; false records nothing. */
   has(key: string): boolean {
-    return this.snapshot === undefined || this.overlay.has(key) || this.snapshot.has(key);
+    return this.snapshot === undefined || this.overlay?.has(key) === true || this.snapshot.has(key);
   }
 
   /** List items, newest first; [] when absent or not loaded yet (then a miss). */
@@ -71,19 +72,19 @@ export class EvalContext {
 
   set(key: string, value: Json, ttlMs: number): void {
     this.mutations.push({ op: 'set', key, value, ttlMs: ttl(ttlMs) });
-    this.overlay.set(key, { type: 'value', value });
+    (this.overlay ??= new Map()).set(key, { type: 'value', value });
   }
 
   del(key: string): void {
     this.mutations.push({ op: 'delete', key });
-    this.overlay.set(key, null);
+    (this.overlay ??= new Map()).set(key, null);
   }
 
   /** Prepends to a list and trims it to maxLength (the list should have been read first). */
   push(key: string, value: Json, maxLength: number, ttlMs: number): void {
     const items = [value, ...this.list(key)].slice(0, maxLength);
     this.mutations.push({ op: 'push', key, value, maxLength, ttlMs: ttl(ttlMs) });
-    this.overlay.set(key, { type: 'list', items });
+    (this.overlay ??= new Map()).set(key, { type: 'list', items });
   }
 
   zadd(key: string, member: string, score: number, ttlMs: number): void {
@@ -120,7 +121,7 @@ export class EvalContext {
       notify: rule.notify,
     };
     if (rule.dedupWindowMs > 0) {
-      if (this.dedupedInRound.has(dedupKey)) {
+      if (this.dedupedInRound?.has(dedupKey)) {
         this.suppressed.push(alert);
         return 'suppressed';
       }
@@ -131,7 +132,7 @@ export class EvalContext {
         this.suppressed.push(alert);
         return 'suppressed';
       }
-      this.dedupedInRound.add(dedupKey);
+      (this.dedupedInRound ??= new Set()).add(dedupKey);
       this.set(ddKey, { alertId: alert.alertId, time: alert.time }, rule.dedupWindowMs);
     }
     this.alerts.push(alert);
@@ -148,19 +149,22 @@ export class EvalContext {
 
   /** True when every read of this round was answered by the snapshot. */
   get complete(): boolean {
-    return this.misses.size === 0;
+    return this.misses === undefined;
   }
 
   result(): Evaluation<Alert> {
-    if (this.misses.size > 0) return { status: 'needs', reads: [...this.misses.values()] };
+    if (this.misses) return { status: 'needs', reads: [...this.misses.values()] };
     return { status: 'done', mutations: this.mutations, alerts: this.alerts, suppressed: this.suppressed };
   }
 
   private entry(read: KeyRead): StateEntry | null | undefined {
-    const own = this.overlay.get(read.key);
-    if (own !== undefined || this.overlay.has(read.key)) return own;
+    if (this.overlay) {
+      const own = this.overlay.get(read.key);
+      if (own !== undefined || this.overlay.has(read.key)) return own;
+    }
     if (this.snapshot === undefined) return this.reader!(read);
     if (this.snapshot.has(read.key)) return this.snapshot.get(read.key);
+    this.misses ??= new Map();
     if (!this.misses.has(read.key)) this.misses.set(read.key, read);
     return undefined;
   }
