@@ -14,7 +14,7 @@
  * Entries handed out are shared, never copied (this is the hot path): evaluation treats state
  * as immutable, and every write here builds a new entry (copy-on-write).
  */
-import type { KeyRead, Mutation, Snapshot, StateEntry, ZMember } from './core/index.js';
+import type { Json, KeyRead, Mutation, Snapshot, StateEntry, ZMember } from './core/index.js';
 
 /** A written key: its new entry, or null once deleted (zsets keep a member map for updates). */
 type Written = StateEntry | null;
@@ -81,8 +81,14 @@ function next(m: Mutation, prev: StateEntry | null): Written {
     case 'delete':
       return null;
     case 'push': {
-      const items = [m.value, ...(prev?.type === 'list' ? prev.items : [])].slice(0, Math.max(0, m.maxLength));
-      return items.length > 0 ? { type: 'list', items } : null;
+      const rest = prev?.type === 'list' ? prev.items : [];
+      const limit = Math.floor(m.maxLength); // as slice(0, maxLength) would count
+      const n = limit > 0 ? Math.min(rest.length + 1, limit) : 0;
+      if (n === 0) return null;
+      const items: Json[] = new Array<Json>(n);
+      items[0] = m.value;
+      for (let i = 1; i < n; i++) items[i] = rest[i - 1]!;
+      return { type: 'list', items };
     }
     case 'zadd': {
       const members = (prev?.type === 'zset' ? prev.members : []).filter((x) => x.member !== m.member);

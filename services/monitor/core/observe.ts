@@ -165,7 +165,7 @@ export function resolve(ctx: EvalContext, rule: ObservationRule, event: ProvEven
 /** Attribute an activity's observations to a matching output entity (once per link). */
 function linkOutput(ctx: EvalContext, rule: ObservationRule, P: string, activity: string, entity: string, known: VertexInfo, relEventId: string, run: ObservationHandler): void {
   const genKey = ctx.key('gen', P, activity);
-  if (ctx.list(genKey).some((item) => genLink(item)?.id === entity)) return;
+  if (ctx.list(genKey).some((item) => isLinkTo(item, entity))) return;
   const link: GenLink = { id: entity, g: known.g, ver: known.ver, e: relEventId, ee: known.e };
   ctx.push(genKey, { ...link }, MAX_OUTPUTS, rule.stateTtlMs);
   const pending = pendingOf(ctx.get(ctx.key('pm', P, activity)), P, activity);
@@ -229,9 +229,14 @@ function vertexInfo(raw: Json | undefined): VertexInfo | undefined {
 
 function genLink(raw: Json): GenLink | undefined {
   const r = asRecord(raw);
-  const v = vertexInfo(raw);
-  if (!r || !v || typeof r.id !== 'string' || typeof r.ee !== 'string') return undefined;
-  return { ...v, id: r.id, ee: r.ee };
+  if (!r || typeof r.g !== 'string' || typeof r.e !== 'string' || typeof r.id !== 'string' || typeof r.ee !== 'string') return undefined;
+  return { g: r.g, ver: typeof r.ver === 'number' ? r.ver : null, e: r.e, id: r.id, ee: r.ee };
+}
+
+/** genLink(raw)?.id === entity, without building the link (a hot loop over gen lists). */
+function isLinkTo(raw: Json, entity: string): boolean {
+  const r = asRecord(raw);
+  return r !== undefined && r.id === entity && typeof r.g === 'string' && typeof r.e === 'string' && typeof r.ee === 'string';
 }
 
 export function asRecord(x: Json | undefined): { [key: string]: Json } | undefined {

@@ -93,13 +93,12 @@ export function ruleKey(ruleId: string, tag: string, ...parts: (string | number)
   // ...): a key found in the old one moves to the young one; when the young one is full it
   // becomes the old one, so the keys of recent batches stay.
   let at = young.child(ruleId).child(tag);
-  let was: KeyNode | undefined = old.find(ruleId)?.find(tag);
-  if (at.key === '') at.key = was?.key ?? `rule:${ruleId}:${tag}`;
-  for (const p of parts) {
+  if (at.key === '') at.key = old.find(ruleId)?.find(tag)?.key ?? `rule:${ruleId}:${tag}`;
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i]!;
     const next = at.child(p);
-    was = was?.find(p);
     if (next.key === '') {
-      next.key = was?.key ?? at.key + ':' + escapeKeyPart(String(p));
+      next.key = oldKey(ruleId, tag, parts, i) ?? at.key + ':' + escapeKeyPart(String(p));
       if (++youngSize >= KEY_GENERATION) {
         old = young;
         young = new KeyNode();
@@ -109,6 +108,13 @@ export function ruleKey(ruleId: string, tag: string, ...parts: (string | number)
     at = next;
   }
   return at.key;
+}
+
+/** The key of ruleId, tag, parts[0..last] in the old generation, if it is there. */
+function oldKey(ruleId: string, tag: string, parts: readonly (string | number)[], last: number): string | undefined {
+  let node = old.find(ruleId)?.find(tag);
+  for (let i = 0; node && i <= last; i++) node = node.find(parts[i]!);
+  return node?.key || undefined;
 }
 
 class KeyNode {
