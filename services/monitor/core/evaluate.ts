@@ -56,9 +56,10 @@ function rawGroupKeys(k: ReturnType<typeof keyMaker>, rule: ObservationRule, eve
   if (selectorMode(rule.match) !== 'raw') return [];
   const obs = observationOf(rule, event);
   if (!obs) return [];
-  if (rule.kind === 'zscore') return [{ type: 'list', key: k.key('win', obs.project, obs.vertex) }];
-  if (rule.kind === 'regression') return [{ type: 'value', key: k.key('ver', obs.project, obs.vertex) }];
-  return [];
+  const keys: KeyRead[] = rule.dedupWindowMs > 0 ? [{ type: 'value', key: k.key('dd', obs.project, obs.vertex) }] : [];
+  if (rule.kind === 'zscore') keys.push({ type: 'list', key: k.key('win', obs.project, obs.vertex) });
+  if (rule.kind === 'regression') keys.push({ type: 'value', key: k.key('ver', obs.project, obs.vertex) });
+  return keys;
 }
 
 /**

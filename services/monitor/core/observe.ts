@@ -114,7 +114,11 @@ export function resolve(ctx: EvalContext, rule: ObservationRule, event: ProvEven
   const P = event.project;
   const p = event.payload;
   const run: ObservationHandler = (c, subject, obs) => {
-    if (sel.subject === null || matchGlob(sel.subject, subject.id)) handle(c, subject, obs);
+    if (sel.subject !== null && !matchGlob(sel.subject, subject.id)) return;
+    // The alert, if any, is about this subject: ask for its dedup state now, in the same round as
+    // the group's state (regression, zscore), not in a round of its own after it.
+    c.prefetchDedup(obs.project, subject.id);
+    handle(c, subject, obs);
   };
 
   if (p.type === 'entity' && mode === 'entity' && entityMatches(sel, p)) {

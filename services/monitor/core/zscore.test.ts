@@ -82,6 +82,18 @@ describe('zscore over a sliding window', () => {
     expect((h.store.loadSync([{ type: 'list', key }]).get(key) as { items: unknown[] }).items).toHaveLength(4);
   });
 
+  it('asks for the dedup state together with the window: a job rule alerts in two rounds, a raw one in one', () => {
+    const onJob = rule(`{id: zj, kind: zscore, severity: info, notify: [feed], match: {activity: train}, zscore: {metric: loss, window: 10, minSamples: 2, threshold: 3}}`);
+    const raw = rule(`{id: zr, kind: zscore, severity: info, notify: [feed], zscore: {metric: loss, window: 10, minSamples: 2, threshold: 3}}`);
+    const s = new Stream();
+    const h = new Harness([onJob, raw]);
+    h.feed(s.activity('act:r', 'train', 'RUNNING'));
+    for (const [step, v] of [1, 1.1, 0.9].entries()) h.feed(s.metric('act:r', 'loss', v, { step }));
+    h.rounds = [];
+    expect(h.feed(s.metric('act:r', 'loss', 50, { step: 3 })).map((a) => a.ruleId)).toEqual(['zj', 'zr']);
+    expect(h.rounds).toEqual([2, 1]); // job: the run, then its window and dedup state; raw: all known up front
+  });
+
   it('reads everything in one round in raw mode', () => {
     const s = new Stream();
     const h = new Harness([zscore('minSamples: 2, threshold: 100')]);
