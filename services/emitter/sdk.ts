@@ -26,6 +26,7 @@ import { entityId, activityId, agentId, edgeId } from '../model/ids.js';
 import type { ActivityStatus, AgentType, EdgeType, Payload, ProvEvent, PropertyValue } from '../model/types.js';
 import { backoffDelay } from '../lib/retry.js';
 import { SpillingQueue } from './buffer.js';
+import { useFastGzip } from '../lib/gzip-codec.js';
 
 export interface EmitterOptions {
   brokers: string[];
@@ -101,6 +102,7 @@ export class Emitter {
       maxSpillBytes: opts.maxSpillBytes ?? 256 * 1024 * 1024,
       onError: (e) => this.onError(e),
     });
+    useFastGzip();
     const kafka = new Kafka({
       clientId: 'provstream-emitter',
       brokers: opts.brokers,

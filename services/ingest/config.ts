@@ -35,7 +35,7 @@ export function loadIngestConfig(env: Env): IngestConfig {
     maxEventBytes: r.int('INGEST_MAX_EVENT_BYTES', 1024 * 1024, 256, 8 * 1024 * 1024),
     maxBytesPerPartition: r.int('INGEST_MAX_BYTES_PER_PARTITION', 2 * 1024 * 1024, 1024, 64 * 1024 * 1024),
     maxWaitMs: r.int('INGEST_MAX_WAIT_MS', 100, 0, 10_000),
-    partitionsConsumedConcurrently: r.int('INGEST_CONCURRENCY', 2, 1, 64),
+    partitionsConsumedConcurrently: r.int('INGEST_CONCURRENCY', 4, 1, 64),
     sessionTimeoutMs: r.int('INGEST_SESSION_TIMEOUT_MS', 10_000, 6000, 300_000),
     logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
   };

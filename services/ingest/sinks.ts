@@ -5,7 +5,7 @@
  */
 import type { Producer } from 'kafkajs';
 import type { Warehouse } from '../lib/clickhouse.js';
-import { TABLES, TABLE_COLUMNS } from './rows.js';
+import { TABLES, TABLE_COLUMNS, emptyRows } from './rows.js';
 import type { Row, Table } from './rows.js';
 import { encodeTsv } from '../lib/tsv.js';
 
@@ -13,8 +13,52 @@ const FACT_TABLES: readonly Table[] = TABLES.filter((t) => t !== 'events_raw');
 import type { RowsByTable } from './rows.js';
 import type { DeadLetter } from './process.js';
 
+interface PendingWrite {
+  rows: RowsByTable;
+  betweenInserts: (() => Promise<void>) | undefined;
+  done: (err?: unknown) => void;
+}
+
 export class TableSink {
+  private readonly waiting: PendingWrite[] = [];
+  private writing = false;
+
   constructor(private readonly wh: Warehouse) {}
+
+  /**
+   * Group commit: batches of partitions consumed concurrently that arrive while an insert is in
+   * flight (or in the same event-loop turn) are merged into one set of inserts. Each insert makes
+   * a part in every table; with 4 partitions ClickHouse spent twice the CPU per event of 1
+   * partition (bench-ingest: 1,007 vs 4,215 events per insert). Resolves once ClickHouse
+   * acknowledged every row of this batch; a failure fails every batch of the group (each then
+   * retries, or narrows down its own messages).
+   */
+  write(rows: RowsByTable, betweenInserts?: () => Promise<void>): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.waiting.push({ rows, betweenInserts, done: (err) => (err === undefined ? resolve() : reject(err)) });
+      if (!this.writing) {
+        this.writing = true;
+        // One turn for the other partitions' handlers to add their batches.
+        setImmediate(() => void this.drain());
+      }
+    });
+  }
+
+  private async drain(): Promise<void> {
+    while (this.waiting.length > 0) {
+      const group = this.waiting.splice(0);
+      const rows = group.length === 1 ? group[0]!.rows : mergeRows(group.map((g) => g.rows));
+      try {
+        await this.writeNow(rows, async () => {
+          for (const g of group) if (g.betweenInserts) await g.betweenInserts();
+        });
+        for (const g of group) g.done();
+      } catch (err) {
+        for (const g of group) g.done(err ?? new Error('insert failed'));
+      }
+    }
+    this.writing = false;
+  }
 
   /**
    * The fact tables in parallel (ClickHouse parses each insert on its own thread: the batch is
@@ -22,10 +66,10 @@ export class TableSink {
    * events_raw has all its other rows written, so "is it queryable?" is one cheap lookup by
    * event id.
    */
-  async write(rows: RowsByTable, betweenInserts?: () => Promise<void>): Promise<void> {
+  private async writeNow(rows: RowsByTable, betweenInserts: () => Promise<void>): Promise<void> {
     await Promise.all(FACT_TABLES.map((t) => this.insert(t, rows[t])));
-    // Lets the consumer heartbeat: a large batch must not outlive the group session.
-    if (betweenInserts) await betweenInserts();
+    // Lets the consumers heartbeat: a large batch must not outlive the group session.
+    await betweenInserts();
     await this.insert('events_raw', rows.events_raw);
   }
 
@@ -35,6 +79,12 @@ export class TableSink {
     const columns = TABLE_COLUMNS[t];
     return this.wh.insertTsv(t, columns.map((c) => c.name), encodeTsv(rows, columns));
   }
+}
+
+function mergeRows(all: readonly RowsByTable[]): RowsByTable {
+  const out = emptyRows();
+  for (const rows of all) for (const t of TABLES) for (const r of rows[t]) out[t].push(r);
+  return out;
 }
 
 export const DLQ_HEADERS = {

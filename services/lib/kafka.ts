@@ -3,6 +3,7 @@
  * The only module besides the emitter SDK that imports kafkajs.
  */
 import { Kafka, logLevel as KafkaLogLevel, CompressionTypes, Partitioners } from 'kafkajs';
+import { useFastGzip } from './gzip-codec.js';
 import type { Admin, Consumer, ITopicConfig, KafkaConfig, logCreator } from 'kafkajs';
 import { backoffDelay, sleep } from './retry.js';
 import type { Logger } from './log.js';
@@ -30,6 +31,7 @@ function pinoLogCreator(logger: Logger): logCreator {
 }
 
 export function createKafka(cfg: KafkaClientConfig, logger: Logger): Kafka {
+  useFastGzip();
   const config: KafkaConfig = {
     clientId: cfg.clientId,
     brokers: cfg.brokers,
