@@ -86,6 +86,27 @@ describe('processMessages on batch frames', () => {
   });
 });
 
+describe('payloadBodyJson', () => {
+  it('equals canonicalJson of the payload for decoded events of every kind, and for shapes off the fast path', async () => {
+    const { payloadBodyJson, canonicalJson } = await import('./rows.js');
+    const { trainingWorkload } = await import('../../bench/lib/workload.js');
+    const { decodeEvent } = await import('../model/codec.js');
+    const events = [...Object.values(FIXTURE_CASES), ...trainingWorkload({ project: 'p', count: 3000, seed: 'body' }).events];
+    for (const ev of events) {
+      const decoded = decodeEvent(encodeEvent(ev)).payload;
+      expect(payloadBodyJson(decoded)).toBe(canonicalJson(decoded));
+      expect(payloadBodyJson(ev.payload)).toBe(canonicalJson(ev.payload));
+    }
+    const act = structuredClone(FIXTURE_CASES['activity']!.payload) as Record<string, unknown>;
+    act['params'] = { '10': 'a', '9': 'b', z: 'c', a: 'd' };
+    expect(payloadBodyJson(act as never)).toBe(canonicalJson(act));
+    expect(payloadBodyJson({ ...act, extra: 1 } as never)).toBe(canonicalJson({ ...act, extra: 1 }));
+    expect(payloadBodyJson({ ...act, workdir: undefined } as never)).toBe(canonicalJson({ ...act, workdir: undefined }));
+    const { command: _omitted, ...missing } = act;
+    expect(payloadBodyJson(missing as never)).toBe(canonicalJson(missing));
+  });
+});
+
 describe('canonicalJson', () => {
   it('sorts keys at every level, keeps arrays in order', async () => {
     const { canonicalJson } = await import('./rows.js');

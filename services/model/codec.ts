@@ -54,6 +54,14 @@ const BRANCH: Record<PayloadType, string> = {
 };
 const TYPE_OF_BRANCH = new Map(Object.entries(BRANCH).map(([k, v]) => [v, k as PayloadType]));
 
+/** The field names of a payload type's record in the current schema (without the `type` tag). */
+export function payloadFieldNames(type: PayloadType): string[] {
+  const union = (CURRENT as avro.types.RecordType).field('payload').type as avro.types.WrappedUnionType | avro.types.UnwrappedUnionType;
+  const rec = union.types.find((t) => t.name === BRANCH[type]) as avro.types.RecordType | undefined;
+  if (!rec) throw new Error(`no ${BRANCH[type]} in the current event schema`);
+  return rec.fields.map((f) => f.name);
+}
+
 /** A frame or record that cannot be decoded: always bad data, never retriable. */
 export class DecodeError extends Error {
   override readonly name = 'DecodeError';
