@@ -97,7 +97,7 @@ describe('payloadBodyJson', () => {
       expect(payloadBodyJson(decoded)).toBe(canonicalJson(decoded));
       expect(payloadBodyJson(ev.payload)).toBe(canonicalJson(ev.payload));
     }
-    const act = structuredClone(FIXTURE_CASES['activity']!.payload) as Record<string, unknown>;
+    const act = structuredClone(FIXTURE_CASES['activity']!.payload) as unknown as Record<string, unknown>;
     act['params'] = { '10': 'a', '9': 'b', z: 'c', a: 'd' };
     expect(payloadBodyJson(act as never)).toBe(canonicalJson(act));
     expect(payloadBodyJson({ ...act, extra: 1 } as never)).toBe(canonicalJson({ ...act, extra: 1 }));
