@@ -15,7 +15,7 @@
  * instance's lag; they are never used for recovery (a restart bootstraps again).
  */
 import type { Admin, EachBatchPayload, Kafka } from 'kafkajs';
-import { SupervisedConsumer } from '../lib/kafka.js';
+import { SupervisedConsumer, groupConsumerConfig } from '../lib/kafka.js';
 import type { Logger } from '../lib/log.js';
 import { ProvstreamError, errorMessage } from '../lib/errors.js';
 import { retry } from '../lib/retry.js';
@@ -108,15 +108,7 @@ export class GraphStream {
   async start(): Promise<void> {
     this.supervisor = new SupervisedConsumer(
       () =>
-        this.kafka.consumer({
-          groupId: this.opts.groupId,
-          sessionTimeout: this.opts.sessionTimeoutMs,
-          heartbeatInterval: Math.floor(this.opts.sessionTimeoutMs / 5),
-          maxBytesPerPartition: this.opts.maxBytesPerPartition,
-          maxBytes: this.opts.maxBytesPerPartition * 8,
-          maxWaitTimeInMs: this.opts.maxWaitMs,
-          retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 10_000 },
-        }),
+        this.kafka.consumer(groupConsumerConfig(this.opts)),
       async (consumer) => {
         await consumer.connect();
         await consumer.subscribe({ topic: this.opts.topic, fromBeginning: true });

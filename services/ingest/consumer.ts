@@ -10,7 +10,7 @@
  * message and the offenders are dead-lettered, so bad data never stops the consumer.
  */
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
-import { SupervisedConsumer } from '../lib/kafka.js';
+import { SupervisedConsumer, groupConsumerConfig, stopWithGrace } from '../lib/kafka.js';
 import type { Logger } from '../lib/log.js';
 import { LogEvents } from '../lib/log.js';
 import { retry } from '../lib/retry.js';
@@ -54,15 +54,7 @@ export class IngestConsumer {
   async start(): Promise<void> {
     this.supervisor = new SupervisedConsumer(
       () =>
-        this.kafka.consumer({
-          groupId: this.opts.groupId,
-          sessionTimeout: this.opts.sessionTimeoutMs,
-          heartbeatInterval: Math.floor(this.opts.sessionTimeoutMs / 5),
-          maxBytesPerPartition: this.opts.maxBytesPerPartition,
-          maxBytes: this.opts.maxBytesPerPartition * 8,
-          maxWaitTimeInMs: this.opts.maxWaitMs,
-          retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 10_000 },
-        }),
+        this.kafka.consumer(groupConsumerConfig(this.opts)),
       async (consumer) => {
         await consumer.connect();
         await consumer.subscribe({ topic: this.opts.topic, fromBeginning: this.opts.fromBeginning ?? true });
@@ -163,12 +155,6 @@ export class IngestConsumer {
   async stop(graceMs = 10_000): Promise<void> {
     const supervisor = this.supervisor;
     if (!supervisor) return;
-    const timer = setTimeout(() => this.stopping.abort(new Error('ingest stopping')), graceMs);
-    try {
-      await supervisor.stop();
-    } finally {
-      clearTimeout(timer);
-      this.stopping.abort(new Error('ingest stopped'));
-    }
+    await stopWithGrace(() => supervisor.stop(), this.stopping, graceMs, 'ingest');
   }
 }

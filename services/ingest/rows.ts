@@ -2,10 +2,8 @@
  * Event -> table rows (SPEC §3). Pure. Column names match schemas/clickhouse/001_core_tables.sql
  * (and 003_fileviews.sql for fileview_rows).
  */
-import type { Payload, PayloadType, ProvEvent, VertexKind } from '../model/types.js';
-import { payloadFieldNames } from '../model/codec.js';
-
-const PAYLOAD_TYPE_NAMES: readonly PayloadType[] = ['entity', 'activity', 'agent', 'relation', 'property', 'metric'];
+import type { Payload, ProvEvent, VertexKind } from '../model/types.js';
+import { PAYLOAD_FIELDS } from '../model/codec.js';
 import { canonicalJson } from '../model/canonical.js';
 import { fileviewTableRows } from '../fileview/core/rows.js';
 import type { TsvColumn, TsvKind } from '../lib/tsv.js';
@@ -46,7 +44,7 @@ export function emptyRows(): RowsByTable {
 export { canonicalJson };
 
 /** Per payload type, its keys (schema fields + `type`) in canonical (sorted) order. */
-const SORTED_KEYS = new Map<string, readonly string[]>(PAYLOAD_TYPE_NAMES.map((t) => [t, [...payloadFieldNames(t), 'type'].sort()]));
+const SORTED_KEYS = new Map<string, readonly string[]>([...PAYLOAD_FIELDS].map(([t, fields]) => [t, [...fields, 'type'].sort()]));
 
 /**
  * canonicalJson(payload), byte for byte, without sorting keys per event: a payload decoded from

@@ -4,7 +4,7 @@
  */
 import { Kafka, logLevel as KafkaLogLevel, CompressionTypes, Partitioners } from 'kafkajs';
 import { useFastGzip } from './gzip-codec.js';
-import type { Admin, Consumer, ITopicConfig, KafkaConfig, logCreator } from 'kafkajs';
+import type { Admin, Consumer, ConsumerConfig, ITopicConfig, KafkaConfig, logCreator } from 'kafkajs';
 import { backoffDelay, sleep } from './retry.js';
 import type { Logger } from './log.js';
 import { ServiceUnavailableError, errorMessage } from './errors.js';
@@ -63,6 +63,38 @@ export async function ensureTopics(admin: Admin, topics: TopicSpec[]): Promise<v
   } catch (err) {
     if (/already exists/i.test(errorMessage(err))) return;
     throw new ServiceUnavailableError('Kafka', `could not create topics ${topics.map((t) => t.topic).join(', ')}: ${errorMessage(err)}`, {}, { cause: err });
+  }
+}
+
+/**
+ * The consumer settings of our group members (ingest, monitor, graph stream): heartbeat at a fifth
+ * of the session timeout, fetches bounded per partition (8 partitions' worth in all), kafkajs'
+ * own retries before it reports a crash.
+ */
+export function groupConsumerConfig(o: { groupId: string; sessionTimeoutMs: number; maxBytesPerPartition: number; maxWaitMs: number }): ConsumerConfig {
+  return {
+    groupId: o.groupId,
+    sessionTimeout: o.sessionTimeoutMs,
+    heartbeatInterval: Math.floor(o.sessionTimeoutMs / 5),
+    maxBytesPerPartition: o.maxBytesPerPartition,
+    maxBytes: o.maxBytesPerPartition * 8,
+    maxWaitTimeInMs: o.maxWaitMs,
+    retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 10_000 },
+  };
+}
+
+/**
+ * A clean stop: `disconnect` lets the batch in progress finish; if that takes longer than
+ * `graceMs`, `stopping` is aborted so work stuck retrying gives up (its batch stays uncommitted and
+ * is re-delivered). `stopping` is aborted in the end either way.
+ */
+export async function stopWithGrace(disconnect: () => Promise<void>, stopping: AbortController, graceMs: number, what: string): Promise<void> {
+  const timer = setTimeout(() => stopping.abort(new Error(`${what} stopping`)), graceMs);
+  try {
+    await disconnect();
+  } finally {
+    clearTimeout(timer);
+    stopping.abort(new Error(`${what} stopped`));
   }
 }
 

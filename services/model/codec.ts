@@ -54,13 +54,16 @@ const BRANCH: Record<PayloadType, string> = {
 };
 const TYPE_OF_BRANCH = new Map(Object.entries(BRANCH).map(([k, v]) => [v, k as PayloadType]));
 
-/** The field names of a payload type's record in the current schema (without the `type` tag). */
-export function payloadFieldNames(type: PayloadType): string[] {
+/** Per payload type, the field names of its record in the current schema (without the `type` tag). */
+export const PAYLOAD_FIELDS: ReadonlyMap<PayloadType, readonly string[]> = (() => {
   const union = (CURRENT as avro.types.RecordType).field('payload').type as avro.types.WrappedUnionType | avro.types.UnwrappedUnionType;
-  const rec = union.types.find((t) => t.name === BRANCH[type]) as avro.types.RecordType | undefined;
-  if (!rec) throw new Error(`no ${BRANCH[type]} in the current event schema`);
-  return rec.fields.map((f) => f.name);
-}
+  const fields = new Map<PayloadType, readonly string[]>();
+  for (const t of union.types) {
+    const type = TYPE_OF_BRANCH.get(t.name ?? '');
+    if (type) fields.set(type, (t as avro.types.RecordType).fields.map((f) => f.name));
+  }
+  return fields;
+})();
 
 /** A frame or record that cannot be decoded: always bad data, never retriable. */
 export class DecodeError extends Error {

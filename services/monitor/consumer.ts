@@ -8,6 +8,7 @@
  * It also tracks which partitions this member owns: the ticker runs on the owner of partition 0
  * (one ticking instance at a time; see ticker.ts).
  */
+import { groupConsumerConfig, stopWithGrace } from '../lib/kafka.js';
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
@@ -50,15 +51,7 @@ export class MonitorConsumer {
   }
 
   async start(): Promise<void> {
-    const consumer = this.kafka.consumer({
-      groupId: this.opts.groupId,
-      sessionTimeout: this.opts.sessionTimeoutMs,
-      heartbeatInterval: Math.floor(this.opts.sessionTimeoutMs / 5),
-      maxBytesPerPartition: this.opts.maxBytesPerPartition,
-      maxBytes: this.opts.maxBytesPerPartition * 8,
-      maxWaitTimeInMs: this.opts.maxWaitMs,
-      retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 10_000 },
-    });
+    const consumer = this.kafka.consumer(groupConsumerConfig(this.opts));
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
       this.owned = [...(e.payload.memberAssignment[this.opts.topic] ?? [])].sort((a, b) => a - b);
@@ -108,12 +101,6 @@ export class MonitorConsumer {
     const consumer = this.consumer;
     this.running = false;
     if (!consumer) return;
-    const timer = setTimeout(() => this.stopping.abort(new Error('monitor stopping')), graceMs);
-    try {
-      await consumer.disconnect();
-    } finally {
-      clearTimeout(timer);
-      this.stopping.abort(new Error('monitor stopped'));
-    }
+    await stopWithGrace(() => consumer.disconnect(), this.stopping, graceMs, 'monitor');
   }
 }

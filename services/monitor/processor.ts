@@ -104,9 +104,14 @@ export class MonitorProcessor {
     // Chunks of whole messages holding at most `size` events (a batch frame counts its events).
     for (let i = 0; i < input.messages.length; ) {
       signal.throwIfAborted();
-      let j = i;
-      let events = 0;
-      while (j < input.messages.length && (j === i || events + eventCountOf(input.messages[j]!.value) <= size)) events += eventCountOf(input.messages[j++]!.value);
+      let j = i + 1;
+      let events = eventCountOf(input.messages[i]!.value);
+      while (j < input.messages.length) {
+        const n = eventCountOf(input.messages[j]!.value);
+        if (events + n > size) break;
+        events += n;
+        j++;
+      }
       await this.processChunk({ ...input, messages: input.messages.slice(i, j) }, signal);
       i = j;
     }

@@ -13,7 +13,7 @@
  * stops (the batch then stays uncommitted).
  */
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
-import { SupervisedConsumer } from '../../lib/kafka.js';
+import { SupervisedConsumer, stopWithGrace } from '../../lib/kafka.js';
 import type { Logger } from '../../lib/log.js';
 import { LogEvents } from '../../lib/log.js';
 import { retry } from '../../lib/retry.js';
@@ -134,12 +134,6 @@ export class OpenLineageConsumer {
   async stop(graceMs = 10_000): Promise<void> {
     const supervisor = this.supervisor;
     if (!supervisor) return;
-    const timer = setTimeout(() => this.stopping.abort(new Error('stopping')), graceMs);
-    try {
-      await supervisor.stop();
-    } finally {
-      clearTimeout(timer);
-      this.stopping.abort(new Error('stopped'));
-    }
+    await stopWithGrace(() => supervisor.stop(), this.stopping, graceMs, 'OpenLineage consumer');
   }
 }
