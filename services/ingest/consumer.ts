@@ -16,7 +16,7 @@ import { LogEvents } from '../lib/log.js';
 import { retry } from '../lib/retry.js';
 import { isRetriable, errorMessage } from '../lib/errors.js';
 import { processMessages, eventsOf, sourceOf } from './process.js';
-import type { InMessage, DeadLetter } from './process.js';
+import type { InMessage, DeadLetter, ProcessedBatch as Processed } from './process.js';
 import type { TableSink, DeadLetterSink } from './sinks.js';
 
 export interface IngestOptions {
@@ -38,10 +38,25 @@ export interface IngestStats {
   retries: number;
 }
 
+type BatchContext = { topic: string; partition: number; firstOffset: string | null; lastOffset: string };
+
+/** One consumer instance's batches between "handed to us" and "committed". */
+interface Pipeline {
+  /** Handlers still running (decoding, or waiting for room in the pipeline). */
+  handlers: Set<Promise<void>>;
+  /** Writes not yet acknowledged (or abandoned). */
+  writing: Set<Promise<boolean>>;
+  /** Per topic/partition: the latest batch's outcome, true if it and every batch before it were written. */
+  chains: Map<string, Promise<boolean>>;
+  /** Every batch not yet committed (or given up). */
+  all: Set<Promise<boolean>>;
+}
+
 export class IngestConsumer {
   readonly stats: IngestStats = { batches: 0, events: 0, deadLetters: 0, retries: 0 };
   private supervisor: SupervisedConsumer | undefined;
   private readonly stopping = new AbortController();
+  private readonly pipelines = new WeakMap<Consumer, Pipeline>();
 
   constructor(
     private readonly kafka: Kafka,
@@ -62,7 +77,12 @@ export class IngestConsumer {
           autoCommit: false,
           eachBatchAutoResolve: false,
           partitionsConsumedConcurrently: this.opts.partitionsConsumedConcurrently,
-          eachBatch: (payload) => this.handleBatch(consumer, payload),
+          eachBatch: (payload) => {
+            const handlers = this.pipelineOf(consumer).handlers;
+            const handled = this.handleBatch(consumer, payload);
+            handlers.add(handled);
+            return handled.finally(() => handlers.delete(handled));
+          },
         });
       },
       this.log,
@@ -70,11 +90,44 @@ export class IngestConsumer {
     await this.supervisor.run();
   }
 
+  /**
+   * Pipelined: the batch is decoded and mapped here, its write is queued, and the handler returns
+   * (after resolving the offset, which only moves the fetch position: autoCommit is off) so kafkajs
+   * fetches the next batch while ClickHouse acknowledges this one. The offset is committed later,
+   * once the batch's rows are acknowledged AND every earlier batch of the partition was written
+   * (`Pipeline.chains`), so a crash at any moment re-delivers from the last fully written batch.
+   * At most one group of writes waits behind the one in flight (memory stays bounded).
+   */
   private async handleBatch(consumer: Consumer, { batch, resolveOffset, heartbeat, isStale }: EachBatchPayload): Promise<void> {
     if (batch.messages.length === 0) return;
+    const pipeline = this.pipelineOf(consumer);
     const messages: InMessage[] = batch.messages.map((m) => ({ topic: batch.topic, partition: batch.partition, offset: m.offset, value: m.value }));
     const processed = processMessages(messages, this.opts.maxEventBytes);
     const ctx = { topic: batch.topic, partition: batch.partition, firstOffset: batch.firstOffset(), lastOffset: batch.lastOffset() };
+    while (pipeline.writing.size >= this.opts.partitionsConsumedConcurrently) await Promise.race(pipeline.writing);
+    if (this.stopping.signal.aborted) return; // abandoned: not resolved, re-delivered
+
+    const written = this.write(processed, messages, heartbeat, ctx);
+    pipeline.writing.add(written);
+    void written.finally(() => pipeline.writing.delete(written));
+    const key = `${batch.topic}/${batch.partition}`;
+    const before = pipeline.chains.get(key) ?? Promise.resolve(true);
+    const committed = Promise.all([before, written]).then(async ([earlierWritten, ok]) => {
+      if (!earlierWritten || !ok) return false;
+      await this.commit(consumer, batch.lastOffset(), isStale, heartbeat, ctx, processed);
+      return true;
+    });
+    pipeline.chains.set(key, committed);
+    pipeline.all.add(committed);
+    void committed.finally(() => {
+      pipeline.all.delete(committed);
+      if (pipeline.chains.get(key) === committed) pipeline.chains.delete(key);
+    });
+    resolveOffset(batch.lastOffset());
+  }
+
+  /** Resolves true once the batch's dead letters and rows are acknowledged; false if abandoned (stopping). */
+  private async write(processed: Processed, messages: InMessage[], heartbeat: () => Promise<void>, ctx: BatchContext): Promise<boolean> {
     try {
       await this.persist(async () => {
         await this.deadLetters.write(processed.deadLetters);
@@ -86,18 +139,21 @@ export class IngestConsumer {
           await this.writeOneByOne(messages);
         }
       }, heartbeat, ctx);
+      return true;
     } catch (err) {
-      // Stopping (or the partition was revoked): leave the batch uncommitted; it is re-delivered.
+      // Stopping: leave the batch uncommitted; it is re-delivered.
       this.log.warn({ ...ctx, err: errorMessage(err) }, 'batch abandoned uncommitted; it will be re-delivered');
-      return;
+      return false;
     }
+  }
+
+  private async commit(consumer: Consumer, lastOffset: string, isStale: () => boolean, heartbeat: () => Promise<void>, ctx: BatchContext, processed: Processed): Promise<void> {
     // Written and acknowledged: commit even when stopping (a clean stop must not re-deliver the
     // last batch), but not when the partition was revoked meanwhile (its new owner commits).
     if (isStale()) return;
-    resolveOffset(batch.lastOffset());
-    const next = (BigInt(batch.lastOffset()) + 1n).toString();
+    const next = (BigInt(lastOffset) + 1n).toString();
     try {
-      await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
+      await consumer.commitOffsets([{ topic: ctx.topic, partition: ctx.partition, offset: next }]);
     } catch (err) {
       // Typically a rebalance took the partition away: whoever owns it now re-delivers the
       // batch, and the idempotent tables absorb it. Nothing is lost by not committing.
@@ -110,6 +166,12 @@ export class IngestConsumer {
     this.stats.deadLetters += processed.deadLetters.length;
     for (const d of processed.deadLetters) this.log.info({ event: LogEvents.deadLetter, ...d.source, reasonCode: d.reasonCode, reason: d.reason }, 'dead-lettered');
     this.log.debug({ event: LogEvents.batchCommitted, ...ctx, events: processed.eventCount, deadLetters: processed.deadLetters.length }, 'batch committed');
+  }
+
+  private pipelineOf(consumer: Consumer): Pipeline {
+    let p = this.pipelines.get(consumer);
+    if (!p) this.pipelines.set(consumer, (p = { handlers: new Set(), writing: new Set(), chains: new Map(), all: new Set() }));
+    return p;
   }
 
   private persist(fn: () => Promise<void>, heartbeat: () => Promise<void>, ctx: object): Promise<void> {
@@ -151,10 +213,26 @@ export class IngestConsumer {
     }
   }
 
-  /** Stops fetching, lets the in-flight batch finish (or abandons it if it is stuck retrying). */
+  /**
+   * Stops fetching, lets the batches in the pipeline be written and committed (or abandons them
+   * if they are stuck retrying after `graceMs`), then leaves the group. Committing needs group
+   * membership, hence draining before the disconnect.
+   */
   async stop(graceMs = 10_000): Promise<void> {
     const supervisor = this.supervisor;
     if (!supervisor) return;
-    await stopWithGrace(() => supervisor.stop(), this.stopping, graceMs, 'ingest');
+    await stopWithGrace(async () => {
+      const consumer = supervisor.consumer;
+      const pipeline = consumer && this.pipelines.get(consumer);
+      if (consumer && pipeline) {
+        try {
+          consumer.pause([{ topic: this.opts.topic }]);
+        } catch {
+          // not running (yet): nothing is fetched anyway
+        }
+        while (pipeline.handlers.size > 0 || pipeline.all.size > 0) await Promise.allSettled([...pipeline.handlers, ...pipeline.all]);
+      }
+      await supervisor.stop();
+    }, this.stopping, graceMs, 'ingest');
   }
 }

@@ -50,32 +50,40 @@ async function produce(topic: string, events: ProvEvent[], keys: string[], chunk
   }
 }
 
-describe('ingest consumer process', () => {
-  let db: Db;
-  const topic = uniqueName('ingest.kill');
-  const dlq = topic + '.dlq';
-  const group = uniqueName('ingest-kill');
-
+/** A 4-partition topic, its dead-letter topic, a consumer group and a fresh database for one describe block. */
+function ingestFixture(name: string) {
+  const topic = uniqueName(`ingest.${name}`);
+  const f = { db: undefined as unknown as Db, topic, dlq: topic + '.dlq', group: uniqueName(`ingest-${name}`) };
   beforeAll(async () => {
-    db = await freshDatabase('ingest_kill');
-    await createTopics([{ topic, numPartitions: 4 }, { topic: dlq, numPartitions: 1 }]);
+    f.db = await freshDatabase(`ingest_${name}`);
+    await createTopics([{ topic: f.topic, numPartitions: 4 }, { topic: f.dlq, numPartitions: 1 }]);
   });
   afterAll(async () => {
-    await db?.drop();
-    await deleteTopics([topic, dlq]);
+    await f.db?.drop();
+    await deleteTopics([f.topic, f.dlq]);
   });
-
-  const env = () => ({
+  /** The ingest process's environment for this fixture. */
+  const env = (extra: Record<string, string> = {}) => ({
     KAFKA_BROKERS: services().kafkaBrokers.join(','),
     CLICKHOUSE_URL: services().clickhouseUrl,
-    CLICKHOUSE_DATABASE: db.database,
-    PROVSTREAM_TOPIC: topic,
-    PROVSTREAM_DLQ_TOPIC: dlq,
-    INGEST_GROUP_ID: group,
-    INGEST_SESSION_TIMEOUT_MS: '6000',
-    // Small fetches, so the stream is spread over many batches and the kill lands mid-batch.
-    INGEST_MAX_BYTES_PER_PARTITION: '16384',
+    CLICKHOUSE_DATABASE: f.db.database,
+    PROVSTREAM_TOPIC: f.topic,
+    PROVSTREAM_DLQ_TOPIC: f.dlq,
+    INGEST_GROUP_ID: f.group,
+    ...extra,
   });
+  return Object.assign(f, { env });
+}
+
+describe('ingest consumer process', () => {
+  const fx = ingestFixture('kill');
+  const { topic } = fx;
+  const env = () =>
+    fx.env({
+      INGEST_SESSION_TIMEOUT_MS: '6000',
+      // Small fetches, so the stream is spread over many batches and the kill lands mid-batch.
+      INGEST_MAX_BYTES_PER_PARTITION: '16384',
+    });
 
   it('SIGKILL mid-stream and restart: nothing lost, nothing doubled', async () => {
     const { events, keys } = workload('kill', 120); // 12,720 events
@@ -84,10 +92,10 @@ describe('ingest consumer process', () => {
     await produce(topic, events, keys, 500, 20, async (sent) => {
       if (killedAt < 0 && sent >= events.length / 3) {
         // Wait until the consumer has written something, then kill it without warning.
-        await waitFor('first rows', async () => Number((await db.query<{ n: number }>('SELECT count() AS n FROM events_raw'))[0]!.n) > 0, 60_000);
+        await waitFor('first rows', async () => Number((await fx.db.query<{ n: number }>('SELECT count() AS n FROM events_raw'))[0]!.n) > 0, 60_000);
         first.kill('SIGKILL');
         await exited(first);
-        killedAt = Number((await db.query<{ n: number }>('SELECT uniqExact(event_id) AS n FROM events_raw'))[0]!.n);
+        killedAt = Number((await fx.db.query<{ n: number }>('SELECT uniqExact(event_id) AS n FROM events_raw'))[0]!.n);
       }
     });
     expect(killedAt).toBeGreaterThan(0);
@@ -96,10 +104,10 @@ describe('ingest consumer process', () => {
     try {
       await waitFor(
         'all events in ClickHouse',
-        async () => Number((await db.query<{ n: number }>('SELECT uniqExact(event_id) AS n FROM events_raw'))[0]!.n) === events.length,
+        async () => Number((await fx.db.query<{ n: number }>('SELECT uniqExact(event_id) AS n FROM events_raw'))[0]!.n) === events.length,
         120_000,
       );
-      await compareTables(db, events);
+      await compareTables(fx.db, events);
     } finally {
       first.kill('SIGTERM');
       expect(await exited(first)).toBe(0);
@@ -107,7 +115,7 @@ describe('ingest consumer process', () => {
   });
 
   it('a replay of the whole topic (new consumer group) changes nothing', async () => {
-    const counts = () => Promise.all(TABLES.map((t) => db.query(`SELECT count() AS n FROM ${t} FINAL`)));
+    const counts = () => Promise.all(TABLES.map((t) => fx.db.query(`SELECT count() AS n FROM ${t} FINAL`)));
     const before = await counts();
     const replayGroup = uniqueName('replay');
     const replay = startIngestProcess({ ...env(), INGEST_GROUP_ID: replayGroup });
@@ -118,6 +126,38 @@ describe('ingest consumer process', () => {
       expect(await exited(replay)).toBe(0);
     }
     expect(await counts()).toEqual(before);
+  });
+});
+
+describe('clean stop (SIGTERM) with batches in the pipeline', () => {
+  const fx = ingestFixture('stop');
+
+  it('exits 0 having committed exactly the batches it wrote: nothing lost, nothing left to re-deliver', async () => {
+    const { events, keys } = workload('stop', 60);
+    await produce(fx.topic, events, keys, 2_000, 0);
+    // Where each event landed: the producer's own partitioner, one message per event, in order.
+    const partitioner = Partitioners.DefaultPartitioner();
+    const partitionMetadata = [0, 1, 2, 3].map((partitionId) => ({ partitionId, leader: 0, partitionErrorCode: 0, replicas: [0], isr: [0] }));
+    const byPartition: string[][] = [[], [], [], []];
+    events.forEach((e, i) => byPartition[partitioner({ topic: fx.topic, partitionMetadata, message: { key: keys[i]!, value: null } })]!.push(e.eventId));
+
+    const child = startIngestProcess(fx.env({ INGEST_MAX_BYTES_PER_PARTITION: '8192' }));
+    await waitFor('first rows', async () => Number((await fx.db.query<{ n: number }>('SELECT count() AS n FROM events_raw'))[0]!.n) > 0, 60_000, 20);
+    child.kill('SIGTERM');
+    expect(await exited(child), child.output()).toBe(0);
+
+    const admin = testKafka().admin();
+    await admin.connect();
+    const [offsets] = await admin.fetchOffsets({ groupId: fx.group, topics: [fx.topic] }).finally(() => admin.disconnect());
+    const committed = new Set<string>();
+    for (const p of offsets!.partitions) {
+      const upTo = p.offset === '-1' ? 0 : Number(p.offset);
+      for (const id of byPartition[p.partition]!.slice(0, upTo)) committed.add(id);
+    }
+    const written = new Set((await fx.db.query<{ id: string }>('SELECT DISTINCT event_id AS id FROM events_raw')).map((r) => r.id));
+    expect(written.size).toBeLessThan(new Set(events.map((e) => e.eventId)).size); // the stop landed mid-stream
+    expect([...written].filter((id) => !committed.has(id))).toEqual([]); // written but uncommitted: would be re-delivered
+    expect([...committed].filter((id) => !written.has(id))).toEqual([]); // committed but not written: lost
   });
 });
 
