@@ -65,6 +65,13 @@ function field(kind: TsvKind, v: unknown, column: string): string {
 
 /** The rows as TabSeparated text, columns in the given order, one line per row. */
 export function encodeTsv(rows: readonly Record<string, unknown>[], columns: readonly TsvColumn[]): string {
+  let encode = ENCODERS.get(columns);
+  if (!encode) ENCODERS.set(columns, (encode = compileEncoder(columns)));
+  return encode(rows);
+}
+
+/** The same text as encodeTsv, by the plain loop over columns: the reference the compiled encoders are tested against. */
+export function encodeTsvGeneric(rows: readonly Record<string, unknown>[], columns: readonly TsvColumn[]): string {
   const parts: string[] = [];
   for (const r of rows) {
     let line = '';
@@ -75,4 +82,37 @@ export function encodeTsv(rows: readonly Record<string, unknown>[], columns: rea
     parts.push(line);
   }
   return parts.length === 0 ? '' : parts.join('\n') + '\n';
+}
+
+type Encoder = (rows: readonly Record<string, unknown>[]) => string;
+const ENCODERS = new WeakMap<readonly TsvColumn[], Encoder>();
+
+/**
+ * An encoder for one column list, generated once: each column is a named property read with its
+ * own inline cache and a writer for its kind. The generic loop reads `r[c.name]` with a different
+ * name at the same site (megamorphic) and switches on the kind per value; for the ingest consumer
+ * (hundreds of thousands of rows per second) the generated one takes about half the time.
+ * Column names reach the generated source only as JSON string literals.
+ */
+function compileEncoder(columns: readonly TsvColumn[]): Encoder {
+  const writers = columns.map((c): ((v: unknown) => string) => {
+    switch (c.kind) {
+      case 'string':
+        return (v) => (typeof v === 'string' ? escapeTsv(v) : field(c.kind, v, c.name));
+      case 'int':
+        return (v) => (typeof v === 'number' && Number.isInteger(v) ? String(v) : field(c.kind, v, c.name));
+      default:
+        return (v) => field(c.kind, v, c.name);
+    }
+  });
+  const line = columns.map((c, i) => `w${i}(r[${JSON.stringify(c.name)}])`).join(" + '\\t' + ");
+  const source = `return function encodeTsvRows(rows) {
+    let out = '';
+    for (let j = 0; j < rows.length; j++) {
+      const r = rows[j];
+      out += ${line || "''"} + '\\n';
+    }
+    return out;
+  };`;
+  return new Function(...writers.map((_, i) => `w${i}`), source)(...writers) as Encoder;
 }
