@@ -1,8 +1,8 @@
 /**
  * In-process CPU harness for the ingest consumer's own work (no Kafka, no ClickHouse): the
  * bench-ingest workload packed into batch frames as the SDK sends them, then per batch of
- * `--batch` messages what consumer.ts + sinks.ts do between fetch and insert: processMessages
- * (split frames, Avro decode, validation, rows) and the TabSeparated body of every table.
+ * `--batch` messages what consumer.ts does between fetch and insert: processMessages (split
+ * frames, Avro decode, validation, rows, their TabSeparated text per table).
  * Prints CPU µs per event (median of `--rounds`). Not counted here: kafkajs' fetch decoding and
  * gunzip, the HTTP inserts. To find hot spots:
  *
@@ -12,8 +12,7 @@ import { Command } from 'commander';
 import { encodeEvent, packByKey } from '../services/model/codec.js';
 import { processMessages } from '../services/ingest/process.js';
 import type { InMessage } from '../services/ingest/process.js';
-import { TABLES, TABLE_COLUMNS } from '../services/ingest/rows.js';
-import { encodeTsv } from '../services/lib/tsv.js';
+import { TABLES } from '../services/ingest/rows.js';
 import { trainingWorkload } from './lib/workload.js';
 import { median } from './lib/report.js';
 
@@ -40,7 +39,7 @@ for (let r = 0; r < o.rounds; r++) {
   for (let i = 0; i < messages.length; i += o.batch) {
     const p = processMessages(messages.slice(i, i + o.batch), 1 << 20);
     events += p.eventCount;
-    for (const t of TABLES) if (p.rows[t].length > 0) bytes += encodeTsv(p.rows[t], TABLE_COLUMNS[t]).length;
+    for (const t of TABLES) bytes += p.tables.text[t].length;
   }
   const cpu = process.cpuUsage(t0);
   perEvent.push((cpu.user + cpu.system) / events);

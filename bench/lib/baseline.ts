@@ -8,7 +8,7 @@
  * events/s and INSERT statements/s. Every acknowledged insert is immediately queryable.
  */
 import { TableSink } from '../../services/ingest/sinks.js';
-import { TABLES, addEventRows, emptyRows } from '../../services/ingest/rows.js';
+import { TABLES, addEventRows, emptyRows, tsvTablesOf } from '../../services/ingest/rows.js';
 import { validateEvent, formatProblems } from '../../services/model/validate.js';
 import type { Warehouse } from '../../services/lib/clickhouse.js';
 import type { CpuMeter, CpuShares } from './cpu.js';
@@ -36,7 +36,7 @@ export async function measureBaseline(wh: Warehouse, w: Workload, project: strin
     if (!v.ok) throw new Error(`benchmark event ${ev.eventId} is invalid: ${formatProblems(v.problems)}`);
     const rows = emptyRows();
     addEventRows(v.event, rows);
-    await sink.write(rows);
+    await sink.write(tsvTablesOf(rows));
     inserts += TABLES.filter((t) => rows[t].length > 0).length;
   }
   const seconds = (performance.now() - t0) / 1000;

@@ -16,6 +16,7 @@ import { LogEvents } from '../lib/log.js';
 import { retry } from '../lib/retry.js';
 import { isRetriable, errorMessage } from '../lib/errors.js';
 import { processMessages, eventsOf, sourceOf } from './process.js';
+import { decodeEvent } from '../model/codec.js';
 import type { InMessage, DeadLetter, ProcessedBatch as Processed } from './process.js';
 import type { TableSink, DeadLetterSink } from './sinks.js';
 
@@ -36,6 +37,16 @@ export interface IngestStats {
   events: number;
   deadLetters: number;
   retries: number;
+}
+
+/** Event id and project of an event that decoded (it did: it had rows), for its dead letter. */
+function identityOf(m: InMessage): { eventId: string; project: string } {
+  try {
+    const ev = decodeEvent(m.value ?? Buffer.alloc(0));
+    return { eventId: ev.eventId, project: ev.project };
+  } catch {
+    return { eventId: '', project: '' };
+  }
 }
 
 type BatchContext = { topic: string; partition: number; firstOffset: string | null; lastOffset: string };
@@ -132,7 +143,7 @@ export class IngestConsumer {
       await this.persist(async () => {
         await this.deadLetters.write(processed.deadLetters);
         try {
-          await this.tables.write(processed.rows, () => heartbeat().catch(() => undefined));
+          await this.tables.write(processed.tables, () => heartbeat().catch(() => undefined));
         } catch (err) {
           if (isRetriable(err)) throw err;
           this.log.warn({ ...ctx, err: errorMessage(err) }, 'ClickHouse rejected a batch; writing it message by message');
@@ -196,15 +207,14 @@ export class IngestConsumer {
         const one = processMessages([e], this.opts.maxEventBytes);
         try {
           // (its dead letters, if any, were written with the whole batch)
-          await this.tables.write(one.rows);
+          await this.tables.writeAlone(one.tables);
         } catch (err) {
           if (isRetriable(err)) throw err;
           const letter: DeadLetter = {
             source: sourceOf(e),
             reasonCode: 'rejected-by-store',
             reason: `ClickHouse rejected the event's rows: ${errorMessage(err)}`,
-            eventId: one.rows.events_raw[0]?.['event_id'] as string ?? '',
-            project: one.rows.events_raw[0]?.['project'] as string ?? '',
+            ...identityOf(e),
             value: e.value ?? Buffer.alloc(0),
           };
           await this.deadLetters.write([letter]);

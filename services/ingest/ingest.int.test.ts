@@ -161,6 +161,34 @@ describe('clean stop (SIGTERM) with batches in the pipeline', () => {
   });
 });
 
+describe('ClickHouse rejecting rows (a table that no longer fits)', () => {
+  const fx = ingestFixture('reject');
+
+  it('narrows the batch down: the rejected events are dead-lettered with their id and project, every other event is written', async () => {
+    // Schema drift: metrics replaced by a table without ingest's columns, so every insert of
+    // metric rows fails with a SQL error (not retriable), whatever else the batch holds.
+    await fx.db.command('DROP TABLE metrics');
+    await fx.db.command('CREATE TABLE metrics (project String) ENGINE = Memory');
+    const { events, keys } = workload('reject', 2);
+    const metricIds = events.filter((e) => e.payload.type === 'metric').map((e) => e.eventId);
+    expect(metricIds.length).toBeGreaterThan(0);
+    await produce(fx.topic, events, keys, 500, 0);
+    const child = startIngestProcess(fx.env());
+    try {
+      await waitFor('the group to commit the whole topic', () => groupCaughtUp(fx.group, fx.topic), 60_000, 200);
+    } finally {
+      child.kill('SIGTERM');
+      expect(await exited(child), child.output()).toBe(0);
+    }
+    const letters = await fx.db.query<{ id: string; project: string; reason: string }>("SELECT event_id AS id, project, reason FROM dead_letters FINAL WHERE reason_code = 'rejected-by-store'");
+    expect(letters.map((l) => l.id).sort()).toEqual([...metricIds].sort());
+    expect(new Set(letters.map((l) => l.project))).toEqual(new Set(events.filter((e) => e.payload.type === 'metric').map((e) => e.project)));
+    expect(letters[0]!.reason).toMatch(/^ClickHouse rejected the event's rows: .*event_id/);
+    const raw = await fx.db.query<{ n: number }>('SELECT uniqExact(event_id) AS n FROM events_raw');
+    expect(Number(raw[0]!.n)).toBe(new Set(events.map((e) => e.eventId)).size - metricIds.length);
+  });
+});
+
 describe('ClickHouse going away mid-stream', () => {
   let db: Db;
   let proxy: Server;

@@ -4,6 +4,16 @@ import type { InMessage } from './process.js';
 import { encodeEvent, encodeBatchFrame } from '../model/codec.js';
 import { FIXTURE_CASES } from '../model/fixtures.js';
 import type { ProvEvent } from '../model/types.js';
+import { addEventRows, emptyRows, tsvTablesOf } from './rows.js';
+
+/** What processMessages must produce for these (valid) events: their rows, encoded. */
+const tablesOf = (events: readonly ProvEvent[]) => {
+  const rows = emptyRows();
+  for (const e of events) addEventRows(e, rows);
+  return tsvTablesOf(rows);
+};
+/** The event ids of events_raw text, in order (the second column). */
+const rawIds = (text: string) => text.split('\n').filter(Boolean).map((l) => l.split('\t')[1]);
 
 const msg = (value: Buffer | null, offset = '0'): InMessage => ({ topic: 't', partition: 0, offset, value });
 const enc = (ev: ProvEvent) => encodeEvent(ev);
@@ -13,15 +23,15 @@ describe('processMessages', () => {
     const r = processMessages(Object.values(FIXTURE_CASES).map((e, i) => msg(enc(e), String(i))), 1 << 20);
     expect(r.deadLetters).toEqual([]);
     expect(r.eventCount).toBe(10);
-    expect(r.rows.events_raw).toHaveLength(10);
-    expect(r.rows.vertices).toHaveLength(4);
-    expect(r.rows.edges).toHaveLength(1);
-    expect(r.rows.properties).toHaveLength(4);
-    expect(r.rows.metrics).toHaveLength(1);
-    const act = r.rows.vertices.find((v) => v['kind'] === 'activity')!;
+    expect(r.tables.rows).toEqual({ events_raw: 10, vertices: 4, edges: 1, properties: 4, metrics: 1, fileview_rows: 0 });
+    expect(r.tables).toEqual(tablesOf(Object.values(FIXTURE_CASES)));
+    const rows = emptyRows();
+    for (const e of Object.values(FIXTURE_CASES)) addEventRows(e, rows);
+    const act = rows.vertices.find((v) => v['kind'] === 'activity')!;
     expect(act['params.key']).toEqual(['lr']);
     expect(act['params.value']).toEqual(['0.1']);
-    expect(r.rows.edges[0]).toMatchObject({ type: 'used', role: 'input', valid_from: 1764000000000 });
+    expect(rows.edges[0]).toMatchObject({ type: 'used', role: 'input', valid_from: 1764000000000 });
+    expect(r.tables.text.edges).toContain('\tused\t');
   });
 
   it('dead-letters each kind of bad message with a reason code, keeps the good ones', () => {
@@ -55,7 +65,8 @@ describe('processMessages on batch frames', () => {
     const frames = [enc(FIXTURE_CASES['agent']!), enc(bad), Buffer.from('garbage'), enc(FIXTURE_CASES['entity']!)];
     const r = processMessages([msg(enc(FIXTURE_CASES['activity']!), '6'), msg(encodeBatchFrame(frames), '7')], 1 << 20);
     expect(r.eventCount).toBe(3);
-    expect(r.rows.events_raw.map((e) => e['event_id'])).toEqual([FIXTURE_CASES['activity']!.eventId, FIXTURE_CASES['agent']!.eventId, FIXTURE_CASES['entity']!.eventId]);
+    expect(rawIds(r.tables.text.events_raw)).toEqual([FIXTURE_CASES['activity']!.eventId, FIXTURE_CASES['agent']!.eventId, FIXTURE_CASES['entity']!.eventId]);
+    expect(r.tables).toEqual(tablesOf([FIXTURE_CASES['activity']!, FIXTURE_CASES['agent']!, FIXTURE_CASES['entity']!]));
     expect(r.deadLetters.map((d) => [d.source, d.reasonCode])).toEqual([
       [{ topic: 't', partition: 0, offset: '7', index: 1 }, 'unresolvable-reference'],
       [{ topic: 't', partition: 0, offset: '7', index: 2 }, 'bad-avro'],

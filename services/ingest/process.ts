@@ -6,8 +6,8 @@
  */
 import { decodeEvent, DecodeError, isBatchFrame, splitFrames } from '../model/codec.js';
 import { validateEvent, formatProblems } from '../model/validate.js';
-import { addEventRows, emptyRows } from './rows.js';
-import type { RowsByTable } from './rows.js';
+import { TsvTablesBuilder } from './rows.js';
+import type { TsvTables } from './rows.js';
 
 export interface InMessage {
   topic: string;
@@ -32,7 +32,8 @@ export interface DeadLetter {
 }
 
 export interface ProcessedBatch {
-  rows: RowsByTable;
+  /** The good events' rows, encoded for insertion. */
+  tables: TsvTables;
   deadLetters: DeadLetter[];
   eventCount: number;
 }
@@ -51,7 +52,7 @@ export function eventsOf(m: InMessage): InMessage[] | { malformed: string } {
 }
 
 export function processMessages(messages: readonly InMessage[], maxEventBytes: number): ProcessedBatch {
-  const rows = emptyRows();
+  const tables = new TsvTablesBuilder();
   const deadLetters: DeadLetter[] = [];
   let eventCount = 0;
   const processEvent = (m: InMessage): void => {
@@ -73,7 +74,7 @@ export function processMessages(messages: readonly InMessage[], maxEventBytes: n
       const unresolvable = v.problems.some((p) => p.message.startsWith('unresolvable reference'));
       return void dead(unresolvable ? 'unresolvable-reference' : 'invalid', formatProblems(v.problems), decoded.eventId, decoded.project);
     }
-    addEventRows(v.event, rows);
+    tables.addEvent(v.event);
     eventCount++;
   };
   for (const m of messages) {
@@ -81,7 +82,7 @@ export function processMessages(messages: readonly InMessage[], maxEventBytes: n
     if (Array.isArray(events)) for (const e of events) processEvent(e);
     else deadLetters.push({ source: sourceOf(m), reasonCode: 'bad-avro', reason: events.malformed, eventId: '', project: '', value: m.value! });
   }
-  return { rows, deadLetters, eventCount };
+  return { tables: tables.build(), deadLetters, eventCount };
 }
 
 /** A dead letter's source: the message, and the event's position when it came from a batch frame. */

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase } from '../../test/helpers.js';
 import { TableSink } from './sinks.js';
-import { TABLES, TABLE_COLUMNS, addEventRows, emptyRows } from './rows.js';
+import { TABLES, TABLE_COLUMNS, addEventRows, emptyRows, tsvTablesOf } from './rows.js';
 import type { ProvEvent } from '../model/types.js';
 import { activityId, entityId } from '../model/ids.js';
 import { sql } from '../lib/sql-literal.js';
@@ -40,7 +40,7 @@ describe('ingest rows on the real server', () => {
     ];
     const rows = emptyRows();
     for (const e of events) addEventRows(e, rows);
-    await new TableSink(db).write(rows);
+    await new TableSink(db).write(tsvTablesOf(rows));
     for (const t of TABLES) {
       if (rows[t].length === 0) continue;
       const got = await db.query<Record<string, unknown>>(`SELECT * FROM ${t} ORDER BY event_id`);

@@ -6,6 +6,7 @@ import type { Payload, ProvEvent, VertexKind } from '../model/types.js';
 import { PAYLOAD_FIELDS } from '../model/codec.js';
 import { canonicalJson } from '../model/canonical.js';
 import { fileviewTableRows } from '../fileview/core/rows.js';
+import { encodeTsv } from '../lib/tsv.js';
 import type { TsvColumn, TsvKind } from '../lib/tsv.js';
 
 export const TABLES = ['events_raw', 'vertices', 'edges', 'properties', 'metrics', 'fileview_rows'] as const;
@@ -168,4 +169,67 @@ export function addEventRows(ev: ProvEvent, out: RowsByTable): void {
       out.metrics.push({ project: ev.project, event_id: ev.eventId, subject: p.subject, key: p.key, step: p.step, value: p.value, time: p.time });
       return;
   }
+}
+
+/** Rows already encoded for insertion: per table, TabSeparated lines (TABLE_COLUMNS order) and how many. */
+export interface TsvTables {
+  text: Record<Table, string>;
+  rows: Record<Table, number>;
+}
+
+/**
+ * Builds TsvTables event by event: each event's rows are encoded as soon as they exist, so the row
+ * objects (and the decoded event) die young and only the text lives until the insert. Keeping a
+ * whole batch of row objects alive made the young-generation collections copy and promote them:
+ * ~30% of the consumer's CPU went to the garbage collector.
+ */
+export class TsvTablesBuilder {
+  private readonly scratch = emptyRows();
+  private readonly parts: Record<Table, string[]> = { events_raw: [], vertices: [], edges: [], properties: [], metrics: [], fileview_rows: [] };
+  private readonly counts: Record<Table, number> = zeroCounts();
+
+  addEvent(ev: ProvEvent): void {
+    addEventRows(ev, this.scratch);
+    for (const t of TABLES) {
+      const rows = this.scratch[t];
+      if (rows.length === 0) continue;
+      const text = encodeTsv(rows, TABLE_COLUMNS[t]);
+      text.charCodeAt(0); // flattens the concatenation now, while its pieces are young garbage
+      this.parts[t].push(text);
+      this.counts[t] += rows.length;
+      rows.length = 0;
+    }
+  }
+
+  build(): TsvTables {
+    const text = {} as Record<Table, string>;
+    for (const t of TABLES) text[t] = this.parts[t].join('');
+    return { text, rows: { ...this.counts } };
+  }
+}
+
+function zeroCounts(): Record<Table, number> {
+  return { events_raw: 0, vertices: 0, edges: 0, properties: 0, metrics: 0, fileview_rows: 0 };
+}
+
+/** TsvTables of rows built elsewhere (tests, tools). */
+export function tsvTablesOf(rows: RowsByTable): TsvTables {
+  const text = {} as Record<Table, string>;
+  const counts = zeroCounts();
+  for (const t of TABLES) {
+    text[t] = encodeTsv(rows[t], TABLE_COLUMNS[t]);
+    counts[t] = rows[t].length;
+  }
+  return { text, rows: counts };
+}
+
+/** Several TsvTables as one (group commit): the texts concatenated per table. */
+export function mergeTsvTables(all: readonly TsvTables[]): TsvTables {
+  const text = {} as Record<Table, string>;
+  const counts = zeroCounts();
+  for (const t of TABLES) {
+    text[t] = all.map((x) => x.text[t]).join('');
+    for (const x of all) counts[t] += x.rows[t];
+  }
+  return { text, rows: counts };
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TableSink } from './sinks.js';
-import { addEventRows, emptyRows } from './rows.js';
-import type { RowsByTable } from './rows.js';
+import { addEventRows, emptyRows, tsvTablesOf } from './rows.js';
+import type { TsvTables } from './rows.js';
 import type { Warehouse } from '../lib/clickhouse.js';
 import { FIXTURE_CASES } from '../model/fixtures.js';
 
@@ -16,10 +16,10 @@ function recordingWarehouse() {
   return { wh, inserts };
 }
 
-function rowsOf(...names: string[]): RowsByTable {
+function rowsOf(...names: string[]): TsvTables {
   const rows = emptyRows();
   for (const n of names) addEventRows(FIXTURE_CASES[n]!, rows);
-  return rows;
+  return tsvTablesOf(rows);
 }
 
 const tick = () => new Promise((r) => setImmediate(r));

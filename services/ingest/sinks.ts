@@ -5,16 +5,14 @@
  */
 import type { Producer } from 'kafkajs';
 import type { Warehouse } from '../lib/clickhouse.js';
-import { TABLES, TABLE_COLUMNS, emptyRows } from './rows.js';
-import type { Row, Table } from './rows.js';
-import { encodeTsv } from '../lib/tsv.js';
+import { TABLES, TABLE_COLUMNS, mergeTsvTables } from './rows.js';
+import type { Table, TsvTables } from './rows.js';
 
 const FACT_TABLES: readonly Table[] = TABLES.filter((t) => t !== 'events_raw');
-import type { RowsByTable } from './rows.js';
 import type { DeadLetter } from './process.js';
 
 interface PendingWrite {
-  rows: RowsByTable;
+  tables: TsvTables;
   betweenInserts: (() => Promise<void>) | undefined;
   done: (err?: unknown) => void;
 }
@@ -33,9 +31,9 @@ export class TableSink {
    * acknowledged every row of this batch; a failure fails every batch of the group (each then
    * retries, or narrows down its own messages).
    */
-  write(rows: RowsByTable, betweenInserts?: () => Promise<void>): Promise<void> {
+  write(tables: TsvTables, betweenInserts?: () => Promise<void>): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.waiting.push({ rows, betweenInserts, done: (err) => (err === undefined ? resolve() : reject(err)) });
+      this.waiting.push({ tables, betweenInserts, done: (err) => (err === undefined ? resolve() : reject(err)) });
       if (!this.writing) {
         this.writing = true;
         // One turn for the other partitions' handlers to add their batches.
@@ -44,12 +42,21 @@ export class TableSink {
     });
   }
 
+  /**
+   * Writes these rows in inserts of their own, never merged with other batches: for narrowing a
+   * rejected batch down to the events ClickHouse refuses (merged with another partition's batch,
+   * a good event would fail with it).
+   */
+  writeAlone(tables: TsvTables): Promise<void> {
+    return this.writeNow(tables, () => Promise.resolve());
+  }
+
   private async drain(): Promise<void> {
     while (this.waiting.length > 0) {
       const group = this.waiting.splice(0);
-      const rows = group.length === 1 ? group[0]!.rows : mergeRows(group.map((g) => g.rows));
+      const tables = group.length === 1 ? group[0]!.tables : mergeTsvTables(group.map((g) => g.tables));
       try {
-        await this.writeNow(rows, async () => {
+        await this.writeNow(tables, async () => {
           for (const g of group) if (g.betweenInserts) await g.betweenInserts();
         });
         for (const g of group) g.done();
@@ -66,26 +73,21 @@ export class TableSink {
    * events_raw has all its other rows written, so "is it queryable?" is one cheap lookup by
    * event id.
    */
-  private async writeNow(rows: RowsByTable, betweenInserts: () => Promise<void>): Promise<void> {
-    await Promise.all(FACT_TABLES.map((t) => this.insert(t, rows[t])));
+  private async writeNow(tables: TsvTables, betweenInserts: () => Promise<void>): Promise<void> {
+    await Promise.all(FACT_TABLES.map((t) => this.insert(t, tables)));
     // Lets the consumers heartbeat: a large batch must not outlive the group session.
     await betweenInserts();
-    await this.insert('events_raw', rows.events_raw);
+    await this.insert('events_raw', tables);
   }
 
   /** TabSeparated, not JSONEachRow: half the encoding CPU on the hottest path (lib/tsv.ts). */
-  private insert(t: Table, rows: readonly Row[]): Promise<void> {
-    if (rows.length === 0) return Promise.resolve();
-    const columns = TABLE_COLUMNS[t];
-    return this.wh.insertTsv(t, columns.map((c) => c.name), encodeTsv(rows, columns));
+  private insert(t: Table, tables: TsvTables): Promise<void> {
+    if (tables.rows[t] === 0) return Promise.resolve();
+    return this.wh.insertTsv(t, COLUMN_NAMES[t], tables.text[t]);
   }
 }
 
-function mergeRows(all: readonly RowsByTable[]): RowsByTable {
-  const out = emptyRows();
-  for (const rows of all) for (const t of TABLES) for (const r of rows[t]) out[t].push(r);
-  return out;
-}
+const COLUMN_NAMES = Object.fromEntries(TABLES.map((t) => [t, TABLE_COLUMNS[t].map((c) => c.name)])) as unknown as Record<Table, readonly string[]>;
 
 export const DLQ_HEADERS = {
   reasonCode: 'provstream-reason-code',

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase } from '../../test/helpers.js';
 import { migrate } from '../lib/migrations.js';
 import { TableSink } from '../ingest/sinks.js';
-import { addEventRows, emptyRows } from '../ingest/rows.js';
+import { addEventRows, emptyRows, tsvTablesOf } from '../ingest/rows.js';
 import { sampleProject } from '../demo/sample.js';
 import * as catalogue from './catalogue.js';
 
@@ -18,7 +18,7 @@ describe('migrations and the query catalogue on the real server', () => {
     db = await freshDatabase('catalogue');
     const rows = emptyRows();
     for (const ev of sample.events) addEventRows(ev, rows);
-    await new TableSink(db).write(rows);
+    await new TableSink(db).write(tsvTablesOf(rows));
   });
   afterAll(async () => db?.drop());
 
@@ -97,7 +97,7 @@ describe('migrations and the query catalogue on the real server', () => {
     const fv = fileviewSample('catalogue-fv');
     const rows = emptyRows();
     for (const ev of fv.events) addEventRows(ev, rows);
-    await new TableSink(db).write(rows);
+    await new TableSink(db).write(tsvTablesOf(rows));
     const defs = await db.query<{ artifact: string; version: number; id: string; definition: string }>(catalogue.fileviewDefinitions('catalogue-fv', null));
     expect(defs.map((d) => [d.artifact, d.version, d.id, JSON.parse(d.definition)])).toEqual(fv.versions.map((v) => ['fileview:acc', v.version, v.id, v.content]));
     expect(await db.query(catalogue.fileviewDefinitions('catalogue-fv', 'other'))).toEqual([]);
