@@ -222,14 +222,3 @@ export function tsvTablesOf(rows: RowsByTable): TsvTables {
   }
   return { text, rows: counts };
 }
-
-/** Several TsvTables as one (group commit): the texts concatenated per table. */
-export function mergeTsvTables(all: readonly TsvTables[]): TsvTables {
-  const text = {} as Record<Table, string>;
-  const counts = zeroCounts();
-  for (const t of TABLES) {
-    text[t] = all.map((x) => x.text[t]).join('');
-    for (const x of all) counts[t] += x.rows[t];
-  }
-  return { text, rows: counts };
-}

@@ -10,8 +10,8 @@ function recordingWarehouse() {
   const inserts: Array<{ table: string; lines: number; finish: (err?: Error) => void }> = [];
   const wh = {
     database: 'test',
-    insertTsv: (table: string, _columns: readonly string[], text: string) =>
-      new Promise<void>((resolve, reject) => inserts.push({ table, lines: text.split('\n').length - 1, finish: (err) => (err ? reject(err) : resolve()) })),
+    insertTsv: (table: string, _columns: readonly string[], text: string | readonly string[]) =>
+      new Promise<void>((resolve, reject) => inserts.push({ table, lines: [text].flat().join('').split('\n').length - 1, finish: (err) => (err ? reject(err) : resolve()) })),
   } as unknown as Warehouse;
   return { wh, inserts };
 }

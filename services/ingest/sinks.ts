@@ -5,7 +5,7 @@
  */
 import type { Producer } from 'kafkajs';
 import type { Warehouse } from '../lib/clickhouse.js';
-import { TABLES, TABLE_COLUMNS, mergeTsvTables } from './rows.js';
+import { TABLES, TABLE_COLUMNS } from './rows.js';
 import type { Table, TsvTables } from './rows.js';
 
 const FACT_TABLES: readonly Table[] = TABLES.filter((t) => t !== 'events_raw');
@@ -48,15 +48,14 @@ export class TableSink {
    * a good event would fail with it).
    */
   writeAlone(tables: TsvTables): Promise<void> {
-    return this.writeNow(tables, () => Promise.resolve());
+    return this.writeNow([tables], () => Promise.resolve());
   }
 
   private async drain(): Promise<void> {
     while (this.waiting.length > 0) {
       const group = this.waiting.splice(0);
-      const tables = group.length === 1 ? group[0]!.tables : mergeTsvTables(group.map((g) => g.tables));
       try {
-        await this.writeNow(tables, async () => {
+        await this.writeNow(group.map((g) => g.tables), async () => {
           for (const g of group) if (g.betweenInserts) await g.betweenInserts();
         });
         for (const g of group) g.done();
@@ -73,7 +72,7 @@ export class TableSink {
    * events_raw has all its other rows written, so "is it queryable?" is one cheap lookup by
    * event id.
    */
-  private async writeNow(tables: TsvTables, betweenInserts: () => Promise<void>): Promise<void> {
+  private async writeNow(tables: readonly TsvTables[], betweenInserts: () => Promise<void>): Promise<void> {
     await Promise.all(FACT_TABLES.map((t) => this.insert(t, tables)));
     // Lets the consumers heartbeat: a large batch must not outlive the group session.
     await betweenInserts();
@@ -81,9 +80,10 @@ export class TableSink {
   }
 
   /** TabSeparated, not JSONEachRow: half the encoding CPU on the hottest path (lib/tsv.ts). */
-  private insert(t: Table, tables: TsvTables): Promise<void> {
-    if (tables.rows[t] === 0) return Promise.resolve();
-    return this.wh.insertTsv(t, COLUMN_NAMES[t], tables.text[t]);
+  private insert(t: Table, group: readonly TsvTables[]): Promise<void> {
+    const texts = group.filter((g) => g.rows[t] > 0).map((g) => g.text[t]);
+    if (texts.length === 0) return Promise.resolve();
+    return this.wh.insertTsv(t, COLUMN_NAMES[t], texts);
   }
 }
 

@@ -26,8 +26,12 @@ export interface Warehouse {
   query<T = Record<string, unknown>>(query: string): Promise<T[]>;
   /** Inserts rows as JSONEachRow; resolves only after ClickHouse acknowledged the whole insert. */
   insert(table: string, rows: readonly object[]): Promise<void>;
-  /** Inserts TabSeparated text (lib/tsv.ts) into the named columns; resolves once acknowledged. */
-  insertTsv(table: string, columns: readonly string[], text: string): Promise<void>;
+  /**
+   * Inserts TabSeparated text (lib/tsv.ts) into the named columns, as one insert; several texts
+   * (whole lines each) are sent one after the other, without joining them first. Resolves once
+   * acknowledged.
+   */
+  insertTsv(table: string, columns: readonly string[], text: string | readonly string[]): Promise<void>;
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }
@@ -101,9 +105,10 @@ export async function connectWarehouse(cfg: ClickHouseConfig, opts: { create?: b
       }
     },
     async insertTsv(table, columns, text) {
-      if (text.length === 0) return;
+      const chunks = (typeof text === 'string' ? [text] : text).filter((t) => t.length > 0).map((t) => Buffer.from(t));
+      if (chunks.length === 0) return;
       try {
-        await client.insert({ table, columns: [...columns] as [string, ...string[]], format: 'TabSeparated', values: Readable.from([Buffer.from(text)], { objectMode: false }) });
+        await client.insert({ table, columns: [...columns] as [string, ...string[]], format: 'TabSeparated', values: Readable.from(chunks, { objectMode: false }) });
       } catch (err) {
         throw wrap(err, `an insert into ${table}`);
       }
