@@ -43,26 +43,25 @@ class Checker {
   }
   str(o: Obj, key: string, base: string, opts: { pattern?: RegExp; hint?: string; nullable?: boolean; max?: number } = {}): string | null {
     const v = o[key];
-    const path = `${base}/${key}`;
+    // Paths are only built when something fails: this runs for every field of every event.
+    if (typeof v === 'string' && v.length <= (opts.max ?? MAX_STRING) && (!opts.pattern || opts.pattern.test(v))) return v;
     if (v === null || v === undefined) {
-      if (!opts.nullable) this.fail(path, 'is required (a string)');
+      if (!opts.nullable) this.fail(`${base}/${key}`, 'is required (a string)');
       return null;
     }
-    if (typeof v !== 'string') return this.fail(path, `must be a string, got ${typeName(v)}`), null;
-    if (v.length > (opts.max ?? MAX_STRING)) return this.fail(path, `is longer than ${opts.max ?? MAX_STRING} characters`), null;
-    if (opts.pattern && !opts.pattern.test(v)) return this.fail(path, `${JSON.stringify(v.slice(0, 80))} is not ${opts.hint ?? `of the form ${opts.pattern}`}`), null;
-    return v;
+    if (typeof v !== 'string') return this.fail(`${base}/${key}`, `must be a string, got ${typeName(v)}`), null;
+    if (v.length > (opts.max ?? MAX_STRING)) return this.fail(`${base}/${key}`, `is longer than ${opts.max ?? MAX_STRING} characters`), null;
+    return this.fail(`${base}/${key}`, `${JSON.stringify(v.slice(0, 80))} is not ${opts.hint ?? `of the form ${opts.pattern}`}`), null;
   }
   int(o: Obj, key: string, base: string, opts: { min?: number; max?: number; nullable?: boolean } = {}): number | null {
     const v = o[key];
-    const path = `${base}/${key}`;
     if (v === null || v === undefined) {
-      if (!opts.nullable) this.fail(path, 'is required (an integer)');
+      if (!opts.nullable) this.fail(`${base}/${key}`, 'is required (an integer)');
       return null;
     }
-    if (typeof v !== 'number' || !Number.isSafeInteger(v)) return this.fail(path, `must be an integer, got ${typeName(v)} ${JSON.stringify(v)}`), null;
-    if (opts.min !== undefined && v < opts.min) return this.fail(path, `must be ≥ ${opts.min}, got ${v}`), null;
-    if (opts.max !== undefined && v > opts.max) return this.fail(path, `must be ≤ ${opts.max}, got ${v}`), null;
+    if (typeof v !== 'number' || !Number.isSafeInteger(v)) return this.fail(`${base}/${key}`, `must be an integer, got ${typeName(v)} ${JSON.stringify(v)}`), null;
+    if (opts.min !== undefined && v < opts.min) return this.fail(`${base}/${key}`, `must be ≥ ${opts.min}, got ${v}`), null;
+    if (opts.max !== undefined && v > opts.max) return this.fail(`${base}/${key}`, `must be ≤ ${opts.max}, got ${v}`), null;
     return v;
   }
   oneOf<T extends string>(o: Obj, key: string, base: string, allowed: readonly T[]): T | null {
