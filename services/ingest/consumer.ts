@@ -2,9 +2,12 @@
  * The ingest stage: Kafka source -> processMessages -> sinks, then commit.
  *
  * Contract per partition batch: (1) decode/validate/map, (2) dead letters written and
- * acknowledged, (3) rows written and acknowledged by ClickHouse, (4) offsets resolved and
- * committed. A crash anywhere before (4) re-delivers the batch; the idempotent tables absorb
- * the repeat. A retriable failure (service away) is retried with backoff until it succeeds or
+ * acknowledged, (3) rows written and acknowledged by ClickHouse, (4) the offset committed once
+ * (3) holds for this batch and every earlier batch of its partition. Steps (2)-(4) run in the
+ * background (pipelining: the next batch is fetched and mapped meanwhile), at most one group of
+ * writes waiting behind the one in flight. A crash anywhere before (4) re-delivers from the last
+ * committed offset; the idempotent tables absorb the repeat. A clean stop drains the pipeline
+ * before leaving the group, so it commits everything it wrote. A retriable failure (service away) is retried with backoff until it succeeds or
  * the consumer stops, in which case the batch is abandoned uncommitted (re-delivered later).
  * A non-retriable store failure (ClickHouse rejects the data) is narrowed down message by
  * message and the offenders are dead-lettered, so bad data never stops the consumer.
