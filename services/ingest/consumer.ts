@@ -130,6 +130,10 @@ export class IngestConsumer {
       if (!earlierWritten || !ok) return false;
       await this.commit(consumer, batch.lastOffset(), isStale, heartbeat, ctx, processed);
       return true;
+    }).catch((err: unknown) => {
+      // Not expected (write and commit handle their own failures); the batch is re-delivered.
+      this.log.error({ ...ctx, err: errorMessage(err) }, 'committing a batch failed; it will be re-delivered');
+      return false;
     });
     pipeline.chains.set(key, committed);
     pipeline.all.add(committed);
