@@ -18,6 +18,8 @@ export interface IngestConfig {
   /** How long the broker may wait to fill a fetch: lower means fresher, higher means bigger batches. */
   maxWaitMs: number;
   partitionsConsumedConcurrently: number;
+  /** on: fetch and map the next batch while ClickHouse writes the last; off: one batch at a time. */
+  pipeline: 'on' | 'off';
   sessionTimeoutMs: number;
   logLevel: (typeof LOG_LEVELS)[number];
 }
@@ -36,6 +38,7 @@ export function loadIngestConfig(env: Env): IngestConfig {
     maxBytesPerPartition: r.int('INGEST_MAX_BYTES_PER_PARTITION', 2 * 1024 * 1024, 1024, 64 * 1024 * 1024),
     maxWaitMs: r.int('INGEST_MAX_WAIT_MS', 100, 0, 10_000),
     partitionsConsumedConcurrently: r.int('INGEST_CONCURRENCY', 4, 1, 64),
+    pipeline: r.oneOf('INGEST_PIPELINE', ['on', 'off'] as const, 'on'),
     sessionTimeoutMs: r.int('INGEST_SESSION_TIMEOUT_MS', 10_000, 6000, 300_000),
     logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
   };

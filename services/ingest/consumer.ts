@@ -4,13 +4,15 @@
  * Contract per partition batch: (1) decode/validate/map, (2) dead letters written and
  * acknowledged, (3) rows written and acknowledged by ClickHouse, (4) the offset committed once
  * (3) holds for this batch and every earlier batch of its partition. Steps (2)-(4) run in the
- * background (pipelining: the next batch is fetched and mapped meanwhile), at most one group of
- * writes waiting behind the one in flight. A crash anywhere before (4) re-delivers from the last
- * committed offset; the idempotent tables absorb the repeat. A clean stop drains the pipeline
- * before leaving the group, so it commits everything it wrote. A retriable failure (service away) is retried with backoff until it succeeds or
- * the consumer stops, in which case the batch is abandoned uncommitted (re-delivered later).
- * A non-retriable store failure (ClickHouse rejects the data) is narrowed down message by
- * message and the offenders are dead-lettered, so bad data never stops the consumer.
+ * background (pipelining: the next batch is fetched and mapped meanwhile), with at most
+ * MAX_PENDING_EVENTS events waiting for or in writes. A crash anywhere before (4) re-delivers
+ * from the last committed offset; the idempotent tables absorb the repeat. A clean stop drains
+ * the pipeline before leaving the group, so it commits everything it wrote.
+ *
+ * A retriable failure (service away) is retried with backoff until it succeeds or the consumer
+ * stops, in which case the batch is abandoned uncommitted (re-delivered later). A non-retriable
+ * store failure (ClickHouse rejects the data) is narrowed down event by event and the offenders
+ * are dead-lettered, so bad data never stops the consumer.
  */
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { SupervisedConsumer, groupConsumerConfig, stopWithGrace } from '../lib/kafka.js';
@@ -30,6 +32,8 @@ export interface IngestOptions {
   maxBytesPerPartition: number;
   maxWaitMs: number;
   partitionsConsumedConcurrently: number;
+  /** Return from a batch before its write is acknowledged (default true); false: one batch at a time. */
+  pipeline?: boolean;
   sessionTimeoutMs: number;
   /** Start from the earliest offset when the group has no committed offset (default true). */
   fromBeginning?: boolean;
@@ -52,6 +56,12 @@ function identityOf(m: InMessage): { eventId: string; project: string } {
   }
 }
 
+/**
+ * Events decoded and waiting for ClickHouse (or being written) per consumer before it stops
+ * fetching: one insert group in flight and the next one filling (~450 bytes of row text each).
+ */
+const MAX_PENDING_EVENTS = 60_000;
+
 type BatchContext = { topic: string; partition: number; firstOffset: string | null; lastOffset: string };
 
 /** One consumer instance's batches between "handed to us" and "committed". */
@@ -60,6 +70,8 @@ interface Pipeline {
   handlers: Set<Promise<void>>;
   /** Writes not yet acknowledged (or abandoned). */
   writing: Set<Promise<boolean>>;
+  /** Events in `writing`. */
+  writingEvents: number;
   /** Per topic/partition: the latest batch's outcome, true if it and every batch before it were written. */
   chains: Map<string, Promise<boolean>>;
   /** Every batch not yet committed (or given up). */
@@ -110,7 +122,7 @@ export class IngestConsumer {
    * fetches the next batch while ClickHouse acknowledges this one. The offset is committed later,
    * once the batch's rows are acknowledged AND every earlier batch of the partition was written
    * (`Pipeline.chains`), so a crash at any moment re-delivers from the last fully written batch.
-   * At most one group of writes waits behind the one in flight (memory stays bounded).
+   * At most MAX_PENDING_EVENTS wait for or are in writes (memory stays bounded).
    */
   private async handleBatch(consumer: Consumer, { batch, resolveOffset, heartbeat, isStale }: EachBatchPayload): Promise<void> {
     if (batch.messages.length === 0) return;
@@ -118,12 +130,19 @@ export class IngestConsumer {
     const messages: InMessage[] = batch.messages.map((m) => ({ topic: batch.topic, partition: batch.partition, offset: m.offset, value: m.value }));
     const processed = processMessages(messages, this.opts.maxEventBytes);
     const ctx = { topic: batch.topic, partition: batch.partition, firstOffset: batch.firstOffset(), lastOffset: batch.lastOffset() };
-    while (pipeline.writing.size >= this.opts.partitionsConsumedConcurrently) await Promise.race(pipeline.writing);
+    // Room for this batch: bounded by events, not batches. Bounding by batches made small batches
+    // (a fetch returns as soon as any partition has data) queue behind each other, one insert
+    // group each; the TableSink merges everything waiting into the next group instead.
+    while (pipeline.writingEvents > 0 && pipeline.writingEvents + processed.eventCount > MAX_PENDING_EVENTS) await Promise.race(pipeline.writing);
     if (this.stopping.signal.aborted) return; // abandoned: not resolved, re-delivered
 
     const written = this.write(processed, messages, heartbeat, ctx);
     pipeline.writing.add(written);
-    void written.finally(() => pipeline.writing.delete(written));
+    pipeline.writingEvents += processed.eventCount;
+    void written.finally(() => {
+      pipeline.writing.delete(written);
+      pipeline.writingEvents -= processed.eventCount;
+    });
     const key = `${batch.topic}/${batch.partition}`;
     const before = pipeline.chains.get(key) ?? Promise.resolve(true);
     const committed = Promise.all([before, written]).then(async ([earlierWritten, ok]) => {
@@ -142,6 +161,7 @@ export class IngestConsumer {
       pipeline.all.delete(committed);
       if (pipeline.chains.get(key) === committed) pipeline.chains.delete(key);
     });
+    if (this.opts.pipeline === false) await committed;
     resolveOffset(batch.lastOffset());
   }
 
@@ -189,7 +209,7 @@ export class IngestConsumer {
 
   private pipelineOf(consumer: Consumer): Pipeline {
     let p = this.pipelines.get(consumer);
-    if (!p) this.pipelines.set(consumer, (p = { handlers: new Set(), writing: new Set(), chains: new Map(), all: new Set() }));
+    if (!p) this.pipelines.set(consumer, (p = { handlers: new Set(), writing: new Set(), writingEvents: 0, chains: new Map(), all: new Set() }));
     return p;
   }
 

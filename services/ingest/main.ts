@@ -49,6 +49,7 @@ export async function startIngest(cfg: IngestConfig, log: Logger): Promise<Runni
       maxBytesPerPartition: cfg.maxBytesPerPartition,
       maxWaitMs: cfg.maxWaitMs,
       partitionsConsumedConcurrently: cfg.partitionsConsumedConcurrently,
+      pipeline: cfg.pipeline === 'on',
       sessionTimeoutMs: cfg.sessionTimeoutMs,
     },
     log.child({ module: 'ingest' }),
