@@ -47,7 +47,8 @@ export type Snapshot = ReadonlyMap<string, StateEntry | null>;
 /**
  * Read-through state: answers every read as a snapshot holding the key would (null for a missing
  * value key, empty collections for missing lists and sets). For callers that know the state of
- * every key at once (the monitor's batch evaluator); see EvalContext.
+ * every key at once (the monitor's batch evaluator); see EvalContext. The read object is valid
+ * only during the call (EvalContext reuses it): a reader that keeps it must copy it.
  */
 export type StateReader = (read: KeyRead) => StateEntry | null;
 
