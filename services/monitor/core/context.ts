@@ -160,12 +160,14 @@ export class EvalContext {
   }
 
   private entry(read: KeyRead): StateEntry | null | undefined {
+    // The overlay and snapshots hold an entry or null, never undefined: one get() per lookup.
     if (this.overlay) {
       const own = this.overlay.get(read.key);
-      if (own !== undefined || this.overlay.has(read.key)) return own;
+      if (own !== undefined) return own;
     }
     if (this.snapshot === undefined) return this.reader!(read);
-    if (this.snapshot.has(read.key)) return this.snapshot.get(read.key);
+    const loaded = this.snapshot.get(read.key);
+    if (loaded !== undefined) return loaded;
     this.misses ??= new Map();
     if (!this.misses.has(read.key)) this.misses.set(read.key, { ...read }); // read may be a scratch object
     return undefined;
