@@ -70,7 +70,7 @@ async function run<T>(fn: () => Promise<T>, what: string): Promise<T> {
  * table's LRANGE per key, run by Redis), then ZRANGEBYSCORE per sorted-set key, in order.
  * Returns how many replies they produce (for callers that queue more commands after them).
  *
- * Why a script for the lists: ioredis spends ~5 µs of client CPU per command it sends (command
+ * Why a script for the lists: ioredis spends ~6 µs of client CPU per command it sends (command
  * object, promise, reply bookkeeping), and a batch reads ~100 lists per round; one EVAL is one
  * command whatever the number of keys.
  */

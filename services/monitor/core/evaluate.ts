@@ -43,7 +43,7 @@ export function keysFor(rule: Rule, event: ProvEvent): KeyRead[] {
     case 'threshold':
     case 'regression':
     case 'zscore':
-      return [...resolutionKeys(k, rule, event), ...rawGroupKeys(k, rule, event)];
+      return [...resolutionKeys(k, rule, event), ...knownSubjectKeys(k, rule, event)];
     case 'rate':
       return rateKeys(k, rule, event);
     case 'absence':
@@ -61,7 +61,7 @@ export function keysFor(rule: Rule, event: ProvEvent): KeyRead[] {
  * threshold rule is then exact in the first pass) at the cost of a read that is not needed
  * while the vertex is unknown (rare: entities and runs come before their metrics).
  */
-function rawGroupKeys(k: ReturnType<typeof keyMaker>, rule: ObservationRule, event: ProvEvent): KeyRead[] {
+function knownSubjectKeys(k: ReturnType<typeof keyMaker>, rule: ObservationRule, event: ProvEvent): KeyRead[] {
   const mode = selectorMode(rule.match);
   if (mode !== 'raw') {
     if (rule.dedupWindowMs <= 0) return [];
