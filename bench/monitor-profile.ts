@@ -89,7 +89,9 @@ function memoryStore(): Store {
 
 async function redisStore(): Promise<Store> {
   const url = process.env.REDIS_URL ?? DEFAULT_URLS.redisUrl;
-  const prefix = `bench-monitor-profile-${randomUUID()}:`;
+  // As short as the service's default prefix (`provstream:`): every key read and written carries
+  // it, and the bytes sent to Redis are a cost the harness should measure as the service has it.
+  const prefix = `bmp-${randomUUID().slice(0, 8)}:`;
   const redis = createRedis(url, { connectionName: 'provstream-monitor-profile', transactional: true });
   await connectRedis(redis, url);
   const txns = new StateTransactions(redis, prefix, 'profile');

@@ -72,8 +72,10 @@ interface Pair {
   rule: Rule;
   outcome?: ReadThroughResult;
   error?: string;
-  /** Keys the evaluation read. */
+  /** Keys the evaluation read: reads[from .. to) (the pass's array, shared by its pairs). */
   reads: string[];
+  from: number;
+  to: number;
   /** It read a key that was neither loaded nor written earlier in the pass (speculative). */
   missed: boolean;
 }
@@ -111,7 +113,7 @@ export async function evaluateBatch(items: readonly WorkItem[], now: number, loa
       const row: Pair[] = [];
       for (let j = 0; j < item.rules.length; j++) {
         const prev = before?.[j];
-        if (prev && !prev.missed && !readsAny(prev.reads, dirty)) {
+        if (prev && !prev.missed && !readsAny(prev, dirty)) {
           if (prev.outcome) pass.overlay.apply(prev.outcome.mutations);
           row.push(prev);
           continue;
@@ -157,6 +159,8 @@ export async function evaluateBatch(items: readonly WorkItem[], now: number, loa
 class Pass {
   readonly misses = new Map<string, KeyRead>();
   private pair: Pair | undefined;
+  /** Keys read by the pass's pairs, one after another (one array, not one per pair). */
+  private readonly reads: string[] = [];
 
   constructor(
     readonly overlay: Overlay,
@@ -164,31 +168,32 @@ class Pass {
   ) {}
 
   evaluate(rule: Rule, event: ProvEvent | null): Pair {
-    const pair: Pair = { rule, reads: [], missed: false };
+    const pair: Pair = { rule, reads: this.reads, from: this.reads.length, to: 0, missed: false };
     this.pair = pair;
     try {
       pair.outcome = event ? evaluateThrough(rule, event, this.read, this.now) : evaluateTickThrough(rule, this.read, this.now);
     } catch (err) {
       pair.error = errorMessage(err);
     }
+    pair.to = this.reads.length;
     this.pair = undefined;
     return pair;
   }
 
   private readonly read: StateReader = (r) => {
-    this.pair!.reads.push(r.key);
+    this.reads.push(r.key);
     return this.overlay.read(r, this.onMiss);
   };
 
   private readonly onMiss = (r: KeyRead): void => {
     this.pair!.missed = true;
-    if (!this.misses.has(r.key)) this.misses.set(r.key, r);
+    if (!this.misses.has(r.key)) this.misses.set(r.key, { ...r }); // r is only lent (StateReader)
   };
 }
 
-function readsAny(keys: readonly string[], set: ReadonlySet<string>): boolean {
+function readsAny(pair: Pair, set: ReadonlySet<string>): boolean {
   if (set.size === 0) return false;
-  for (const k of keys) if (set.has(k)) return true;
+  for (let i = pair.from; i < pair.to; i++) if (set.has(pair.reads[i]!)) return true;
   return false;
 }
 
@@ -216,6 +221,26 @@ function sameMutation(a: Mutation, b: Mutation): boolean {
   }
 }
 
+/**
+ * Equal values, object keys in the same order: then their JSON texts are equal too, so later
+ * pairs read the same. Walks the values instead of comparing JSON.stringify texts (this runs for
+ * every mutation of every re-evaluated pair). Where it says "different" for equal texts (NaN),
+ * keys are only marked dirty needlessly: more re-evaluation, never a wrong outcome.
+ */
 function sameJson(a: Json, b: Json): boolean {
-  return a === b || (typeof a === 'object' && typeof b === 'object' && JSON.stringify(a) === JSON.stringify(b));
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameJson(a[i]!, b[i]!)) return false;
+    return true;
+  }
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.length !== kb.length) return false;
+  for (let i = 0; i < ka.length; i++) {
+    const k = ka[i]!;
+    if (k !== kb[i] || !sameJson(a[k]!, b[k]!)) return false;
+  }
+  return true;
 }

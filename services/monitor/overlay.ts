@@ -43,22 +43,24 @@ export class Overlay {
   }
 
   /** Answers a read; a key neither loaded nor written is reported to onMiss and reads as absent. */
+  // Both maps hold an entry or null, never undefined: get() answers "is it there" too (one Map
+  // lookup instead of get + has; these run for every read and write of every pass).
   read(r: KeyRead, onMiss: (read: KeyRead) => void): StateEntry | null {
     let entry: StateEntry | null | undefined = this.written.get(r.key);
-    if (entry === undefined && !this.written.has(r.key)) {
+    if (entry === undefined) {
       entry = this.base.get(r.key);
-      if (entry === undefined && !this.base.has(r.key)) {
+      if (entry === undefined) {
         onMiss(r);
         entry = null;
       }
     }
-    return view(r, entry ?? null);
+    return view(r, entry);
   }
 
   apply(mutations: readonly Mutation[]): void {
     for (const m of mutations) {
-      const prev = this.written.has(m.key) ? this.written.get(m.key)! : (this.base.get(m.key) ?? null);
-      this.written.set(m.key, next(m, prev));
+      const own = this.written.get(m.key);
+      this.written.set(m.key, next(m, own !== undefined ? own : (this.base.get(m.key) ?? null)));
     }
   }
 }

@@ -164,6 +164,28 @@ describe('monitor processor on real Redis and ClickHouse', () => {
     expect(await redis.get(prefix + 'rule:r:v:p:z')).toBeNull();
   });
 
+  it('a write Redis rejects inside the commit is reported in failed, named; the rest of the transaction is applied', async () => {
+    const prefix = uniqueName('proc-failed') + ':';
+    prefixes.push(prefix);
+    const { txns } = await instance(prefix, [], []);
+    await redis.set(prefix + 'rule:r:win:p:x', 'foreign');
+    const t = await txns.begin({ topic: 't', partition: 0 });
+    const c = await t.commit({
+      mutations: [
+        { op: 'push', key: 'rule:r:win:p:x', value: 1, maxLength: 5, ttlMs: 60_000 },
+        { op: 'set', key: 'rule:r:v:p:y', value: 2, ttlMs: 60_000 },
+      ],
+      alerts: [],
+      nextOffset: '3',
+    });
+    expect(c.committed).toBe(true);
+    // LPUSH and LTRIM both fail (as each would inside MULTI), each named.
+    expect(c.failed.length).toBeGreaterThan(0);
+    for (const f of c.failed) expect(f).toMatch(/rule:r:win:p:x: WRONGTYPE/);
+    expect(await redis.get(prefix + 'rule:r:v:p:y')).toBe('2');
+    expect(await redis.get(txns.offsetKey({ topic: 't', partition: 0 }))).toBe('3');
+  });
+
   it('two instances counting into the same state at once lose no update', async () => {
     const prefix = uniqueName('proc-race') + ':';
     prefixes.push(prefix);

@@ -111,6 +111,31 @@ describe('RedisStateStore on a real server', () => {
     await expect(store.load([{ type: 'list', key: 'rule:r:s' }])).rejects.toMatchObject({ retriable: false, message: expect.stringContaining('rule:r:s') });
   });
 
+  it('a write Redis rejects (foreign data of another type) fails alone, named, and the others are applied', async () => {
+    const store = new RedisStateStore(redis, prefix);
+    await redis.set(`${prefix}rule:w:l`, 'not a list');
+    await expect(
+      store.apply([
+        { op: 'push', key: 'rule:w:l', value: 1, maxLength: 5, ttlMs: 60_000 },
+        { op: 'set', key: 'rule:w:v', value: 'written', ttlMs: 60_000 },
+      ]),
+    ).rejects.toMatchObject({ retriable: false, message: expect.stringContaining('rule:w:l') });
+    expect(await redis.get(`${prefix}rule:w:v`)).toBe('"written"');
+    expect(await redis.get(`${prefix}rule:w:l`)).toBe('not a list');
+  });
+
+  it('pushes more values to one list in one batch than one LPUSH of the write script takes (slices)', async () => {
+    const store = new RedisStateStore(redis, prefix);
+    const reference = new MemoryStateStore(() => 0);
+    const pushes: Mutation[] = Array.from({ length: 2_500 }, (_, i) => ({ op: 'push', key: 'rule:w:long', value: { i }, maxLength: 2_400, ttlMs: 60_000 }));
+    await store.apply(pushes);
+    reference.applySync(pushes);
+    const reads: KeyRead[] = [{ type: 'list', key: 'rule:w:long' }];
+    const got = await store.load(reads);
+    expect(got).toEqual(reference.loadSync(reads));
+    expect((got.get('rule:w:long') as { items: unknown[] }).items.slice(0, 2)).toEqual([{ i: 2_499 }, { i: 2_498 }]);
+  });
+
   it('reads many value keys with one MGET, in any order with collections', async () => {
     const store = new RedisStateStore(redis, prefix);
     await store.apply([

@@ -5,7 +5,7 @@
  *   begin(partition)   WATCH the partition's applied-offset key, read it
  *   txn.load(reads)    WATCH the version stamps of the keys' buckets, then read the keys (one
  *                      pipeline, so nothing can change between the WATCH and the read)
- *   txn.commit(...)    MULTI: the batch's mutations (redis-state.ts commands, coalesced per key),
+ *   txn.commit(...)    MULTI: the batch's mutations (redis-state.ts: coalesced per key, one EVAL),
  *                      one MSET moving the stamp of every bucket written, its alerts into the
  *                      outbox (one HSET, one ZADD), the partition's applied offset and progress;
  *                      EXEC. `committed: false` =
@@ -40,7 +40,7 @@ import type { Redis } from 'ioredis';
 import { ServiceUnavailableError } from '../lib/errors.js';
 import { wrapRedisError } from '../lib/redis.js';
 import type { Alert, KeyRead, Mutation, Snapshot } from './core/index.js';
-import { decodeReads, queueMutations, queueReads } from './redis-state.js';
+import { decodeReads, queueMutations, queueReads, writeFailures } from './redis-state.js';
 import { outboxKeys } from './outbox.js';
 
 export interface PartitionRef {
@@ -171,7 +171,7 @@ export class Txn {
       throw new ServiceUnavailableError('Redis', 'the connection was re-established during a transaction; retrying it');
     }
     const multi = this.redis.multi();
-    queueMutations(multi, input.mutations, this.prefix);
+    const writes = queueMutations(multi, input.mutations, this.prefix); // the first reply, if any
     // Move the stamp of every bucket written: one MSET (any write to a WATCHed key fails the
     // other transactions watching it). The value is a new integer, so an older instance's INCR
     // of a stamp still works.
@@ -200,7 +200,9 @@ export class Txn {
     if (this.partition && input.progress) multi.hset(this.owner.progressKey(this.partition.topic), String(this.partition.partition), JSON.stringify(input.progress));
     const results = await run(() => multi.exec(), 'a state transaction');
     if (results === null) return { committed: false, failed: [] };
-    return { committed: true, failed: results.flatMap(([err]) => (err ? [err.message] : [])) };
+    const failed = writes > 0 ? writeFailures(results[0]?.[1]) : [];
+    for (const [err] of results) if (err) failed.push(err.message);
+    return { committed: true, failed };
   }
 
   /** Ends the transaction without writing (UNWATCH). */

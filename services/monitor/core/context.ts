@@ -49,7 +49,8 @@ export class EvalContext {
 
   /** The JSON value at `key`, or undefined when absent or not loaded yet (then a miss). */
   get(key: string): Json | undefined {
-    const entry = this.entry({ type: 'value', key });
+    VALUE_READ.key = key;
+    const entry = this.entry(VALUE_READ);
     return entry?.type === 'value' ? entry.value : undefined;
   }
 
@@ -60,7 +61,8 @@ export class EvalContext {
 
   /** List items, newest first; [] when absent or not loaded yet (then a miss). */
   list(key: string): Json[] {
-    const entry = this.entry({ type: 'list', key });
+    LIST_READ.key = key;
+    const entry = this.entry(LIST_READ);
     return entry?.type === 'list' ? entry.items : [];
   }
 
@@ -158,17 +160,24 @@ export class EvalContext {
   }
 
   private entry(read: KeyRead): StateEntry | null | undefined {
+    // The overlay and snapshots hold an entry or null, never undefined: one get() per lookup.
     if (this.overlay) {
       const own = this.overlay.get(read.key);
-      if (own !== undefined || this.overlay.has(read.key)) return own;
+      if (own !== undefined) return own;
     }
     if (this.snapshot === undefined) return this.reader!(read);
-    if (this.snapshot.has(read.key)) return this.snapshot.get(read.key);
+    const loaded = this.snapshot.get(read.key);
+    if (loaded !== undefined) return loaded;
     this.misses ??= new Map();
-    if (!this.misses.has(read.key)) this.misses.set(read.key, read);
+    if (!this.misses.has(read.key)) this.misses.set(read.key, { ...read }); // read may be a scratch object
     return undefined;
   }
 }
+
+// The reads of get() and list(), reused: they are the hot path, and a read object lives only
+// for the call it is passed to (StateReader's contract; a miss keeps a copy).
+const VALUE_READ: { type: 'value'; key: string } = { type: 'value', key: '' };
+const LIST_READ: { type: 'list'; key: string } = { type: 'list', key: '' };
 
 function ttl(ms: number): number {
   return Math.max(1, Math.ceil(ms));

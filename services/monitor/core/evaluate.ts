@@ -11,9 +11,11 @@
  * of projects the rule does not apply to evaluate to nothing and read nothing.
  * drive.ts implements the load/evaluate loop on top of these.
  */
+import { kindOfId } from '../../model/ids.js';
 import type { ProvEvent } from '../../model/types.js';
 import type { Alert } from './alerts.js';
 import { EvalContext } from './context.js';
+import { matchGlob } from './glob.js';
 import { absenceKeys, absenceTickKeys, onAbsenceEvent, onAbsenceTick } from './eval-absence.js';
 import { onRegression, onThreshold, onZScore } from './eval-observation.js';
 import { onRate, rateKeys } from './eval-rate.js';
@@ -41,7 +43,7 @@ export function keysFor(rule: Rule, event: ProvEvent): KeyRead[] {
     case 'threshold':
     case 'regression':
     case 'zscore':
-      return [...resolutionKeys(k, rule, event), ...rawGroupKeys(k, rule, event)];
+      return [...resolutionKeys(k, rule, event), ...knownSubjectKeys(k, rule, event)];
     case 'rate':
       return rateKeys(k, rule, event);
     case 'absence':
@@ -51,9 +53,22 @@ export function keysFor(rule: Rule, event: ProvEvent): KeyRead[] {
   }
 }
 
-/** In raw mode the group is the observation's own vertex, so its keys are known up front. */
-function rawGroupKeys(k: ReturnType<typeof keyMaker>, rule: ObservationRule, event: ProvEvent): KeyRead[] {
-  if (selectorMode(rule.match) !== 'raw') return [];
+/**
+ * In raw mode the group is the observation's own vertex, so its keys are known up front. So is
+ * the dedup key of an observation on a vertex of the kind the rule watches (a metric on a run
+ * for a job rule, on an entity for an artifact rule): if it is attributed, its subject is that
+ * vertex. Asking for it here saves the pair a pass of its own in the batch evaluator (a
+ * threshold rule is then exact in the first pass) at the cost of a read that is not needed
+ * while the vertex is unknown (rare: entities and runs come before their metrics).
+ */
+function knownSubjectKeys(k: ReturnType<typeof keyMaker>, rule: ObservationRule, event: ProvEvent): KeyRead[] {
+  const mode = selectorMode(rule.match);
+  if (mode !== 'raw') {
+    if (rule.dedupWindowMs <= 0) return [];
+    const obs = observationOf(rule, event);
+    if (!obs || kindOfId(obs.vertex) !== mode || (rule.match.subject !== null && !matchGlob(rule.match.subject, obs.vertex))) return [];
+    return [{ type: 'value', key: k.key('dd', obs.project, obs.vertex) }];
+  }
   const obs = observationOf(rule, event);
   if (!obs) return [];
   const keys: KeyRead[] = rule.dedupWindowMs > 0 ? [{ type: 'value', key: k.key('dd', obs.project, obs.vertex) }] : [];

@@ -15,45 +15,75 @@ const K = new Uint32Array([
   0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
 ]);
 
+const INIT = new Uint32Array([0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]);
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+const encoder = new TextEncoder();
+// Reused between calls (every alert of a batch hashes its id: no buffers per call). Not re-entrant,
+// and needs not be: nothing here calls out.
+const W = new Uint32Array(64);
+const H = new Uint32Array(8);
+let block = new Uint8Array(256);
+
 /** Lower-case hex SHA-256 of the UTF-8 encoding of `text`. */
 export function sha256Hex(text: string): string {
-  const data = new TextEncoder().encode(text);
-  const bitLength = data.length * 8;
-  const padded = new Uint8Array(Math.ceil((data.length + 9) / 64) * 64);
-  padded.set(data);
-  padded[data.length] = 0x80;
-  const view = new DataView(padded.buffer);
-  view.setUint32(padded.length - 8, Math.floor(bitLength / 0x1_0000_0000));
-  view.setUint32(padded.length - 4, bitLength >>> 0);
+  // ASCII text (alert ids' input in practice) is its own UTF-8: no encoder, no copy.
+  let ascii = true;
+  for (let i = 0; i < text.length; i++) {
+    if (text.charCodeAt(i) > 0x7f) {
+      ascii = false;
+      break;
+    }
+  }
+  const utf8 = ascii ? undefined : encoder.encode(text);
+  const length = utf8 ? utf8.length : text.length;
+  const size = Math.ceil((length + 9) / 64) * 64;
+  if (block.length < size) block = new Uint8Array(size * 2);
+  const b = block;
+  b.fill(0, 0, size);
+  if (utf8) b.set(utf8);
+  else for (let i = 0; i < length; i++) b[i] = text.charCodeAt(i);
+  b[length] = 0x80;
+  const hi = Math.floor((length * 8) / 0x1_0000_0000);
+  const lo = (length * 8) >>> 0;
+  for (let i = 0; i < 4; i++) {
+    b[size - 8 + i] = (hi >>> (24 - 8 * i)) & 0xff;
+    b[size - 4 + i] = (lo >>> (24 - 8 * i)) & 0xff;
+  }
 
-  const h = new Uint32Array([
-    0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
-  ]);
-  const w = new Uint32Array(64);
-  for (let off = 0; off < padded.length; off += 64) {
-    for (let i = 0; i < 16; i++) w[i] = view.getUint32(off + i * 4);
+  const h = H;
+  const w = W;
+  h.set(INIT);
+  for (let off = 0; off < size; off += 64) {
+    for (let i = 0, o = off; i < 16; i++, o += 4) w[i] = (b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!;
     for (let i = 16; i < 64; i++) {
-      const a = w[i - 15]!;
-      const b = w[i - 2]!;
-      const s0 = rotr(a, 7) ^ rotr(a, 18) ^ (a >>> 3);
-      const s1 = rotr(b, 17) ^ rotr(b, 19) ^ (b >>> 10);
+      const x = w[i - 15]!;
+      const y = w[i - 2]!;
+      const s0 = rotr(x, 7) ^ rotr(x, 18) ^ (x >>> 3);
+      const s1 = rotr(y, 17) ^ rotr(y, 19) ^ (y >>> 10);
       w[i] = (w[i - 16]! + s0 + w[i - 7]! + s1) >>> 0;
     }
-    let [a, b, c, d, e, f, g, hh] = [h[0]!, h[1]!, h[2]!, h[3]!, h[4]!, h[5]!, h[6]!, h[7]!];
+    let a = h[0]!;
+    let bb = h[1]!;
+    let c = h[2]!;
+    let d = h[3]!;
+    let e = h[4]!;
+    let f = h[5]!;
+    let g = h[6]!;
+    let hh = h[7]!;
     for (let i = 0; i < 64; i++) {
       const t1 = (hh + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + K[i]! + w[i]!) >>> 0;
-      const t2 = ((rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c))) >>> 0;
+      const t2 = ((rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & bb) ^ (a & c) ^ (bb & c))) >>> 0;
       hh = g;
       g = f;
       f = e;
       e = (d + t1) >>> 0;
       d = c;
-      c = b;
-      b = a;
+      c = bb;
+      bb = a;
       a = (t1 + t2) >>> 0;
     }
     h[0] = h[0]! + a;
-    h[1] = h[1]! + b;
+    h[1] = h[1]! + bb;
     h[2] = h[2]! + c;
     h[3] = h[3]! + d;
     h[4] = h[4]! + e;
@@ -61,7 +91,12 @@ export function sha256Hex(text: string): string {
     h[6] = h[6]! + g;
     h[7] = h[7]! + hh;
   }
-  return Array.from(h, (x) => x.toString(16).padStart(8, '0')).join('');
+  let out = '';
+  for (let i = 0; i < 8; i++) {
+    const x = h[i]!;
+    out += HEX[x >>> 24]! + HEX[(x >>> 16) & 0xff]! + HEX[(x >>> 8) & 0xff]! + HEX[x & 0xff]!;
+  }
+  return out;
 }
 
 function rotr(x: number, n: number): number {

@@ -142,6 +142,22 @@ describe('threshold on activities and raw subjects', () => {
     expect(h.feed(s.activity('act:c', 'train', 'RUNNING')).map((a) => a.subject)).toEqual(['act:c']);
   });
 
+  it('asks for the dedup state of a metric on a run or an entity up front: alerts in one round', () => {
+    const onJob = rule(`{id: slow, kind: threshold, severity: info, notify: [feed], dedupWindow: 10m, match: {activity: train}, threshold: {metric: epoch_seconds, op: ">", value: 60}}`);
+    const onModel = lowAccuracy();
+    const s = new Stream();
+    const h = new Harness([onJob, onModel]);
+    const model = s.entityId('models/a.bin', 'a');
+    h.feedAll([s.activity('act:a', 'train', 'RUNNING'), s.entity('models/a.bin', 'a')]);
+    h.rounds = [];
+    expect(h.feed(s.metric('act:a', 'epoch_seconds', 61)).map((a) => a.subject)).toEqual(['act:a']);
+    expect(h.feed(s.metric(model, 'accuracy', 0.5)).map((a) => a.subject)).toEqual([model]);
+    expect(h.rounds).toEqual([1, 1, 1, 1]); // each event through both rules: one round each (was 2 for the alerting one)
+    // suppressed within the window, still in one round
+    expect(h.feed(s.metric('act:a', 'epoch_seconds', 62))).toEqual([]);
+    expect(h.rounds).toEqual([1, 1, 1, 1, 1, 1]);
+  });
+
   it('compares properties leniently: numeric strings as numbers, "true" as true', () => {
     const rows = rule(`{id: rows, kind: threshold, severity: info, notify: [feed], dedupWindow: 0, threshold: {property: rows, op: "<", value: 100}}`);
     const flag = rule(`{id: flag, kind: threshold, severity: info, notify: [feed], dedupWindow: 0, threshold: {property: pii, op: "==", value: true}}`);
