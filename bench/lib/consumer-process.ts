@@ -21,7 +21,7 @@ import { LogEvents } from '../../services/lib/log.js';
 
 export interface ConsumerProcess {
   readonly pid: number;
-  /** Counters from the consumer's last progress or stop log line ({batches, events, deadLetters, retries}). */
+  /** Counters from the consumer's last progress or stop log line ({batches, events, deadLetters, retries, insertGroups}). */
   readonly lastStats: Record<string, number>;
   /** False once the process has exited (a crash mid-benchmark is an error, not a slow run). */
   alive(): boolean;
@@ -41,7 +41,7 @@ export interface ConsumerProcessOptions {
   statKeys?: readonly string[];
 }
 
-const STAT_KEYS = ['batches', 'events', 'deadLetters', 'retries'];
+const STAT_KEYS = ['batches', 'events', 'deadLetters', 'retries', 'insertGroups'];
 
 export function startConsumerProcess(opts: ConsumerProcessOptions): Promise<ConsumerProcess> {
   // The `provstream` command as users run it (its shebang carries the service's Node flags).

@@ -105,7 +105,7 @@ export function renderRecord(rec: IngestRecord, resultsPath: string): string {
       `  p${r.partitions} consumer alone: ${formatNumber(median(r.catchUp.map((c) => c.ingestAlonePerSec)))} events/s; CPU: ${cores(r.catchUp.map((c) => c.ingestCpu))}`,
       `  p${r.partitions} freshness: achieved ${formatNumber(median(r.freshness.map((f) => f.achievedRate)))} events/s, ${formatNumber(median(r.freshness.map((f) => f.probes)))} probes, SDK backlog peak ${formatNumber(median(r.freshness.map((f) => f.sdkMaxBuffered)))} events; all tables p90 ${formatNumber(median(r.freshness.map((f) => f.allTables.p90Ms)))} ms, max ${formatNumber(median(r.freshness.map((f) => f.allTables.maxMs)))} ms`,
       `      CPU: ${cores(r.freshness.map((f) => f.cpu))}`,
-      `  p${r.partitions} consumer: ${formatNumber(st['events'] ?? NaN)} events in ${formatNumber(st['batches'] ?? NaN)} partition batches (${formatNumber(perBatch)} events per batch), ${st['retries'] ?? 0} retries, ${st['deadLetters'] ?? 0} dead letters`,
+      `  p${r.partitions} consumer: ${formatNumber(st['events'] ?? NaN)} events in ${formatNumber(st['batches'] ?? NaN)} partition batches (${formatNumber(perBatch)} events per batch) and ${formatNumber(st['insertGroups'] ?? NaN)} insert groups (${formatNumber((st['events'] ?? NaN) / (st['insertGroups'] ?? NaN))} events per group), ${st['retries'] ?? 0} retries, ${st['deadLetters'] ?? 0} dead letters`,
     );
   }
   for (const c of rec.cpuCost) {

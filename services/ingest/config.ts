@@ -20,6 +20,9 @@ export interface IngestConfig {
   partitionsConsumedConcurrently: number;
   /** on: fetch and map the next batch while ClickHouse writes the last; off: one batch at a time. */
   pipeline: 'on' | 'off';
+  /** Group commit: how long a batch may wait for others to join its insert, and the group size that does not wait. */
+  lingerMs: number;
+  flushEvents: number;
   sessionTimeoutMs: number;
   logLevel: (typeof LOG_LEVELS)[number];
 }
@@ -39,6 +42,8 @@ export function loadIngestConfig(env: Env): IngestConfig {
     maxWaitMs: r.int('INGEST_MAX_WAIT_MS', 100, 0, 10_000),
     partitionsConsumedConcurrently: r.int('INGEST_CONCURRENCY', 4, 1, 64),
     pipeline: r.oneOf('INGEST_PIPELINE', ['on', 'off'] as const, 'on'),
+    lingerMs: r.int('INGEST_LINGER_MS', 100, 0, 60_000),
+    flushEvents: r.int('INGEST_FLUSH_EVENTS', 10_000, 1, 10_000_000),
     sessionTimeoutMs: r.int('INGEST_SESSION_TIMEOUT_MS', 10_000, 6000, 300_000),
     logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
   };

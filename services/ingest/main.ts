@@ -38,9 +38,10 @@ export async function startIngest(cfg: IngestConfig, log: Logger): Promise<Runni
 
   const producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
+  const tables = new TableSink(wh, { lingerMs: cfg.lingerMs, flushEvents: cfg.flushEvents });
   const consumer = new IngestConsumer(
     kafka,
-    new TableSink(wh),
+    tables,
     new DeadLetterSink(producer, cfg.deadLetterTopic, wh),
     {
       topic: cfg.eventsTopic,
@@ -63,7 +64,7 @@ export async function startIngest(cfg: IngestConfig, log: Logger): Promise<Runni
       await consumer.stop();
       await producer.disconnect();
       await wh.close();
-      log.info({ event: LogEvents.serviceStopped, ...consumer.stats }, 'ingest stopped');
+      log.info({ event: LogEvents.serviceStopped, ...consumer.stats, insertGroups: tables.stats.groups }, 'ingest stopped');
     },
   };
 }

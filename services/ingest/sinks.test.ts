@@ -81,4 +81,38 @@ describe('TableSink group commit', () => {
     await c;
     expect(inserts.slice(1).map((i) => i.table)).toEqual(['metrics', 'events_raw']);
   });
+
+  it('linger: batches arriving within lingerMs of the oldest share its insert; flushEvents queued go at once', async () => {
+    const { wh, inserts } = recordingWarehouse();
+    const sink = new TableSink(wh, { lingerMs: 60, flushEvents: 3 });
+    const a = sink.write(rowsOf('agent'));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(inserts).toEqual([]); // still lingering
+    const b = sink.write(rowsOf('entity'));
+    await new Promise((r) => setTimeout(r, 70));
+    expect(inserts.map((i) => [i.table, i.lines])).toEqual([['vertices', 2]]); // one group, after the linger time
+    await finishAll(inserts);
+    await Promise.all([a, b]);
+    const from = inserts.length;
+    const t0 = performance.now();
+    const c = sink.write(rowsOf('agent', 'entity', 'metric')); // 3 events: flushEvents reached
+    await tick();
+    await tick();
+    expect(inserts.slice(from).map((i) => i.table)).toEqual(['vertices', 'metrics']);
+    expect(performance.now() - t0).toBeLessThan(50);
+    await finishAll(inserts, from);
+    await c;
+
+    // While lingering: the write that brings the queue to flushEvents ends the wait.
+    const from2 = inserts.length;
+    const d = sink.write(rowsOf('agent'));
+    await new Promise((r) => setTimeout(r, 10));
+    expect(inserts.length).toBe(from2);
+    const e = sink.write(rowsOf('entity', 'metric'));
+    await tick();
+    await tick();
+    expect(inserts.slice(from2).map((i) => [i.table, i.lines])).toEqual([['vertices', 2], ['metrics', 1]]);
+    await finishAll(inserts, from2);
+    await Promise.all([d, e]);
+  });
 });
