@@ -8,8 +8,10 @@
  * alone (SDK -> Kafka with no consumer; the consumer catching up) with the CPU each stage spends
  * per event; once: the one-write-per-event baseline. Every figure is measured `--runs` times in this one process run and the median is
  * reported next to its target with PASS/MISS (information, never the exit code: the process
- * exits non-zero only when something failed). Each run uses its own topics, consumer group and
- * ClickHouse database, removed at the end, also on failure and on Ctrl-C (`--keep` keeps them).
+ * exits non-zero only when something failed). Each partition count has its own topics, consumer
+ * group and ClickHouse database (fresh tables, so the second count does not pay for the first's
+ * rows and merges), the baseline one more; all removed at the end, also on failure and on Ctrl-C
+ * (`--keep` keeps them).
  * Progress goes to stderr, the table to stdout, the full record to bench/results/ingest-<ts>.json.
  */
 import { readdirSync } from 'node:fs';
@@ -132,12 +134,17 @@ async function run(o: Options, stamp: string, cleanup: Cleanup, signal: AbortSig
   cleanup.add('close the ClickHouse admin client', () => admin.close());
   const [ver] = await admin.query<{ v: string }>('SELECT version() AS v');
   const versions = { kafka: kafkaVersion(), clickhouse: ver?.v ?? 'unknown' };
-  const wh = await connectWarehouse({ url: o.clickhouseUrl, database }, { create: true });
-  cleanup.add(`drop database ${database}`, async () => {
-    await wh.close();
-    if (!o.keep) await retry(() => admin.command(`DROP DATABASE IF EXISTS ${ident(database).text}`), { attempts: 3, onRetry: (err) => progress(`dropping ${database}: ${errorMessage(err)}; retrying`) });
-  });
-  await migrate(wh);
+  const freshDatabase = async (name: string) => {
+    const db = await connectWarehouse({ url: o.clickhouseUrl, database: name }, { create: true });
+    cleanup.add(`drop database ${name}`, async () => {
+      await db.close();
+      if (!o.keep) await retry(() => admin.command(`DROP DATABASE IF EXISTS ${ident(name).text}`), { attempts: 3, onRetry: (err) => progress(`dropping ${name}: ${errorMessage(err)}; retrying`) });
+    });
+    await migrate(db);
+    return db;
+  };
+  // The baseline's tables.
+  const wh = await freshDatabase(database);
   const kafka = createKafka({ brokers: o.kafkaBrokers, clientId: 'provstream-bench' }, createRootLogger('error', 'provstream-bench'));
   const kafkaAdmin = kafka.admin();
   await kafkaAdmin.connect();
@@ -171,8 +178,12 @@ async function run(o: Options, stamp: string, cleanup: Cleanup, signal: AbortSig
     await ensureTopics(kafkaAdmin, [{ topic, numPartitions: partitions }, { topic: dlq, numPartitions: 1 }]);
     if (!o.keep) cleanup.add(`delete topics ${topic}, ${dlq}`, () => kafkaAdmin.deleteTopics({ topics: [topic, dlq], timeout: 10_000 }));
     if (!o.keep) cleanup.add(`delete consumer group ${group}`, () => kafkaAdmin.deleteGroups([group]));
+    // Every partition count gets fresh tables: measured after another's millions of rows (and the
+    // merges they cause), the second partition count paid ~2x ClickHouse CPU per event.
+    const pDatabase = `${database}_p${partitions}`;
+    const pWh = await freshDatabase(pDatabase);
     const consumerEnv = {
-      KAFKA_BROKERS: o.kafkaBrokers.join(','), CLICKHOUSE_URL: o.clickhouseUrl, CLICKHOUSE_DATABASE: database,
+      KAFKA_BROKERS: o.kafkaBrokers.join(','), CLICKHOUSE_URL: o.clickhouseUrl, CLICKHOUSE_DATABASE: pDatabase,
       PROVSTREAM_TOPIC: topic, PROVSTREAM_DLQ_TOPIC: dlq, PROVSTREAM_TOPIC_PARTITIONS: String(partitions), INGEST_GROUP_ID: group,
       LOG_LEVEL: 'info', ...o.consumerEnv,
     };
@@ -194,7 +205,7 @@ async function run(o: Options, stamp: string, cleanup: Cleanup, signal: AbortSig
         })
         .join('; ');
     };
-    const p: Pipeline = { brokers: o.kafkaBrokers, topic, partitions, sdk, ...(await startConsumer()), wh, progress, signal, describeLag };
+    const p: Pipeline = { brokers: o.kafkaBrokers, topic, partitions, sdk, ...(await startConsumer()), wh: pWh, progress, signal, describeLag };
     const result: PartitionResults = { partitions, throughput: [], freshness: [], catchUp: [], consumerStats: {} };
     // The first events through a fresh consumer group pay for the group join: not part of any figure.
     const joined = performance.now();
@@ -204,7 +215,7 @@ async function run(o: Options, stamp: string, cleanup: Cleanup, signal: AbortSig
       const project = `bench-tp-p${partitions}-r${i}`;
       const w = trainingWorkload({ project, count: o.events, seed: stamp });
       if (i === 1) mix = mixOf(w.events);
-      const waited = await quiesce(wh, database, signal);
+      const waited = await quiesce(pWh, pDatabase, signal);
       progress(`p${partitions} throughput run ${i}/${o.runs}: publishing ${formatNumber(o.events)} events${waited > 500 ? ` (waited ${waited} ms for merges)` : ''}`);
       const r = await attempt(`p${partitions} throughput run ${i}`, () => measureThroughput(p, w, warm, project));
       if (!r) continue;
@@ -214,7 +225,7 @@ async function run(o: Options, stamp: string, cleanup: Cleanup, signal: AbortSig
     for (let i = 1; i <= o.runs; i++) {
       const project = `bench-fr-p${partitions}-r${i}`;
       const w = trainingWorkload({ project, count: freshnessEventCount(fresh), seed: stamp });
-      await quiesce(wh, database, signal);
+      await quiesce(pWh, pDatabase, signal);
       progress(`p${partitions} freshness run ${i}/${o.runs}: ${formatNumber(o.rate)} events/s for ${o.freshnessSeconds} s`);
       const r = await attempt(`p${partitions} freshness run ${i}`, () => measureFreshness(p, w, warm, project, fresh));
       if (!r) continue;
@@ -225,7 +236,7 @@ async function run(o: Options, stamp: string, cleanup: Cleanup, signal: AbortSig
       const project = `bench-cu-p${partitions}-r${i}`;
       const w = trainingWorkload({ project, count: o.events, seed: stamp });
       await p.consumer.stop();
-      await quiesce(wh, database, signal);
+      await quiesce(pWh, pDatabase, signal);
       progress(`p${partitions} halves run ${i}/${o.runs}: SDK->Kafka with the consumer stopped, then the consumer catching up`);
       const r = await attempt(`p${partitions} halves run ${i}`, () => measureCatchUp(p, w, warm, project, startConsumer));
       if (!r) continue;
