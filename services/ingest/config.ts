@@ -42,8 +42,8 @@ export function loadIngestConfig(env: Env): IngestConfig {
     maxWaitMs: r.int('INGEST_MAX_WAIT_MS', 100, 0, 10_000),
     partitionsConsumedConcurrently: r.int('INGEST_CONCURRENCY', 4, 1, 64),
     pipeline: r.oneOf('INGEST_PIPELINE', ['on', 'off'] as const, 'on'),
-    lingerMs: r.int('INGEST_LINGER_MS', 100, 0, 60_000),
-    flushEvents: r.int('INGEST_FLUSH_EVENTS', 10_000, 1, 10_000_000),
+    lingerMs: r.int('INGEST_LINGER_MS', 500, 0, 60_000),
+    flushEvents: r.int('INGEST_FLUSH_EVENTS', 50_000, 1, 10_000_000),
     sessionTimeoutMs: r.int('INGEST_SESSION_TIMEOUT_MS', 10_000, 6000, 300_000),
     logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
   };
