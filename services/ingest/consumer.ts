@@ -5,7 +5,7 @@
  * acknowledged, (3) rows written and acknowledged by ClickHouse, (4) the offset committed once
  * (3) holds for this batch and every earlier batch of its partition. Steps (2)-(4) run in the
  * background (pipelining: the next batch is fetched and mapped meanwhile), with at most
- * MAX_PENDING_EVENTS events waiting for or in writes. A crash anywhere before (4) re-delivers
+ * `maxPendingEvents` events waiting for or in writes. A crash anywhere before (4) re-delivers
  * from the last committed offset; the idempotent tables absorb the repeat. A clean stop drains
  * the pipeline before leaving the group, so it commits everything it wrote.
  *
@@ -34,6 +34,12 @@ export interface IngestOptions {
   partitionsConsumedConcurrently: number;
   /** Return from a batch before its write is acknowledged (default true); false: one batch at a time. */
   pipeline?: boolean;
+  /**
+   * Events decoded and waiting for (or in) ClickHouse writes before the consumer stops fetching
+   * (~450 bytes of row text each). Keep it above two insert groups (TableSink flushEvents): one in
+   * flight and the next filling, or a consumer catching up idles while ClickHouse writes.
+   */
+  maxPendingEvents: number;
   sessionTimeoutMs: number;
   /** Start from the earliest offset when the group has no committed offset (default true). */
   fromBeginning?: boolean;
@@ -56,11 +62,6 @@ function identityOf(m: InMessage): { eventId: string; project: string } {
   }
 }
 
-/**
- * Events decoded and waiting for ClickHouse (or being written) per consumer before it stops
- * fetching: one insert group in flight and the next one filling (~450 bytes of row text each).
- */
-const MAX_PENDING_EVENTS = 60_000;
 
 type BatchContext = { topic: string; partition: number; firstOffset: string | null; lastOffset: string };
 
@@ -122,7 +123,7 @@ export class IngestConsumer {
    * fetches the next batch while ClickHouse acknowledges this one. The offset is committed later,
    * once the batch's rows are acknowledged AND every earlier batch of the partition was written
    * (`Pipeline.chains`), so a crash at any moment re-delivers from the last fully written batch.
-   * At most MAX_PENDING_EVENTS wait for or are in writes (memory stays bounded).
+   * At most `maxPendingEvents` wait for or are in writes (memory stays bounded).
    */
   private async handleBatch(consumer: Consumer, { batch, resolveOffset, heartbeat, isStale }: EachBatchPayload): Promise<void> {
     if (batch.messages.length === 0) return;
@@ -133,7 +134,7 @@ export class IngestConsumer {
     // Room for this batch: bounded by events, not batches. Bounding by batches made small batches
     // (a fetch returns as soon as any partition has data) queue behind each other, one insert
     // group each; the TableSink merges everything waiting into the next group instead.
-    while (pipeline.writingEvents > 0 && pipeline.writingEvents + processed.eventCount > MAX_PENDING_EVENTS) await Promise.race(pipeline.writing);
+    while (pipeline.writingEvents > 0 && pipeline.writingEvents + processed.eventCount > this.opts.maxPendingEvents) await Promise.race(pipeline.writing);
     if (this.stopping.signal.aborted) return; // abandoned: not resolved, re-delivered
 
     const written = this.write(processed, messages, heartbeat, ctx);

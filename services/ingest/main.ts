@@ -51,6 +51,7 @@ export async function startIngest(cfg: IngestConfig, log: Logger): Promise<Runni
       maxWaitMs: cfg.maxWaitMs,
       partitionsConsumedConcurrently: cfg.partitionsConsumedConcurrently,
       pipeline: cfg.pipeline === 'on',
+      maxPendingEvents: 2 * cfg.flushEvents + 20_000,
       sessionTimeoutMs: cfg.sessionTimeoutMs,
     },
     log.child({ module: 'ingest' }),
