@@ -17,6 +17,7 @@
 import { readdirSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { connectWarehouse } from '../services/lib/clickhouse.js';
+import type { Warehouse } from '../services/lib/clickhouse.js';
 import { migrate } from '../services/lib/migrations.js';
 import { createKafka, ensureTopics } from '../services/lib/kafka.js';
 import { createRootLogger } from '../services/lib/log.js';
@@ -171,6 +172,7 @@ async function run(o: Options, stamp: string, cleanup: Cleanup, signal: AbortSig
     }
   };
   const perPartitions: PartitionResults[] = [];
+  const phaseDatabases: Array<{ db: Warehouse; name: string }> = [];
   for (const partitions of o.partitions) {
     const topic = `bench.ingest.${stamp}.p${partitions}`;
     const dlq = `${topic}.dlq`;
@@ -182,6 +184,7 @@ async function run(o: Options, stamp: string, cleanup: Cleanup, signal: AbortSig
     // merges they cause), the second partition count paid ~2x ClickHouse CPU per event.
     const pDatabase = `${database}_p${partitions}`;
     const pWh = await freshDatabase(pDatabase);
+    phaseDatabases.push({ db: pWh, name: pDatabase });
     const consumerEnv = {
       KAFKA_BROKERS: o.kafkaBrokers.join(','), CLICKHOUSE_URL: o.clickhouseUrl, CLICKHOUSE_DATABASE: pDatabase,
       PROVSTREAM_TOPIC: topic, PROVSTREAM_DLQ_TOPIC: dlq, PROVSTREAM_TOPIC_PARTITIONS: String(partitions), INGEST_GROUP_ID: group,
@@ -249,6 +252,9 @@ async function run(o: Options, stamp: string, cleanup: Cleanup, signal: AbortSig
   }
 
   const baseline: BaselineResult[] = [];
+  // The throughput phases' merges would otherwise run during the baseline and slow it down
+  // (41-154 events/s in one day's runs), inflating the ratio.
+  for (const { db, name } of phaseDatabases) await quiesce(db, name, signal, 300_000);
   const baseCpu = new CpuMeter({ bench: process.pid, ...servicePids });
   for (let i = 1; i <= o.runs; i++) {
     const project = `bench-base-r${i}`;
