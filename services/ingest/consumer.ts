@@ -62,7 +62,6 @@ function identityOf(m: InMessage): { eventId: string; project: string } {
   }
 }
 
-
 type BatchContext = { topic: string; partition: number; firstOffset: string | null; lastOffset: string };
 
 /** One consumer instance's batches between "handed to us" and "committed". */

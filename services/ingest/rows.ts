@@ -37,8 +37,13 @@ export const TABLE_COLUMNS: Record<Table, readonly TsvColumn[]> = {
   ],
 };
 
+/** A record with one value per table, made by `init`. */
+export function perTable<T>(init: (t: Table) => T): Record<Table, T> {
+  return { events_raw: init('events_raw'), vertices: init('vertices'), edges: init('edges'), properties: init('properties'), metrics: init('metrics'), fileview_rows: init('fileview_rows') };
+}
+
 export function emptyRows(): RowsByTable {
-  return { events_raw: [], vertices: [], edges: [], properties: [], metrics: [], fileview_rows: [] };
+  return perTable(() => []);
 }
 
 /** JSON with object keys sorted at every level: the same fact always has the same body text. */
@@ -185,8 +190,8 @@ export interface TsvTables {
  */
 export class TsvTablesBuilder {
   private readonly scratch = emptyRows();
-  private readonly parts: Record<Table, string[]> = { events_raw: [], vertices: [], edges: [], properties: [], metrics: [], fileview_rows: [] };
-  private readonly counts: Record<Table, number> = zeroCounts();
+  private readonly parts = perTable((): string[] => []);
+  private readonly counts = perTable(() => 0);
 
   addEvent(ev: ProvEvent): void {
     addEventRows(ev, this.scratch);
@@ -202,23 +207,11 @@ export class TsvTablesBuilder {
   }
 
   build(): TsvTables {
-    const text = {} as Record<Table, string>;
-    for (const t of TABLES) text[t] = this.parts[t].join('');
-    return { text, rows: { ...this.counts } };
+    return { text: perTable((t) => this.parts[t].join('')), rows: { ...this.counts } };
   }
-}
-
-function zeroCounts(): Record<Table, number> {
-  return { events_raw: 0, vertices: 0, edges: 0, properties: 0, metrics: 0, fileview_rows: 0 };
 }
 
 /** TsvTables of rows built elsewhere (tests, tools). */
 export function tsvTablesOf(rows: RowsByTable): TsvTables {
-  const text = {} as Record<Table, string>;
-  const counts = zeroCounts();
-  for (const t of TABLES) {
-    text[t] = encodeTsv(rows[t], TABLE_COLUMNS[t]);
-    counts[t] = rows[t].length;
-  }
-  return { text, rows: counts };
+  return { text: perTable((t) => encodeTsv(rows[t], TABLE_COLUMNS[t])), rows: perTable((t) => rows[t].length) };
 }

@@ -6,14 +6,19 @@
  */
 const EMPTY = -1;
 
+/** Slots for `expected` keys at load ≤ 1/2: a power of two, at least 16. */
+function capacityFor(expected: number): number {
+  let capacity = 16;
+  while (capacity < expected * 2) capacity *= 2;
+  return capacity;
+}
+
 export class NumberSet {
   private keys: Float64Array;
   private count = 0;
 
   constructor(expected = 16) {
-    let capacity = 16;
-    while (capacity < expected * 2) capacity *= 2;
-    this.keys = new Float64Array(capacity).fill(EMPTY);
+    this.keys = new Float64Array(capacityFor(expected)).fill(EMPTY);
   }
 
   get size(): number {
@@ -76,8 +81,7 @@ export class NumberMap {
   private count = 0;
 
   constructor(expected = 16) {
-    let capacity = 16;
-    while (capacity < expected * 2) capacity *= 2;
+    const capacity = capacityFor(expected);
     this.keys = new Float64Array(capacity).fill(EMPTY);
     this.values = new Float64Array(capacity);
   }
