@@ -17,8 +17,16 @@ $(NPM_STAMP): package.json package-lock.json
 
 install: $(NPM_STAMP) build ## install npm packages and compile
 
-build: $(NPM_STAMP)
+build: $(NPM_STAMP) bin/provstream
 	node_modules/.bin/tsc -p tsconfig.build.json
+
+# The native launcher of `provstream run` (services/capture/native: Go, standard library only).
+GO := $(shell command -v go 2>/dev/null || ls /usr/local/go/bin/go 2>/dev/null)
+NATIVE := services/capture/native
+bin/provstream: $(wildcard $(NATIVE)/*.go) $(NATIVE)/go.mod
+	@go="$(GO)"; if [ -z "$$go" ]; then echo "Go is needed for bin/provstream: installing Debian's golang-go"; \
+	  (apt-get update -qq && apt-get install -y -qq golang-go >/dev/null) || { echo "could not install Go: apt-get install golang-go"; exit 1; }; go=$$(command -v go); fi; \
+	  cd $(NATIVE) && CGO_ENABLED=0 GOFLAGS=-mod=mod "$$go" build -trimpath -o ../../../bin/provstream .
 
 up: install ## start Kafka, ClickHouse, Redis (native or docker compose)
 	bash infra/services.sh up
@@ -36,9 +44,12 @@ lint: $(NPM_STAMP) ## eslint, typecheck, import-cycle check
 	node_modules/.bin/eslint --max-warnings 0 services test bench
 	node_modules/.bin/tsc -p tsconfig.json --noEmit
 	node_modules/.bin/madge --circular --extensions ts --ts-config tsconfig.json services test bench
+	cd $(NATIVE) && "$(or $(GO),go)" vet ./...
+	@cd $(NATIVE) && unformatted="$$("$$(dirname "$(or $(GO),go)")/gofmt" -l . 2>/dev/null || gofmt -l .)" && test -z "$$unformatted" || { echo "gofmt -w needed: $$unformatted"; exit 1; }
 
 unit: $(NPM_STAMP) ## unit tests (no network)
 	$(VITEST) run --project unit
+	cd $(NATIVE) && "$(or $(GO),go)" test ./...
 
 services-test: install
 	bash infra/services.sh up --ephemeral

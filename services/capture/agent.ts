@@ -13,6 +13,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { mergeGitUsers, parseGitUser } from './core/gitconfig.js';
+import { processEnv } from './config.js';
 import type { GitUser } from './core/gitconfig.js';
 
 export interface AgentInfo {
@@ -20,9 +21,10 @@ export interface AgentInfo {
   email: string | null;
 }
 
-function askGit(cwd: string): Promise<AgentInfo | null> {
+function askGit(cwd: string, env: NodeJS.ProcessEnv): Promise<AgentInfo | null> {
   return new Promise((resolvePromise) => {
-    execFile('git', ['config', '--get-regexp', '^user\\.(name|email)$'], { cwd, timeout: 2000 }, (err, stdout) => {
+    // The run's own git variables over ours (the deliverer asks for runs started elsewhere).
+    execFile('git', ['config', '--get-regexp', '^user\\.(name|email)$'], { cwd, timeout: 2000, env: { ...processEnv(), ...env } }, (err, stdout) => {
       if (err) return resolvePromise(null);
       const get = (k: string) => stdout.split('\n').find((l) => l.startsWith(`user.${k} `))?.slice(k.length + 6).trim() || null;
       const name = get('name');
@@ -55,13 +57,13 @@ function repositoryConfig(cwd: string): string | 'other' | null {
 }
 
 async function gitUser(cwd: string, env: NodeJS.ProcessEnv): Promise<AgentInfo | null> {
-  if (Object.keys(env).some((k) => /^GIT_(DIR|CONFIG|CONFIG_GLOBAL|CONFIG_SYSTEM|CONFIG_COUNT|CONFIG_PARAMETERS)$/.test(k))) return askGit(cwd);
+  if (Object.keys(env).some((k) => /^GIT_(DIR|CONFIG|CONFIG_GLOBAL|CONFIG_SYSTEM|CONFIG_COUNT|CONFIG_PARAMETERS)$/.test(k))) return askGit(cwd, env);
   const home = env['HOME'] || homedir();
   const repo = repositoryConfig(cwd);
-  if (repo === 'other') return askGit(cwd);
+  if (repo === 'other') return askGit(cwd, env);
   const files = [...(env['GIT_CONFIG_NOSYSTEM'] ? [] : ['/etc/gitconfig']), join(env['XDG_CONFIG_HOME'] || join(home, '.config'), 'git', 'config'), join(home, '.gitconfig'), ...(repo ? [repo] : [])];
   const user = mergeGitUsers(files.map(readUser).filter((u): u is GitUser => u !== null));
-  if (user.includes) return askGit(cwd);
+  if (user.includes) return askGit(cwd, env);
   return user.name ? { name: user.name, email: user.email } : null;
 }
 

@@ -9,6 +9,7 @@
  * deliverer sends the spill first, in order. A deliverer killed half-way leaves its files, which
  * are sent again later (at-least-once; ingest collapses repeats by event id).
  *
+ * Before each round it turns the native launcher's raw run records into pending files (raw.ts).
  * After the folder is empty it lingers (`lingerMs`) for files of runs still going on, then
  * releases the lock and looks once more, so a file written while it was leaving is not missed.
  */
@@ -18,6 +19,7 @@ import type { CaptureConfig } from './config.js';
 import { lockPath, pendingDir, runSpillDir, SPILL_FILE } from './pending.js';
 import type { PendingLine } from './pending.js';
 import { sleep } from '../lib/retry.js';
+import { convertRawRecords, rawFiles } from './raw.js';
 
 export interface DeliveryReport {
   /** false: another deliverer holds the lock (it will send these files). */
@@ -121,17 +123,22 @@ export async function deliverPending(cfg: CaptureConfig, opts: DeliverOptions): 
     onError: (e) => problems.add(e.message),
   });
   try {
+    // Raw records of the native launcher (raw.ts) become pending files first, in order.
+    const waiting = async () => {
+      await convertRawRecords(cfg.spillDir, opts.warn);
+      return pendingFiles(cfg.spillDir);
+    };
     for (let round = 0; round < 1000; round++) {
-      let files = pendingFiles(cfg.spillDir);
+      let files = await waiting();
       const idleUntil = Date.now() + opts.lingerMs;
       while (files.length === 0 && Date.now() < idleUntil) {
         await sleep(100);
-        files = pendingFiles(cfg.spillDir);
+        files = await waiting();
       }
       if (files.length === 0) {
         unlock(cfg.spillDir);
         // Look once more after letting go: a file written meanwhile is ours, or the next deliverer's.
-        if (pendingFiles(cfg.spillDir).length === 0 || !tryLock(cfg.spillDir)) break;
+        if ((pendingFiles(cfg.spillDir).length === 0 && rawFiles(cfg.spillDir).length === 0) || !tryLock(cfg.spillDir)) break;
         continue;
       }
       for (const f of files) {

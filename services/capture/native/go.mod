@@ -1,0 +1,3 @@
+module provstream/capture/native
+
+go 1.19
