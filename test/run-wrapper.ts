@@ -1,6 +1,8 @@
 /**
- * Helpers for tests of `provstream run`: run a command bare or under the compiled wrapper
- * (bin/provstream.js, so `make build` must have run) and collect its exact bytes and status.
+ * Helpers for tests of `provstream run`: run a command bare or under the compiled wrapper and
+ * collect its exact bytes and status. Two launchers (`make build` must have run): `native`,
+ * bin/provstream (what users run: the Go launcher, which hands runs it does not do itself to the
+ * Node wrapper), and `node`, bin/provstream.js (the Node wrapper for every run).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,6 +11,14 @@ import { join } from 'node:path';
 import { ROOT } from './helpers.js';
 
 export const PROVSTREAM = join(ROOT, 'bin', 'provstream.js');
+export const LAUNCHER = join(ROOT, 'bin', 'provstream');
+export type Launcher = 'native' | 'node';
+export const LAUNCHERS: readonly Launcher[] = ['native', 'node'];
+
+/** The argv prefix of `provstream run` with this launcher. */
+export function wrapperArgv(launcher: Launcher = 'native'): string[] {
+  return launcher === 'native' ? [LAUNCHER, 'run'] : [process.execPath, PROVSTREAM, 'run'];
+}
 
 export interface Finished {
   stdout: Buffer;
@@ -23,6 +33,8 @@ export interface RunOpts {
   input?: Buffer | string;
   /** Sends `signal` to the process once its stdout contains `text`. */
   signalWhen?: { text: string; signal: NodeJS.Signals };
+  /** For runWrapped (default native). */
+  launcher?: Launcher;
 }
 
 export function runProcess(argv: readonly string[], o: RunOpts): Promise<Finished> {
@@ -49,7 +61,7 @@ export function runProcess(argv: readonly string[], o: RunOpts): Promise<Finishe
 
 /** `provstream run <args…>` with the same cwd/env/input. */
 export function runWrapped(args: readonly string[], o: RunOpts): Promise<Finished> {
-  return runProcess([process.execPath, PROVSTREAM, 'run', ...args], o);
+  return runProcess([...wrapperArgv(o.launcher), ...args], o);
 }
 
 const created: string[] = [];

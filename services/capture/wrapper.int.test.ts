@@ -1,5 +1,6 @@
 /**
- * The wrapper process itself (compiled, through bin/provstream.js): the wrapped command must
+ * The wrapper process itself (compiled; through both launchers, bin/provstream and
+ * bin/provstream.js, see test/run-wrapper.ts): the wrapped command must
  * behave exactly as without it — the same stdout/stderr bytes, exit code, signal — in both
  * stream modes (inherited, and piped for metric extractors), when signals are forwarded, and
  * when the wrapper's side fails (Kafka unreachable, bad config, bad environment).
@@ -8,8 +9,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { removeTempProjects, runProcess, runWrapped, tempProject, withoutWarnings } from '../../test/run-wrapper.js';
-import type { Finished, RunOpts } from '../../test/run-wrapper.js';
+import { LAUNCHERS, removeTempProjects, runProcess, runWrapped, tempProject, withoutWarnings, wrapperArgv } from '../../test/run-wrapper.js';
+import type { Finished, Launcher, RunOpts } from '../../test/run-wrapper.js';
 import { ROOT, waitFor } from '../../test/helpers.js';
 import { decodeEvent } from '../model/codec.js';
 import type { ProvEvent } from '../model/types.js';
@@ -64,16 +65,20 @@ function same(bare: Finished, wrapped: Finished): void {
   expect({ code: wrapped.code, signal: wrapped.signal }).toEqual({ code: bare.code, signal: bare.signal });
 }
 
-const MODES: Array<[string, string[]]> = [
-  ['inherited streams', []],
-  ['piped streams (metric extractors on)', ['--metric-regex', 'loss=(?<loss>[0-9.]+)']],
+// The native launcher runs inherited streams itself; with extractors it hands the run to Node.
+const MODES: Array<[string, string[], Launcher]> = [
+  ['inherited streams, native launcher', [], 'native'],
+  ['inherited streams, Node wrapper', [], 'node'],
+  ['piped streams (metric extractors on)', ['--metric-regex', 'loss=(?<loss>[0-9.]+)'], 'native'],
 ];
 
+const shellWords = (argv: readonly string[]) => argv.map((a) => `"${a}"`).join(' ');
+
 describe('provstream run behaves exactly like the bare command', () => {
-  for (const [mode, flags] of MODES) {
+  for (const [mode, flags, launcher] of MODES) {
     describe(mode, () => {
       it('bytes on stdout and stderr, stdin passed through, exit 0', async () => {
-        const o = { ...base, input: Buffer.from([0, 1, 2, 0xff]) };
+        const o = { ...base, input: Buffer.from([0, 1, 2, 0xff]), launcher };
         const bare = await runProcess([process.execPath, 'bytes.js'], o);
         expect(bare.stdout.includes(Buffer.from('stdin:000102ff'))).toBe(true);
         same(bare, await runWrapped([...flags, '--', process.execPath, 'bytes.js'], o));
@@ -81,23 +86,22 @@ describe('provstream run behaves exactly like the bare command', () => {
       it('a failing command: same output, exit 3', async () => {
         const bare = await runProcess(['sh', 'fail.sh'], base);
         expect(bare.code).toBe(3);
-        same(bare, await runWrapped([...flags, '--', 'sh', 'fail.sh'], base));
+        same(bare, await runWrapped([...flags, '--', 'sh', 'fail.sh'], { ...base, launcher }));
       });
       it('a command killed by a signal: the wrapper dies of the same signal', async () => {
         const bare = await runProcess(['sh', 'selfkill.sh'], base);
         expect(bare.signal).toBe('SIGTERM');
-        same(bare, await runWrapped([...flags, '--', 'sh', 'selfkill.sh'], base));
+        same(bare, await runWrapped([...flags, '--', 'sh', 'selfkill.sh'], { ...base, launcher }));
       });
     });
   }
 
   it('a reader that leaves (| head): the command gets SIGPIPE, the pipeline the same status', async () => {
-    const wrapper = `"${process.execPath}" "${join(ROOT, 'bin', 'provstream.js')}" run`;
     const pipeline = (cmd: string) => ['bash', '-c', `set -o pipefail; ${cmd} | head -c 3`];
-    for (const flags of ['', "--metric-regex '(?<y>y)'"]) {
+    for (const [launcher, flags] of [['native', ''], ['node', ''], ['node', "--metric-regex '(?<y>y)'"]] as const) {
       const bare = await runProcess(pipeline('yes'), base);
       expect(bare.code).toBe(141);
-      same(bare, await runProcess(pipeline(`${wrapper} ${flags} -- yes`), base));
+      same(bare, await runProcess(pipeline(`${shellWords(wrapperArgv(launcher))} ${flags} -- yes`), base));
     }
   });
 
@@ -124,29 +128,33 @@ describe('provstream run behaves exactly like the bare command', () => {
     same(bare, await runWrapped(['--metric-regex', '^(?<x>\\d)x', '--', process.execPath, 'big.js'], base));
   });
 
-  it('SIGTERM sent to the wrapper reaches the command, which handles it', async () => {
-    const o = { ...base, signalWhen: { text: 'ready', signal: 'SIGTERM' as const } };
-    const bare = await runProcess([process.execPath, 'trap.js'], o);
-    expect(bare.stdout.toString()).toBe('ready\ngot SIGTERM\n');
-    same(bare, await runWrapped(['--', process.execPath, 'trap.js'], o));
-  });
+  for (const launcher of LAUNCHERS) {
+    it(`SIGTERM sent to the wrapper reaches the command, which handles it (${launcher})`, async () => {
+      const o = { ...base, signalWhen: { text: 'ready', signal: 'SIGTERM' as const } };
+      const bare = await runProcess([process.execPath, 'trap.js'], o);
+      expect(bare.stdout.toString()).toBe('ready\ngot SIGTERM\n');
+      same(bare, await runWrapped(['--', process.execPath, 'trap.js'], { ...o, launcher }));
+    });
 
-  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
-    it(`${signal} sent to the wrapper kills the command, and the wrapper dies of it too`, async () => {
-      const o = { ...base, signalWhen: { text: 'ready', signal } };
-      const bare = await runProcess(['sh', '-c', 'echo ready; exec sleep 30'], o);
-      expect(bare.signal).toBe(signal);
-      same(bare, await runWrapped(['--metric-jsonl', '--', 'sh', '-c', 'echo ready; exec sleep 30'], o));
+    it(`a command that does not exist: exit 127 and a message, as a shell (${launcher})`, async () => {
+      const bare = await runProcess(['sh', '-c', 'no-such-command-xyz'], base);
+      const wrapped = await runWrapped(['--', 'no-such-command-xyz'], { ...base, launcher });
+      expect(wrapped.code).toBe(bare.code);
+      expect(wrapped.code).toBe(127);
+      expect(wrapped.stderr.toString()).toContain('provstream: no-such-command-xyz: command not found');
     });
   }
 
-  it('a command that does not exist: exit 127 and a message, as a shell', async () => {
-    const bare = await runProcess(['sh', '-c', 'no-such-command-xyz'], base);
-    const wrapped = await runWrapped(['--', 'no-such-command-xyz'], base);
-    expect(wrapped.code).toBe(bare.code);
-    expect(wrapped.code).toBe(127);
-    expect(wrapped.stderr.toString()).toContain('provstream: no-such-command-xyz: command not found');
-  });
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+    for (const [how, flags] of [['native', []], ['piped, Node', ['--metric-jsonl']]] as const) {
+      it(`${signal} sent to the wrapper kills the command, and the wrapper dies of it too (${how})`, async () => {
+        const o = { ...base, signalWhen: { text: 'ready', signal } };
+        const bare = await runProcess(['sh', '-c', 'echo ready; exec sleep 30'], o);
+        expect(bare.signal).toBe(signal);
+        same(bare, await runWrapped([...flags, '--', 'sh', '-c', 'echo ready; exec sleep 30'], o));
+      });
+    }
+  }
 });
 
 function spilledEvents(spill: string): ProvEvent[] {
@@ -171,17 +179,19 @@ describe("the wrapper's failures never change the command's outcome", () => {
     expect(final).toMatchObject({ type: 'activity', name: 'fail', status: 'FAILED', exitCode: 3, command: 'sh fail.sh' });
   });
 
-  it('Kafka down, default: the command exits at once; the background deliverer spills later', async () => {
-    const p = tempProject({ 'fail.sh': SCRIPTS['fail.sh']! });
-    const o = { ...base, cwd: p.dir, env: { ...base.env, PROVSTREAM_SPILL_DIR: p.spill } };
-    same(await runProcess(['sh', 'fail.sh'], o), await runWrapped(['--', 'sh', 'fail.sh'], o));
-    await waitFor('the deliverer to spill the events', async () => spilledEvents(p.spill).some((e) => e.payload.type === 'activity' && e.payload.status === 'FAILED'), 30_000);
-    expect(readFileSync(join(p.spill, 'run', 'deliver.log'), 'utf8')).toMatch(/did not take the events/);
-    // The next run says so.
-    const again = await runWrapped(['--', 'true'], o);
-    expect(again.code).toBe(0);
-    expect(again.stderr.toString()).toMatch(/provstream: \d+ bytes of events of earlier runs still wait for Kafka/);
-  });
+  for (const launcher of LAUNCHERS) {
+    it(`Kafka down, default: the command exits at once; the background deliverer spills later (${launcher})`, async () => {
+      const p = tempProject({ 'fail.sh': SCRIPTS['fail.sh']! });
+      const o = { ...base, cwd: p.dir, env: { ...base.env, PROVSTREAM_SPILL_DIR: p.spill }, launcher };
+      same(await runProcess(['sh', 'fail.sh'], o), await runWrapped(['--', 'sh', 'fail.sh'], o));
+      await waitFor('the deliverer to spill the events', async () => spilledEvents(p.spill).some((e) => e.payload.type === 'activity' && e.payload.status === 'FAILED'), 30_000);
+      expect(readFileSync(join(p.spill, 'run', 'deliver.log'), 'utf8')).toMatch(/did not take the events/);
+      // The next run says so.
+      const again = await runWrapped(['--', 'true'], o);
+      expect(again.code).toBe(0);
+      expect(again.stderr.toString()).toMatch(/provstream: \d+ bytes of events of earlier runs still wait for Kafka \(127\.0\.0\.1:9\)/);
+    });
+  }
 
   it('a broken project config and a bad environment: warnings, same outcome; --quiet silences them', async () => {
     const p = tempProject({ 'fail.sh': SCRIPTS['fail.sh']! });
@@ -204,5 +214,42 @@ describe("the wrapper's failures never change the command's outcome", () => {
     expect(r.code).toBe(2);
     expect(r.stdout.toString()).toBe('');
     expect(r.stderr.toString()).toMatch(/unknown option --no-such-flag/);
+  });
+});
+
+describe('the native launcher hands to the Node wrapper exactly what it does not do itself', () => {
+  const path = async (args: string[], o: RunOpts) => {
+    const r = await runWrapped(args, { ...o, env: { ...o.env, PROVSTREAM_DEBUG: '1' } });
+    expect(r.code).toBe(0);
+    return /\[launcher\] (.*)/.exec(r.stderr.toString())?.[1] ?? 'no launcher line';
+  };
+
+  it('plain runs, declared globs of the shared subset: native; extractors, --wait, odd globs, fileviews, an uncached config: Node', async () => {
+    const p = tempProject({ 'data/a.csv': 'a\n' });
+    const o = { ...base, cwd: p.dir, env: { ...base.env, PROVSTREAM_SPILL_DIR: p.spill } };
+    expect(await path(['--', 'true'], o)).toBe('native');
+    expect(await path(['--in', 'data/*.csv', '--out', 'out/**', '--ignore', '*.tmp', '--', 'true'], o)).toBe('native');
+    expect(await path(['--metric-jsonl', '--', 'true'], o)).toBe('node wrapper (metric extractors)');
+    expect(await path(['--wait', '--flush-timeout', '0', '--', 'true'], o)).toBe('node wrapper (--wait)');
+    expect(await path(['--in', 'data/{a,b}.csv', '--', 'true'], o)).toBe('node wrapper (globs outside the shared subset)');
+    expect(await path(['--', 'true'], { ...o, env: { ...o.env, PROVSTREAM_NATIVE: 'off' } })).toBe('no launcher line');
+    writeFileSync(join(p.dir, '.provstream', 'config.yaml'), 'agent: carol\nignore: ["tmp/**"]\n');
+    expect(await path(['--', 'true'], o)).toBe('node wrapper (the project config is not cached yet)');
+    expect(await path(['--', 'true'], o)).toBe('native'); // the Node wrapper cached it
+    writeFileSync(join(p.dir, '.provstream', 'config.yaml'), 'agent: carol\nmetrics: [{jsonl: true}]\n');
+    expect(await path(['--', 'true'], o)).toBe('node wrapper (the project config is not cached yet)');
+    expect(await path(['--', 'true'], o)).toBe('node wrapper (metric extractors in the project config)');
+    writeFileSync(join(p.dir, '.provstream', 'config.yaml'), 'agent: carol\n');
+    writeFileSync(join(p.dir, '.provstream', 'fileviews.json'), '{"views": []}\n');
+    await path(['--', 'true'], o);
+    expect(await path(['--', 'true'], o)).toBe('node wrapper (fileviews)');
+  });
+
+  it('other subcommands go to the Node CLI with their arguments and exit code', async () => {
+    const r = await runProcess([wrapperArgv('native')[0]!, 'rules', '--help'], base);
+    expect(r.code).toBe(0);
+    expect(r.stdout.toString()).toMatch(/Usage: provstream rules/);
+    const bad = await runProcess([wrapperArgv('native')[0]!, 'no-such-subcommand'], base);
+    expect(bad.code).not.toBe(0);
   });
 });

@@ -10,7 +10,7 @@ import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTopics, deleteTopics, exited, freshDatabase, services, startIngestProcess, uniqueName, waitFor } from '../helpers.js';
 import { PROVSTREAM, removeTempProjects, runProcess, runWrapped, tempProject, withoutWarnings } from '../run-wrapper.js';
-import type { Finished } from '../run-wrapper.js';
+import type { Finished, Launcher } from '../run-wrapper.js';
 import { entityId, agentId } from '../../services/model/ids.js';
 import { REDACTED } from '../../services/capture/core/environment.js';
 
@@ -247,9 +247,13 @@ describe('provstream run → Kafka → ingest → ClickHouse', () => {
       { view_version: 1, entity_id: e1, artifact: 'reports/eval.json', row_number: 0, k: ['accuracy'], v: ['0.93'] },
       { view_version: 2, entity_id: e2, artifact: 'reports/eval.json', row_number: 0, k: ['accuracy', 'loss'], v: ['0.95', '0.2'] },
     ]);
-    const props = await db.query<{ subject: string; key: string; value_type: string; value_number: number }>(
-      `SELECT subject, key, toString(value_type) AS value_type, value_number FROM properties FINAL WHERE subject IN ('${e1}', '${e2}') ORDER BY subject = '${e2}', key`,
-    );
+    // The rows and the properties of one run may land in different inserts: wait for all three.
+    const props = await waitFor('the fileview values as properties of both versions', async () => {
+      const r = await db.query<{ subject: string; key: string; value_type: string; value_number: number }>(
+        `SELECT subject, key, toString(value_type) AS value_type, value_number FROM properties FINAL WHERE subject IN ('${e1}', '${e2}') ORDER BY subject = '${e2}', key`,
+      );
+      return r.length >= 3 ? r : null;
+    }, 30_000);
     expect(props).toEqual([
       { subject: e1, key: 'accuracy', value_type: 'number', value_number: 0.93 },
       { subject: e2, key: 'accuracy', value_type: 'number', value_number: 0.95 },
@@ -262,5 +266,73 @@ describe('provstream run → Kafka → ingest → ClickHouse', () => {
     expect(await db.query(`SELECT DISTINCT src, dst FROM edges FINAL WHERE type = 'wasRevisionOf' AND src = '${views[1]!.id}'`)).toEqual([{ src: views[1]!.id, dst: views[0]!.id }]);
     const cells = await db.query<{ value: string }>(`SELECT value FROM fileview_cells WHERE project = '${project}' AND view = 'evalmetrics' AND column = 'accuracy' ORDER BY view_version`);
     expect(cells.map((c) => c.value)).toEqual(['0.93', '0.95']);
+  });
+});
+
+describe('the native launcher (bin/provstream) records exactly what the Node wrapper records', () => {
+  /** Everything ClickHouse holds of a project's runs, with run ids replaced by their order. */
+  async function facts(proj: string, dir: string) {
+    const acts = await db.query<{ id: string; name: string; command: string; status: string; exit_code: number | null; workdir: string; ek: string[]; ev: string[]; pk: string[]; pv: string[] }>(`
+      SELECT id, argMax(name, valid_from) AS name, argMax(command, valid_from) AS command, argMax(status, valid_from) AS status, argMax(exit_code, valid_from) AS exit_code,
+             argMax(workdir, valid_from) AS workdir, argMax(env.key, valid_from) AS ek, argMax(env.value, valid_from) AS ev, argMax(params.key, valid_from) AS pk,
+             argMax(params.value, valid_from) AS pv, min(start_time) AS start
+      FROM vertices FINAL WHERE kind = 'activity' AND project = '${proj}' GROUP BY id ORDER BY start, id`);
+    const run = new Map(acts.map((a, i) => [a.id, `run${i}`]));
+    const name = (id: string) => run.get(id) ?? id;
+    const VARYING = new Set(['PROVSTREAM_PROJECT', 'PROVSTREAM_SPILL_DIR', 'PROVSTREAM_NATIVE', 'PROVSTREAM_DEBUG']);
+    const activities = acts.map((a) => ({
+      name: a.name, command: a.command, status: a.status, exit_code: a.exit_code, workdir: a.workdir.replace(dir, '<dir>'),
+      env: Object.fromEntries(a.ek.map((k, i) => [k, a.ev[i]]).filter(([k]) => !VARYING.has(k!))),
+      params: Object.fromEntries(a.pk.map((k, i) => [k, a.pv[i]])),
+    }));
+    const entities = await db.query(`SELECT DISTINCT artifact, version, content_hash, size_bytes FROM vertices FINAL WHERE kind = 'entity' AND project = '${proj}' ORDER BY artifact, version`);
+    const edges = (await db.query<{ type: string; src: string; dst: string; role: string }>(`SELECT DISTINCT toString(type) AS type, src, dst, role FROM edges FINAL WHERE project = '${proj}'`))
+      .map((e) => `${name(e.src)} ${e.type}${e.role ? `(${e.role})` : ''} ${name(e.dst)}`)
+      .sort();
+    const properties = (await db.query<{ subject: string; key: string; value_string: string }>(`SELECT subject, key, value_string FROM properties FINAL WHERE project = '${proj}'`))
+      .map((p) => `${name(p.subject)} ${p.key}=${p.value_string}`)
+      .sort();
+    return { activities, entities, edges, properties };
+  }
+
+  it('the same activities, entities, versions, revisions, edges and properties for the same runs', async () => {
+    const sequence = async (launcher: Launcher) => {
+      const proj = uniqueName(launcher);
+      const p = tempProject(FILES);
+      const e = { ...env, PROVSTREAM_PROJECT: proj, PROVSTREAM_SPILL_DIR: p.spill, PROVSTREAM_DEBUG: '1' };
+      const run = async (flags: string[], argv: string[]) => {
+        const r = await runWrapped([...flags, '--', ...argv], { cwd: p.dir, env: e, launcher });
+        if (launcher === 'native') expect(r.stderr.toString()).toContain('[launcher] native');
+        return r;
+      };
+      expect((await run(['--in', 'data/*.csv', '--env', 'AWS_*', '--param', 'extra=1', '--name', 'join-a'], [process.execPath, 'join.js', '--mode', 'concat', 'seed=42'])).code).toBe(0);
+      writeFileSync(join(p.dir, 'data', 'b.csv'), 'x\n3\n4\n');
+      expect((await run(['--in', 'data/*.csv'], [process.execPath, 'join.js'])).code).toBe(0);
+      writeFileSync(join(p.dir, 'scratch.txt'), 'tmp\n');
+      expect((await run([], ['sh', '-c', 'mkdir -p out; echo partial > out/partial.txt; rm scratch.txt; exit 3'])).code).toBe(3);
+      expect((await run(['--out', 'out/*.txt'], ['sh', '-c', 'echo half > out/killed.txt; kill -TERM $$'])).signal).toBe('SIGTERM');
+      // Longer than the first hand-off (200 ms): the start goes to the deliverer while it runs.
+      expect((await run(['--agent', 'Bob Builder'], ['sh', '-c', 'sleep 0.6; echo long > out/long.txt; echo again >> out/joined.csv'])).code).toBe(0);
+      expect((await run([], ['no-such-command-xyz'])).code).toBe(127);
+      return { proj, dir: p.dir };
+    };
+    const native = await sequence('native');
+    const node = await sequence('node');
+    const done = async (proj: string) => {
+      const rows = await db.query<{ n: number }>(
+        `SELECT count(DISTINCT subject) AS n FROM events_raw WHERE project = '${proj}' AND payload_type = 'activity' AND (position(body, '"status":"COMPLETED"') > 0 OR position(body, '"status":"FAILED"') > 0 OR position(body, '"status":"ABORTED"') > 0)`,
+      );
+      return rows[0]!.n === 6;
+    };
+    await waitFor('both sequences in ClickHouse', async () => (await done(native.proj)) && (await done(node.proj)), 90_000);
+    const [a, b] = await Promise.all([facts(native.proj, native.dir), facts(node.proj, node.dir)]);
+    expect(a.activities.map((x) => [x.name, x.status, x.exit_code])).toEqual([
+      ['join-a', 'COMPLETED', 0], ['join', 'COMPLETED', 0], ['sh', 'FAILED', 3], ['sh', 'ABORTED', 143], ['sh', 'COMPLETED', 0], ['no-such-command-xyz', 'FAILED', 127],
+    ]);
+    expect(a.activities[0]!.env['AWS_SECRET_ACCESS_KEY']).toBe(REDACTED);
+    expect(a.edges).toContain(`${ent('out/joined.csv', 'x\n1\n2\n3\n4\nagain\n')} wasRevisionOf ${ent('out/joined.csv', 'x\n1\n2\n3\n4\n')}`);
+    expect(a.edges).toContain(`${ent('out/long.txt', 'long\n')} wasAttributedTo ${agentId('Bob Builder')}`);
+    expect(a.properties).toEqual(expect.arrayContaining(['run2 deleted=["scratch.txt"]', 'run3 signal=SIGTERM', 'run5 spawnError=no-such-command-xyz: command not found']));
+    expect(a).toEqual(b);
   });
 });
