@@ -48,6 +48,9 @@ func supervise(argv []string, onStart func()) outcome {
 	o := outcome{StartTime: start}
 	interactive := isTerminal(0)
 	cmd := exec.Command(argv[0], argv[1:]...)
+	if errors.Is(cmd.Err, exec.ErrDot) {
+		cmd.Err = nil // found through a relative PATH entry: a shell runs it, so do we
+	}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	sigs := make(chan os.Signal, 16)
 	signal.Notify(sigs, forwarded...)
