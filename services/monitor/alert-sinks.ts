@@ -18,6 +18,8 @@ import type { Alert } from './core/index.js';
  */
 export interface AlertSink {
   readonly name: string;
+  /** How long a first queued alert may wait for others to share its write (default 0). */
+  readonly lingerMs?: number;
   write(alerts: readonly Alert[]): Promise<void>;
 }
 
@@ -46,9 +48,14 @@ export class KafkaAlertSink implements AlertSink {
 
 export class ClickHouseAlertSink implements AlertSink {
   readonly name = 'clickhouse';
+  /**
+   * @param lingerMs every insert is a part ClickHouse writes and merges: under load, alerts wait
+   *   up to this long to share one (MONITOR_CLICKHOUSE_LINGER_MS; the alerts topic never waits).
+   */
   constructor(
     private readonly wh: Warehouse,
     private readonly clock: () => number = Date.now,
+    readonly lingerMs = 0,
   ) {}
 
   async write(alerts: readonly Alert[]): Promise<void> {

@@ -39,6 +39,8 @@ export interface MonitorConfig {
   /** Messages evaluated per Redis transaction: bounds CPU time between event-loop turns. */
   maxEventsPerTransaction: number;
   maxWaitMs: number;
+  /** Alerts wait up to this long to share one ClickHouse insert (the alerts topic never waits). */
+  clickhouseLingerMs: number;
   sessionTimeoutMs: number;
   shutdownGraceMs: number;
   logLevel: (typeof LOG_LEVELS)[number];
@@ -73,6 +75,7 @@ export function loadMonitorConfig(env: Env): MonitorConfig {
     maxBytesPerPartition: r.int('MONITOR_MAX_BYTES_PER_PARTITION', 1024 * 1024, 1024, 64 * 1024 * 1024),
     maxEventsPerTransaction: r.int('MONITOR_MAX_EVENTS_PER_TRANSACTION', 500, 1, 100_000),
     maxWaitMs: r.int('MONITOR_MAX_WAIT_MS', 20, 0, 10_000),
+    clickhouseLingerMs: r.int('MONITOR_CLICKHOUSE_LINGER_MS', 500, 0, 60_000),
     sessionTimeoutMs: r.int('MONITOR_SESSION_TIMEOUT_MS', 10_000, 6_000, 300_000),
     shutdownGraceMs: r.int('MONITOR_SHUTDOWN_GRACE_MS', 10_000, 0, 300_000),
     logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),

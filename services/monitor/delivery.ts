@@ -2,9 +2,12 @@
  * AlertDelivery: gets committed alerts (already in the Redis outbox, see transaction.ts) to
  * every destination, then removes them from the outbox.
  *
- *   1. the log sinks (Kafka alerts topic, ClickHouse `alerts`), together, retried with backoff
- *      until they acknowledge or the monitor stops (then the alerts stay in the outbox), one
- *      write at a time with everything queued meanwhile (group commit);
+ *   1. the log sinks (Kafka alerts topic, ClickHouse `alerts`), each through its own queue,
+ *      retried with backoff until it acknowledges or the monitor stops (then the alerts stay in
+ *      the outbox); one write at a time per sink with everything queued meanwhile (group
+ *      commit). A sink may linger (`AlertSink.lingerMs`) to gather larger writes: ClickHouse
+ *      does, because every insert is a part to write and merge (tens of small inserts a second
+ *      cost it a third of a core); the alerts topic does not, so it never waits for ClickHouse;
  *   2. webhooks in the background (webhook.ts: bounded retries, failures recorded);
  *   3. outbox removal once 1 and 2 are settled for an alert.
  *
@@ -22,6 +25,9 @@ import type { WebhookDispatcher } from './webhook.js';
 
 export const DELIVERY_LOG = { retry: 'monitor.delivery.retry', swept: 'monitor.outbox.swept' } as const;
 
+/** A lingering sink writes at once when this many alerts are queued. */
+export const LINGER_FLUSH_ALERTS = 20_000;
+
 export interface DeliveryStats {
   alerts: number;
   webhooks: number;
@@ -29,33 +35,55 @@ export interface DeliveryStats {
   retries: number;
 }
 
-export class AlertDelivery {
-  readonly stats: DeliveryStats = { alerts: 0, webhooks: 0, swept: 0, retries: 0 };
-  private readonly inFlight = new Set<string>();
-  private readonly background = new Set<Promise<void>>();
-  private readonly queue: Array<{ alerts: readonly Alert[]; signal: AbortSignal; resolve: () => void; reject: (err: unknown) => void }> = [];
+/** One deliver() call: settled once every sink acknowledged it, or one gave up. */
+interface Batch {
+  alerts: readonly Alert[];
+  signal: AbortSignal;
+  /** Sinks that have not acknowledged yet. */
+  waiting: number;
+  settled: boolean;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+/** A sink's queue: one write at a time, each taking every batch queued meanwhile. */
+class SinkQueue {
+  private queue: Batch[] = [];
+  private queued = 0;
   private writing = false;
+  private wake: (() => void) | null = null;
 
   constructor(
-    private readonly sinks: readonly AlertSink[],
-    private readonly webhooks: WebhookDispatcher,
-    private readonly outbox: Outbox,
-    private readonly log: Logger,
+    private readonly sink: AlertSink,
+    private readonly onWritten: (b: Batch) => void,
+    private readonly onFailed: (b: Batch, err: unknown) => void,
+    private readonly onRetry: (err: unknown, attempt: number, delayMs: number, alerts: number) => void,
   ) {}
 
-  /**
-   * Resolves when the log sinks acknowledged every alert and the webhooks are queued. Rejects
-   * only when `signal` aborts during retries (the alerts stay in the outbox).
-   *
-   * Group commit: one write to the log sinks at a time, taking every alert queued meanwhile, so
-   * under load the sinks see a few large writes (ClickHouse parts) rather than many small ones.
-   */
-  async deliver(alerts: readonly Alert[], signal: AbortSignal): Promise<void> {
-    if (alerts.length === 0) return;
-    for (const a of alerts) this.inFlight.add(a.alertId);
-    await new Promise<void>((resolve, reject) => {
-      this.queue.push({ alerts, signal, resolve, reject });
-      void this.pump();
+  push(b: Batch): void {
+    this.queue.push(b);
+    this.queued += b.alerts.length;
+    if (this.queued >= LINGER_FLUSH_ALERTS || b.signal.aborted) this.wake?.();
+    void this.pump();
+  }
+
+  /** Waits up to the sink's linger (from now) unless enough is queued or a batch's monitor stops. */
+  private async linger(): Promise<void> {
+    const ms = this.sink.lingerMs ?? 0;
+    if (ms <= 0 || this.queued >= LINGER_FLUSH_ALERTS || this.queue.some((b) => b.signal.aborted)) return;
+    // A stopping monitor writes what it has at once (listening only while lingering: the
+    // signals live as long as the monitor, a listener per batch would pile up).
+    const signals = [...new Set(this.queue.map((b) => b.signal))];
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(t);
+        this.wake = null;
+        for (const sig of signals) sig.removeEventListener('abort', done);
+        resolve();
+      };
+      const t = setTimeout(done, ms);
+      this.wake = done;
+      for (const sig of signals) sig.addEventListener('abort', done, { once: true });
     });
   }
 
@@ -64,30 +92,88 @@ export class AlertDelivery {
     this.writing = true;
     try {
       while (this.queue.length > 0) {
+        await this.linger();
         const group = this.queue.splice(0);
-        const alerts = group.flatMap((g) => g.alerts);
+        this.queued = 0;
+        const live = group.filter((b) => !b.settled);
+        if (live.length === 0) continue;
+        const alerts = live.flatMap((b) => b.alerts);
         try {
-          await retry(() => Promise.all(this.sinks.map((s) => s.write(alerts))).then(() => undefined), {
+          await retry(() => this.sink.write(alerts), {
             attempts: Infinity,
             initialDelayMs: 200,
             maxDelayMs: 10_000,
-            signal: AbortSignal.any(group.map((g) => g.signal)),
-            onRetry: (err, attempt, delayMs) => {
-              this.stats.retries++;
-              this.log.warn({ event: DELIVERY_LOG.retry, alerts: alerts.length, attempt, delayMs, err: errorMessage(err) }, `alert sinks failed, retrying in ${delayMs} ms`);
-            },
+            signal: AbortSignal.any(live.map((b) => b.signal)),
+            onRetry: (err, attempt, delayMs) => this.onRetry(err, attempt, delayMs, alerts.length),
           });
         } catch (err) {
-          for (const a of alerts) this.inFlight.delete(a.alertId);
-          for (const g of group) g.reject(err);
+          for (const b of live) this.onFailed(b, err);
           continue;
         }
-        this.stats.alerts += alerts.length;
-        await this.notifyAndForget(alerts);
-        for (const g of group) g.resolve();
+        for (const b of live) this.onWritten(b);
       }
     } finally {
       this.writing = false;
+    }
+  }
+}
+
+export class AlertDelivery {
+  readonly stats: DeliveryStats = { alerts: 0, webhooks: 0, swept: 0, retries: 0 };
+  private readonly inFlight = new Set<string>();
+  private readonly background = new Set<Promise<void>>();
+  private readonly queues: SinkQueue[];
+
+  constructor(
+    sinks: readonly AlertSink[],
+    private readonly webhooks: WebhookDispatcher,
+    private readonly outbox: Outbox,
+    private readonly log: Logger,
+  ) {
+    this.queues = sinks.map(
+      (sink) =>
+        new SinkQueue(
+          sink,
+          (b) => {
+            if (--b.waiting === 0 && !b.settled) this.track(this.settle(b));
+          },
+          (b, err) => {
+            if (b.settled) return;
+            b.settled = true;
+            for (const a of b.alerts) this.inFlight.delete(a.alertId);
+            b.reject(err);
+          },
+          (err, attempt, delayMs, alerts) => {
+            this.stats.retries++;
+            this.log.warn({ event: DELIVERY_LOG.retry, sink: sink.name, alerts, attempt, delayMs, err: errorMessage(err) }, `alert sink ${sink.name} failed, retrying in ${delayMs} ms`);
+          },
+        ),
+    );
+  }
+
+  /**
+   * Resolves when the log sinks acknowledged every alert and the webhooks are queued. Rejects
+   * only when `signal` aborts during retries (the alerts stay in the outbox).
+   */
+  async deliver(alerts: readonly Alert[], signal: AbortSignal): Promise<void> {
+    if (alerts.length === 0) return;
+    for (const a of alerts) this.inFlight.add(a.alertId);
+    await new Promise<void>((resolve, reject) => {
+      const b: Batch = { alerts, signal, waiting: this.queues.length, settled: false, resolve, reject };
+      if (this.queues.length === 0) return void this.track(this.settle(b));
+      for (const q of this.queues) q.push(b);
+    });
+  }
+
+  /** Every log sink has the batch: webhooks, outbox removal, then the caller may go on. */
+  private async settle(b: Batch): Promise<void> {
+    b.settled = true;
+    this.stats.alerts += b.alerts.length;
+    try {
+      await this.notifyAndForget(b.alerts);
+      b.resolve();
+    } catch (err) {
+      b.reject(err);
     }
   }
 

@@ -70,7 +70,7 @@ export async function startMonitor(cfg: MonitorConfig, log: Logger): Promise<Run
     (f) => wh.insert('alert_webhook_failures', [{ alert_id: f.alert.alertId, rule_id: f.alert.ruleId, url: f.url, attempts: f.attempts, status: f.status, error: f.error, time: Date.now() }]),
     log.child({ module: 'webhook' }),
   );
-  const delivery = new AlertDelivery([new KafkaAlertSink(producer, cfg.alertsTopic), new ClickHouseAlertSink(wh)], webhooks, outbox, log.child({ module: 'delivery' }));
+  const delivery = new AlertDelivery([new KafkaAlertSink(producer, cfg.alertsTopic), new ClickHouseAlertSink(wh, Date.now, cfg.clickhouseLingerMs)], webhooks, outbox, log.child({ module: 'delivery' }));
   const txns = new StateTransactions(txRedis, cfg.redisPrefix, cfg.groupId);
   const processor = new MonitorProcessor(txns, () => rules.current(), delivery, log.child({ module: 'processor' }), { maxPendingDeliveries: 64, maxEventsPerTransaction: cfg.maxEventsPerTransaction });
   const consumer = new MonitorConsumer(
