@@ -26,7 +26,7 @@
  * skip that (rule, event) and are reported, never thrown.
  */
 import type { ProvEvent } from '../model/types.js';
-import { evaluateThrough, evaluateTickThrough, keysFor, tickKeysFor } from './core/index.js';
+import { clearKeyMemo, evaluateThrough, evaluateTickThrough, keysFor, tickKeysFor } from './core/index.js';
 import type { Alert, Json, KeyRead, Mutation, ReadThroughResult, Rule, Snapshot, StateReader } from './core/index.js';
 import { Overlay } from './overlay.js';
 import { errorMessage } from '../lib/errors.js';
@@ -82,6 +82,7 @@ interface Pair {
 
 export async function evaluateBatch(items: readonly WorkItem[], now: number, load: Loader): Promise<BatchOutcome> {
   if (items.length > 1 && items.some((i) => i.event === null)) throw new Error('evaluateBatch: a tick must be evaluated alone');
+  clearKeyMemo(); // the memo holds the keys of the batch in progress (see ruleKey)
   const loaded = new Overlay();
   const stats: BatchStats = { evaluations: 0, reevaluations: 0, passes: 0, loads: 0, keysLoaded: 0 };
   const loadInto = async (reads: KeyRead[]): Promise<void> => {

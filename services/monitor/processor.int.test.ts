@@ -4,7 +4,8 @@
  *   - a batch re-delivered after its commit (crash before the Kafka commit) changes nothing;
  *   - alerts committed but not delivered (crash after EXEC) are delivered by the sweeper;
  *   - a transaction whose read keys changed meanwhile applies nothing and is re-evaluated;
- *   - two instances sharing state concurrently lose no update.
+ *   - two instances sharing state concurrently lose no update;
+ *   - rate counts (pages of buckets in Redis) are resumed by the instance that takes a partition over.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
@@ -184,6 +185,44 @@ describe('monitor processor on real Redis and ClickHouse', () => {
     for (const f of c.failed) expect(f).toMatch(/rule:r:win:p:x: WRONGTYPE/);
     expect(await redis.get(prefix + 'rule:r:v:p:y')).toBe('2');
     expect(await redis.get(txns.offsetKey({ topic: 't', partition: 0 }))).toBe('3');
+  });
+
+  it('an instance taking a partition over resumes the rate counts from Redis (bucket pages, per-bucket expiry, key TTL)', async () => {
+    const prefix = uniqueName('proc-rate-takeover') + ':';
+    prefixes.push(prefix);
+    // window 1h, buckets of 6m: pages of 11 buckets (66m of event time); failures every 7m, so
+    // windows straddle pages and counts rise and fall as failures slide out.
+    const rules = parseOrThrow(`rules: [{id: failing, kind: rate, severity: warning, dedupWindow: 0, notify: [feed], match: {activity: train}, rate: {status: FAILED, window: 1h, bucket: 6m, max: 4}}]`);
+    const t0 = Date.UTC(2026, 10, 1);
+    const events = Array.from({ length: 40 }, (_, i): ProvEvent => ({
+      eventId: `00000000-0000-4000-b000-${String(i).padStart(12, '0')}`, project: 'takeover', time: t0 + i * 7 * 60_000, producer: 't', schemaVersion: 1,
+      payload: { type: 'activity', id: `act:00000000-0000-4000-b000-${String(i).padStart(12, '0')}`, name: 'train', command: 'x', status: 'FAILED', startTime: t0, endTime: t0 + i, exitCode: 1, workdir: null, params: {}, env: {} },
+    }));
+    const signal = new AbortController().signal;
+    const first = new RecordingSink();
+    const crashed = await instance(prefix, rules, [first], 5);
+    await crashed.processor.processBatch(batch(events.slice(0, 23), 0), signal);
+    await crashed.processor.flush();
+    // The instance is gone; another one gets partition 0 and goes on from the applied offset.
+    const second = new RecordingSink();
+    const next = await instance(prefix, rules, [second], 5);
+    await next.processor.processBatch(batch(events.slice(20), 20), signal); // re-delivered 20-22 are skipped
+    await next.processor.flush();
+    const expected = dryRun(rules, events).alerts;
+    expect(expected.length).toBeGreaterThan(10);
+    expect([...first.alerts, ...second.alerts].map((a) => [a.alertId, a.value])).toEqual(expected.map((a) => [a.alertId, a.value]));
+    expect(second.alerts.length).toBeGreaterThan(0);
+    // Pages in Redis: [index, count, expiresAt] triples; each key lives as long as its newest bucket.
+    const pages = Object.keys(await stateDump(prefix)).filter((k) => k.startsWith(`${prefix}rule:failing:rb:`));
+    expect(pages.length).toBeGreaterThan(1);
+    for (const key of pages) {
+      const page = JSON.parse((await redis.get(key))!) as number[];
+      expect(page.length % 3).toBe(0);
+      expect(page.length / 3).toBeLessThanOrEqual(11);
+      const ttl = await redis.pttl(key);
+      expect(ttl).toBeGreaterThan(0);
+      expect(ttl).toBeLessThanOrEqual(66 * 60_000);
+    }
   });
 
   it('two instances counting into the same state at once lose no update', async () => {

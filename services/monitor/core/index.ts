@@ -13,6 +13,7 @@ export type { Alert } from './alerts.js';
 export { alertIdOf, dedupKeyOf } from './alerts.js';
 export {
   ruleKey,
+  clearKeyMemo,
   escapeKeyPart,
   mergeSnapshots,
   type Evaluation,

@@ -1,4 +1,8 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { countIn, withIncrement } from './eval-rate.js';
+import { keysFor } from './evaluate.js';
+import type { RateRule } from './rule-types.js';
 import { Harness, MIN, rule, Stream, T0 } from './test-fixtures.js';
 
 const failures = (extra = '') =>
@@ -86,7 +90,9 @@ describe('rate of failed activities in a window', () => {
     expect(h.suppressed.map((a) => a.value)).toEqual([4, 5, 6]);
     // counter state expires with the window: much later, counting starts from zero
     h.feed(s.activity('act:late', 'train', 'FAILED', { time: T0 + 60 * MIN }));
-    expect(h.store.keys('rule:fails:rc:')).toHaveLength(1);
+    const pages = h.store.keys('rule:fails:rb:');
+    expect(pages).toHaveLength(1);
+    expect(h.store.loadSync([{ type: 'value', key: pages[0]! }]).get(pages[0]!)).toMatchObject({ value: [expect.any(Number), 1, T0 + 60 * MIN + 11 * MIN] });
   });
 
   it('counts new versions of artifacts for event: entity', () => {
@@ -103,5 +109,108 @@ describe('rate of failed activities in a window', () => {
     const h = new Harness([{ ...failures(), dedupWindowMs: 0 }]);
     for (let i = 0; i < 4; i++) h.feed(s.activity(`act:${i}`, 'train', 'FAILED'));
     expect(h.rounds).toEqual([1, 1, 1, 1]);
+  });
+});
+
+/**
+ * The counting of the layout with one key per bucket (`rc:<p>:<g>:<bucketStart>`, TTL window +
+ * bucket from its last write on the processing clock; the layout before the pages): the
+ * reference the page layout must agree with, alert for alert.
+ */
+class PerBucketModel {
+  private readonly seen = new Map<string, number>();
+  private readonly buckets = new Map<number, { n: number; expiresAt: number }>();
+  constructor(private readonly r: RateRule['rate']) {}
+
+  /** The count the rule reports for a FAILED activity (null: not counted or not above max). */
+  feed(vertex: string, time: number, now: number): number | null {
+    const { windowMs, bucketMs, max } = this.r;
+    const ttl = windowMs + bucketMs;
+    if ((this.seen.get(vertex) ?? -Infinity) > now) return null;
+    this.seen.set(vertex, now + ttl);
+    const first = Math.floor((time - windowMs + 1) / bucketMs) * bucketMs;
+    let count = 0;
+    let own = first;
+    for (let b = first; b <= time; b += bucketMs) {
+      own = b;
+      const e = this.buckets.get(b);
+      if (e && e.expiresAt > now) count += e.n;
+    }
+    const e = this.buckets.get(own);
+    this.buckets.set(own, { n: (e && e.expiresAt > now ? e.n : 0) + 1, expiresAt: now + ttl });
+    count += 1;
+    return count > max ? count : null;
+  }
+}
+
+describe('rate state in pages of buckets', () => {
+  it('reads the bucket counts of one window from one or two page keys (not one key per bucket)', () => {
+    const s = new Stream();
+    const r = failures();
+    for (const m of [0, 0.5, 5, 9.99, 10, 10.5, 11, 21.9, 22]) {
+      const reads = keysFor(r, s.activity(`act:${m}`, 'train', 'FAILED', { time: T0 + m * MIN }));
+      const pages = reads.filter((k) => k.key.startsWith('rule:fails:rb:'));
+      expect(pages.length).toBeGreaterThanOrEqual(1);
+      expect(pages.length).toBeLessThanOrEqual(2);
+      expect(reads).toHaveLength(2 + pages.length); // + rs (the vertex) and rl (the evidence)
+    }
+  });
+
+  it('counts exactly as one key per bucket, whatever the order of event times and the processing clock', () => {
+    const arb = fc.record({
+      shape: fc.constantFrom({ window: '10m', bucket: '1m', max: 2 }, { window: '1m', bucket: '6s', max: 3 }, { window: '7m', bucket: '2m', max: 1 }),
+      steps: fc.array(
+        fc.record({
+          dt: fc.integer({ min: -15 * MIN, max: 15 * MIN }), // event time moves back and forth
+          advance: fc.integer({ min: 0, max: 14 * MIN }), // the processing clock only moves forward
+          vertex: fc.integer({ min: 0, max: 25 }), // some vertices are re-sent
+        }),
+        { minLength: 1, maxLength: 60 },
+      ),
+    });
+    fc.assert(
+      fc.property(arb, ({ shape, steps }) => {
+        const r = rule(`{id: fails, kind: rate, severity: critical, notify: [feed], dedupWindow: 0, match: {activity: "train*"}, rate: {status: FAILED, window: ${shape.window}, bucket: ${shape.bucket}, max: ${shape.max}}}`);
+        const model = new PerBucketModel((r as RateRule).rate);
+        const s = new Stream();
+        const h = new Harness([r]);
+        let time = T0 + 30 * MIN;
+        let now = T0;
+        steps.forEach((step, i) => {
+          time += step.dt;
+          now += step.advance;
+          const fired = h.feed(s.activity(`act:${step.vertex}`, 'train', 'FAILED', { time }), now);
+          expect(fired.map((a) => a.value), `step ${i}`).toEqual([model.feed(`act:${step.vertex}`, time, now)].filter((v) => v !== null));
+        });
+        // a page never holds more buckets than one window reads
+        for (const key of h.store.keys('rule:fails:rb:')) {
+          const page = h.store.loadSync([{ type: 'value', key }]).get(key);
+          const size = page?.type === 'value' && Array.isArray(page.value) ? page.value.length / 3 : 0;
+          const rate = (r as RateRule).rate;
+          expect(size).toBeLessThanOrEqual(Math.ceil(rate.windowMs / rate.bucketMs) + 1);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('a page entry counts while it lives and within the event\'s buckets', () => {
+    // page starting at 0, buckets of 10: [index, count, expiresAt]
+    const page = [0, 1, 100, 3, 2, 50, 5, 4, 200];
+    expect(countIn(page, 0, 0, 50, 10, 40)).toBe(7); // all live, all in [0, 50]
+    expect(countIn(page, 0, 0, 50, 10, 50)).toBe(5); // bucket 3 expired (expiresAt <= now)
+    expect(countIn(page, 0, 10, 40, 10, 0)).toBe(2); // only bucket 3 (start 30) is in [10, 40]
+    expect(countIn(page, 1000, 1000, 1050, 10, 0)).toBe(7); // a later page: starts shift with it
+    expect(countIn(undefined, 0, 0, 50, 10, 0)).toBe(0);
+    expect(countIn({ not: 'a page' }, 0, 0, 50, 10, 0)).toBe(0);
+    expect(countIn([0, 'x', 100, 1, 2, 100], 0, 0, 50, 10, 0)).toBe(2); // malformed triples count 0
+  });
+
+  it('an increment keeps the live buckets in order, drops the expired ones and gives the longest TTL', () => {
+    expect(withIncrement(undefined, 4, 0, 110)).toEqual({ page: [4, 1, 110], expiresAt: 110 });
+    expect(withIncrement([0, 1, 100, 3, 2, 50, 5, 4, 200], 3, 10, 110)).toEqual({ page: [0, 1, 100, 3, 3, 110, 5, 4, 200], expiresAt: 200 });
+    expect(withIncrement([0, 1, 100, 3, 2, 50, 5, 4, 200], 3, 60, 160)).toEqual({ page: [0, 1, 100, 3, 1, 160, 5, 4, 200], expiresAt: 200 }); // bucket 3 had expired
+    expect(withIncrement([0, 1, 100, 5, 4, 200], 2, 150, 250)).toEqual({ page: [2, 1, 250, 5, 4, 200], expiresAt: 250 });
+    expect(withIncrement([1, 1, 100], 9, 0, 90)).toEqual({ page: [1, 1, 100, 9, 1, 90], expiresAt: 100 });
   });
 });

@@ -90,61 +90,57 @@ export type Evaluation<A> =
 export function ruleKey(ruleId: string, tag: string, ...parts: (string | number)[]): string {
   // Memoized: evaluation builds the same keys over and over (keysFor, every read and write, every
   // pass of a batch), and handing out the same string objects also makes the Map lookups on them
-  // cheaper (hash cached, equal by identity). Two generations of a tree of maps (rule, tag, part,
-  // ...): a key found in the old one moves to the young one; when the young one is full it
-  // becomes the old one, so the keys of recent batches stay.
+  // cheaper (hash cached, equal by identity). A tree of maps (rule, tag, part, ...), emptied by
+  // clearKeyMemo() (the monitor's batch evaluator calls it at the start of every batch) or when
+  // it holds KEY_MEMO_MAX keys. Most keys are about new vertices and are built within one batch
+  // only (7% of the keys a batch loads were seen in an earlier batch), and a small tree is what
+  // makes it pay: its maps' lookups are the hot lines, and building a key costs a node in them.
   // The rule's node is looked up once per run of calls for the same rule (an evaluation's keys
   // all belong to its rule): one Map lookup less per key.
   if (ruleId !== lastRuleId || lastRuleNode === undefined) {
-    lastRuleNode = young.child(ruleId);
+    lastRuleNode = memo.child(ruleId);
     lastRuleId = ruleId;
   }
   let at = lastRuleNode.child(tag);
-  if (at.key === '') at.key = old.find(ruleId)?.find(tag)?.key ?? `rule:${ruleId}:${tag}`;
+  if (at.key === '') at.key = `rule:${ruleId}:${tag}`;
   for (let i = 0; i < parts.length; i++) {
     const p = parts[i]!;
     const next = at.child(p);
     if (next.key === '') {
-      next.key = oldKey(ruleId, tag, parts, i) ?? at.key + ':' + escapeKeyPart(String(p));
-      if (++youngSize >= KEY_GENERATION) {
-        old = young;
-        young = new KeyNode();
-        youngSize = 0;
-        lastRuleNode = undefined;
-      }
+      next.key = at.key + ':' + escapeKeyPart(String(p));
+      if (++memoSize >= KEY_MEMO_MAX) clearKeyMemo(); // keys handed out stay valid; later ones are built anew
     }
     at = next;
   }
   return at.key;
 }
 
-/** The key of ruleId, tag, parts[0..last] in the old generation, if it is there. */
-function oldKey(ruleId: string, tag: string, parts: readonly (string | number)[], last: number): string | undefined {
-  let node = old.find(ruleId)?.find(tag);
-  for (let i = 0; node && i <= last; i++) node = node.find(parts[i]!);
-  return node?.key || undefined;
+/**
+ * Empties ruleKey's memo. Keys built before stay valid (a key rebuilt later is an equal string,
+ * only not the same object): this changes speed and memory, never a result.
+ */
+export function clearKeyMemo(): void {
+  memo = new KeyNode();
+  memoSize = 0;
+  lastRuleNode = undefined;
 }
 
 class KeyNode {
   key = '';
   private next: Map<string | number, KeyNode> | undefined;
-  find(part: string | number): KeyNode | undefined {
-    return this.next?.get(part);
-  }
   child(part: string | number): KeyNode {
     let c = this.next?.get(part);
     if (!c) (this.next ??= new Map()).set(part, (c = new KeyNode()));
     return c;
   }
 }
-let young = new KeyNode();
-let old = new KeyNode();
-let youngSize = 0;
-/** ruleKey's last rule and its node in `young` (undefined after a generation change). */
+let memo = new KeyNode();
+let memoSize = 0;
+/** ruleKey's last rule and its node in `memo` (undefined after the memo was emptied). */
 let lastRuleId = '';
 let lastRuleNode: KeyNode | undefined;
-/** Keys per generation of ruleKey's memo (at most twice that are kept). */
-const KEY_GENERATION = 50_000;
+/** Keys ruleKey's memo holds at most (as its two generations of 50,000 did before; a batch of 500 events builds a few thousand with the spread benchmark rules, ~16,000 with the dense ones). */
+const KEY_MEMO_MAX = 100_000;
 
 export function escapeKeyPart(part: string): string {
   const colon = part.indexOf(':');

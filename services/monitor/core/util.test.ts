@@ -6,7 +6,7 @@ import { compare } from './compare.js';
 import { formatDuration, parseDuration } from './duration.js';
 import { matchGlob } from './glob.js';
 import { sha256Hex } from './hash.js';
-import { escapeKeyPart, ruleKey } from './state.js';
+import { clearKeyMemo, escapeKeyPart, ruleKey } from './state.js';
 
 describe('parseDuration', () => {
   it.each([
@@ -113,9 +113,18 @@ describe('identity', () => {
         for (const p of parts) expect(escapeKeyPart(String(p))).toBe(general(String(p)));
       }),
     );
-    // More keys than the memo keeps (its generations roll over): keys stay right.
+    // More keys than the memo keeps (it is emptied when full): keys stay right.
     for (let i = 0; i < 210_000; i++) ruleKey('many', 'v', 'p', i);
     expect(ruleKey('many', 'v', 'p', 5)).toBe('rule:many:v:p:5');
     expect(ruleKey('many', 'v', 'p:q', 'ent:x')).toBe('rule:many:v:p%3Aq:ent%3Ax');
+  });
+
+  it('gives the same keys before and after the memo is emptied (clearKeyMemo: every batch)', () => {
+    const before = [ruleKey('r', 'v', 'p', 'ent:a'), ruleKey('r', 'rb', 'p', 'g', 60_000), ruleKey('r', 'dl'), ruleKey('s', 'v', 'p', 'ent:a')];
+    clearKeyMemo();
+    const after = [ruleKey('r', 'v', 'p', 'ent:a'), ruleKey('r', 'rb', 'p', 'g', 60_000), ruleKey('r', 'dl'), ruleKey('s', 'v', 'p', 'ent:a')];
+    expect(after).toEqual(before);
+    expect(after).toEqual(['rule:r:v:p:ent%3Aa', 'rule:r:rb:p:g:60000', 'rule:r:dl', 'rule:s:v:p:ent%3Aa']);
+    expect(ruleKey('r', 'v', 'p', 'ent:a')).toBe(after[0]); // memoized again
   });
 });
