@@ -36,9 +36,15 @@ export interface PendingLine {
   event: ProvEvent;
 }
 
+/**
+ * One sequence per process, not per log: the deliverer converts several raw run records
+ * (raw.ts), each with its own PendingLog, often within one millisecond; per-log counters gave
+ * them the same file name, and a later run's events replaced an earlier one's.
+ */
+let fileSeq = 0;
+
 export class PendingLog implements PayloadSink {
   private lines: PendingLine[] = [];
-  private seq = 0;
 
   constructor(
     private readonly project: string,
@@ -59,7 +65,7 @@ export class PendingLog implements PayloadSink {
     if (this.lines.length === 0) return null;
     const dir = pendingDir(spillDir);
     mkdirSync(dir, { recursive: true });
-    const name = `${String(Date.now()).padStart(15, '0')}-${String(process.pid).padStart(8, '0')}-${String(this.seq++).padStart(6, '0')}.jsonl`;
+    const name = `${String(Date.now()).padStart(15, '0')}-${String(process.pid).padStart(8, '0')}-${String(fileSeq++ % 1_000_000).padStart(6, '0')}.jsonl`;
     const text = this.lines.map((l) => JSON.stringify(l)).join('\n') + '\n';
     writeFileSync(join(dir, `.${name}.tmp`), text);
     renameSync(join(dir, `.${name}.tmp`), join(dir, name));

@@ -126,3 +126,13 @@ describe('convertRawRecords', () => {
     expect(existsSync(join(root, '.provstream', 'state.json'))).toBe(true);
   });
 });
+
+describe('pending files of records converted within one millisecond', () => {
+  it('each record keeps its own file (names are unique per process, not per log)', async () => {
+    for (let i = 0; i < 20; i++) put({ runUuid: `0b6a3c52-7f3e-4c1a-9d55-${String(i).padStart(12, '0')}`, inputs: [], outputs: [] });
+    expect(await convertRawRecords(spill, warn)).toBe(20);
+    const finals = events().filter((l) => l.event.payload.type === 'activity' && l.event.payload.status === 'COMPLETED');
+    expect(new Set(finals.map((l) => l.key)).size).toBe(20);
+    expect(pendingFiles(spill)).toHaveLength(20);
+  });
+});

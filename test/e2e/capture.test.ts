@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTopics, deleteTopics, exited, freshDatabase, services, startIngestProcess, uniqueName, waitFor } from '../helpers.js';
 import { PROVSTREAM, removeTempProjects, runProcess, runWrapped, tempProject, withoutWarnings } from '../run-wrapper.js';
@@ -296,6 +296,7 @@ describe('the native launcher (bin/provstream) records exactly what the Node wra
   }
 
   it('the same activities, entities, versions, revisions, edges and properties for the same runs', async () => {
+    const warnings: string[] = [];
     const sequence = async (launcher: Launcher) => {
       const proj = uniqueName(launcher);
       const p = tempProject(FILES);
@@ -303,6 +304,8 @@ describe('the native launcher (bin/provstream) records exactly what the Node wra
       const run = async (flags: string[], argv: string[]) => {
         const r = await runWrapped([...flags, '--', ...argv], { cwd: p.dir, env: e, launcher });
         if (launcher === 'native') expect(r.stderr.toString()).toContain('[launcher] native');
+        // Our own lines other than the launcher's (the missing command's message is the shell's).
+        warnings.push(...r.stderr.toString().split('\n').filter((l) => l.startsWith('provstream: ') && !l.includes('[launcher]') && !l.includes('command not found')).map((l) => `${launcher}: ${l}`));
         return r;
       };
       expect((await run(['--in', 'data/*.csv', '--env', 'AWS_*', '--param', 'extra=1', '--name', 'join-a'], [process.execPath, 'join.js', '--mode', 'concat', 'seed=42'])).code).toBe(0);
@@ -314,17 +317,37 @@ describe('the native launcher (bin/provstream) records exactly what the Node wra
       // Longer than the first hand-off (200 ms): the start goes to the deliverer while it runs.
       expect((await run(['--agent', 'Bob Builder'], ['sh', '-c', 'sleep 0.6; echo long > out/long.txt; echo again >> out/joined.csv'])).code).toBe(0);
       expect((await run([], ['no-such-command-xyz'])).code).toBe(127);
-      return { proj, dir: p.dir };
+      return { proj, dir: p.dir, spill: p.spill };
     };
     const native = await sequence('native');
     const node = await sequence('node');
-    const done = async (proj: string) => {
+    expect(warnings).toEqual([]);
+    const finished = async (proj: string) => {
       const rows = await db.query<{ n: number }>(
         `SELECT count(DISTINCT subject) AS n FROM events_raw WHERE project = '${proj}' AND payload_type = 'activity' AND (position(body, '"status":"COMPLETED"') > 0 OR position(body, '"status":"FAILED"') > 0 OR position(body, '"status":"ABORTED"') > 0)`,
       );
-      return rows[0]!.n === 6;
+      return Number(rows[0]!.n);
     };
-    await waitFor('both sequences in ClickHouse', async () => (await done(native.proj)) && (await done(node.proj)), 90_000);
+    const counts = { native: 0, node: 0 };
+    try {
+      await waitFor('both sequences in ClickHouse', async () => {
+        [counts.native, counts.node] = await Promise.all([finished(native.proj), finished(node.proj)]);
+        return counts.native === 6 && counts.node === 6;
+      }, 90_000);
+    } catch (err) {
+      // What the deliverers saw says where the runs stopped.
+      const spillState = (spill: string) => {
+        const run = join(spill, 'run');
+        const list = (d: string) => (existsSync(d) ? readdirSync(d).join(' ') : '-');
+        const log = existsSync(join(run, 'deliver.log')) ? readFileSync(join(run, 'deliver.log'), 'utf8').slice(-2000) : '(no deliver.log)';
+        return `run/: ${list(run)}; raw/: ${list(join(run, 'raw'))}; pending/: ${list(join(run, 'pending'))}; deliver.log: ${log}`;
+      };
+      const statuses = async (proj: string) =>
+        JSON.stringify(await db.query(`SELECT subject, groupArray(visitParamExtractString(body, 'status')) AS s FROM events_raw WHERE project = '${proj}' AND payload_type = 'activity' GROUP BY subject`));
+      throw new Error(
+        `${(err as Error).message}; finished runs ${JSON.stringify(counts)} of 6 each\nnative spill ${spillState(native.spill)}\nnode spill ${spillState(node.spill)}\nnative activity events ${await statuses(native.proj)}\nnode activity events ${await statuses(node.proj)}`,
+      );
+    }
     const [a, b] = await Promise.all([facts(native.proj, native.dir), facts(node.proj, node.dir)]);
     expect(a.activities.map((x) => [x.name, x.status, x.exit_code])).toEqual([
       ['join-a', 'COMPLETED', 0], ['join', 'COMPLETED', 0], ['sh', 'FAILED', 3], ['sh', 'ABORTED', 143], ['sh', 'COMPLETED', 0], ['no-such-command-xyz', 'FAILED', 127],
