@@ -22,6 +22,7 @@ build: $(NPM_STAMP) bin/provstream
 
 # The native launcher of `provstream run` (services/capture/native: Go, standard library only).
 GO := $(shell command -v go 2>/dev/null || ls /usr/local/go/bin/go 2>/dev/null)
+GOFMT := $(if $(GO),$(dir $(GO))gofmt,gofmt)
 NATIVE := services/capture/native
 bin/provstream: $(wildcard $(NATIVE)/*.go) $(NATIVE)/go.mod
 	@go="$(GO)"; if [ -z "$$go" ]; then echo "Go is needed for bin/provstream: installing Debian's golang-go"; \
@@ -45,7 +46,7 @@ lint: $(NPM_STAMP) ## eslint, typecheck, import-cycle check
 	node_modules/.bin/tsc -p tsconfig.json --noEmit
 	node_modules/.bin/madge --circular --extensions ts --ts-config tsconfig.json services test bench
 	cd $(NATIVE) && "$(or $(GO),go)" vet ./...
-	@cd $(NATIVE) && unformatted="$$("$$(dirname "$(or $(GO),go)")/gofmt" -l . 2>/dev/null || gofmt -l .)" && test -z "$$unformatted" || { echo "gofmt -w needed: $$unformatted"; exit 1; }
+	@cd $(NATIVE) && unformatted="$$($(GOFMT) -l .)" && test -z "$$unformatted" || { echo "gofmt -w needed: $$unformatted"; exit 1; }
 
 unit: $(NPM_STAMP) ## unit tests (no network)
 	$(VITEST) run --project unit

@@ -7,11 +7,12 @@
  *          previous version when it is new) and `used` (role "input")
  *   end:   each output version, wasGeneratedBy, wasRevisionOf its previous version,
  *          wasAttributedTo the agent; metric points; properties (signal, spawnError, deleted
- *          files); the activity's final state (status, end time, exit code)
+ *          files); the activity's final state (status, end time, exit code): `finish`
  */
 import { activityId as makeActivityId, agentId } from '../model/ids.js';
 import type { ActivityStatus, EdgeType, Payload, PropertyValue } from '../model/types.js';
 import type { Versioned } from './core/versions.js';
+import { signalNumber } from './supervise.js';
 
 export interface PayloadSink {
   record(payload: Payload, key?: string, time?: number): unknown;
@@ -26,6 +27,14 @@ export interface RunIdentity {
   workdir: string;
   startTime: number;
   agent: { name: string; email: string | null };
+}
+
+/** How a run ended: the wrapper's ChildOutcome, or the native launcher's record of it (raw.ts). */
+export interface RunOutcome {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  /** Set when the command could not be started. */
+  spawnError: string | null;
 }
 
 export interface TimedPoint {
@@ -97,5 +106,22 @@ export class RunFacts {
 
   end(status: Exclude<ActivityStatus, 'RUNNING' | 'UNKNOWN'>, exitCode: number | null, endTime: number): void {
     this.activity(status, endTime, exitCode, endTime);
+  }
+
+  /** Files the run deleted (the first 1,000), as a JSON list property of the activity. */
+  deleted(paths: readonly string[], time?: number): void {
+    if (paths.length) this.property(this.run.activityId, 'deleted', { kind: 'json', value: JSON.stringify(paths.slice(0, 1000)) }, time);
+  }
+
+  /**
+   * The outcome's properties (spawnError, signal) and the final state: 0 → COMPLETED, killed by
+   * a signal → ABORTED with exit code 128 + n, anything else (or not startable) → FAILED.
+   */
+  finish(o: RunOutcome, endTime: number): void {
+    const id = this.run.activityId;
+    if (o.spawnError) this.property(id, 'spawnError', o.spawnError, endTime);
+    if (o.signal) this.property(id, 'signal', o.signal, endTime);
+    const status = o.spawnError ? 'FAILED' : o.signal ? 'ABORTED' : o.exitCode === 0 ? 'COMPLETED' : 'FAILED';
+    this.end(status, o.signal ? 128 + signalNumber(o.signal) : o.exitCode, endTime);
   }
 }

@@ -24,9 +24,9 @@ import { loadState, saveState } from './state.js';
 import { resolveProject } from './project.js';
 import { resolveAgent } from './agent.js';
 import { RunFacts, newActivityId } from './facts.js';
+import type { RunOutcome } from './facts.js';
 import type { FileVersion } from './files.js';
 import { PendingLog, runSpillDir } from './pending.js';
-import { signalNumber } from './supervise.js';
 
 export const RAW_RECORD_VERSION = 1;
 
@@ -59,7 +59,7 @@ export interface RawRecord {
   startTime: number;
   inputs: RawFile[];
   startRecorded?: boolean;
-  outcome?: { exitCode: number | null; signal: NodeJS.Signals | null; spawnError: string | null; endTime: number };
+  outcome?: RunOutcome & { endTime: number };
   outputs?: RawFile[];
   deleted?: string[];
 }
@@ -96,9 +96,8 @@ export async function convertRecord(r: RawRecord, spillDir: string, warn: (msg: 
   const env: Record<string, string> = {};
   for (const k of Object.keys(r.env ?? {}).sort()) env[k] = r.env[k]!;
   const agent = await resolveAgent(r.agents?.find((a): a is string => !!a) ?? null, r.cwd, r.agentEnv ?? {});
-  const activityId = newActivityId(r.runUuid);
   const facts = new RunFacts(log, {
-    activityId,
+    activityId: newActivityId(r.runUuid),
     name: r.name ?? activityName(r.argv),
     command: commandLine(r.argv),
     params: { ...parseParams(r.argv.slice(1)), ...r.params },
@@ -118,14 +117,10 @@ export async function convertRecord(r: RawRecord, spillDir: string, warn: (msg: 
   }
   const o = r.outcome!;
   const endTime = Math.max(o.endTime, r.startTime + 1); // the final state must be the latest
-  const deleted = [...(r.deleted ?? [])].sort();
-  if (deleted.length) facts.property(activityId, 'deleted', { kind: 'json', value: JSON.stringify(deleted.slice(0, 1000)) }, endTime);
+  facts.deleted([...(r.deleted ?? [])].sort(), endTime);
   const all = versioned(r.outputs, mergeState(state, inputs));
   for (const v of all) if (v.isNew) facts.output(v, endTime);
-  if (o.spawnError) facts.property(activityId, 'spawnError', o.spawnError, endTime);
-  if (o.signal) facts.property(activityId, 'signal', o.signal, endTime);
-  const status = o.spawnError ? 'FAILED' : o.signal ? 'ABORTED' : o.exitCode === 0 ? 'COMPLETED' : 'FAILED';
-  facts.end(status, o.signal ? 128 + signalNumber(o.signal) : o.exitCode, endTime);
+  facts.finish(o, endTime);
   saveState(r.root, [...inputs, ...all]);
   return log.flush(spillDir);
 }

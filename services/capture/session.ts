@@ -13,7 +13,6 @@ import { join, resolve } from 'node:path';
 import { existsSync, statSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { ChildOutcome } from './supervise.js';
-import { signalNumber } from './supervise.js';
 import type { RunOptions } from './core/options.js';
 import { parseParams } from './core/params.js';
 import { activityName, commandLine } from './core/naming.js';
@@ -202,10 +201,7 @@ export class CaptureSession {
     const { fresh: outputs, all } = await this.outputs(facts);
     for (const o of outputs) facts.output(o, endTime);
     await this.fileviews(facts, [...this.p.inputs.filter((v) => v.isNew), ...outputs], endTime);
-    if (outcome.spawnError) facts.property(this.activityId, 'spawnError', outcome.spawnError, endTime);
-    if (outcome.signal) facts.property(this.activityId, 'signal', outcome.signal, endTime);
-    const status = outcome.spawnError ? 'FAILED' : outcome.signal ? 'ABORTED' : outcome.exitCode === 0 ? 'COMPLETED' : 'FAILED';
-    facts.end(status, outcome.signal ? 128 + signalNumber(outcome.signal) : outcome.exitCode, endTime);
+    facts.finish(outcome, endTime);
     saveState(this.p.root, [...this.p.inputs, ...all]);
     const file = this.log.flush(this.p.cfg.spillDir);
     if (!this.p.opts.wait) return startDeliverer(this.p.cfg.spillDir, this.p.env);
@@ -227,7 +223,7 @@ export class CaptureSession {
       else {
         const diff = diffTrees(this.p.before.files, after.files);
         for (const rel of [...diff.created, ...diff.modified]) candidates.add(resolve(this.p.root, rel));
-        if (diff.deleted.length) facts.property(this.activityId, 'deleted', { kind: 'json', value: JSON.stringify(diff.deleted.slice(0, 1000)) });
+        facts.deleted(diff.deleted);
       }
     }
     const declared = await statAll((await expandGlobs(outputGlobs(this.p.project, this.p.opts, this.p.root, this.p.identity.workdir))).files);

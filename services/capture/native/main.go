@@ -132,12 +132,13 @@ type prepared struct {
 
 // runFast never returns: it exits as the command did, or exec's the Node wrapper.
 func runFast(repo string, args []string) {
+	handOver := func(why string) { execNode(repo, append([]string{"run"}, args...), why) }
 	o, ok := parseRunArgs(args)
 	if !ok {
-		execNode(repo, append([]string{"run"}, args...), "usage")
+		handOver("usage")
 	}
 	if why := o.nodeOnly(); why != "" {
-		execNode(repo, append([]string{"run"}, args...), why)
+		handOver(why)
 	}
 	env := environ()
 	home := env["HOME"]
@@ -152,25 +153,25 @@ func runFast(repo string, args []string) {
 	l := &launcher{repo: repo, node: nodePath(), spillDir: spill, quiet: o.Quiet}
 	cwd, err := syscall.Getwd()
 	if err != nil {
-		execNode(repo, append([]string{"run"}, args...), "no working directory")
+		handOver("no working directory")
 	}
 	root := findProjectRoot(cwd)
 	pc, ok := loadProjectConfig(root, o.Config, cwd)
 	if !ok {
-		execNode(repo, append([]string{"run"}, args...), "the project config is not cached yet")
+		handOver("the project config is not cached yet")
 	}
 	if len(pc.Metrics) > 0 {
-		execNode(repo, append([]string{"run"}, args...), "metric extractors in the project config")
+		handOver("metric extractors in the project config")
 	}
 	if _, err := os.Stat(filepath.Join(root, ".provstream", "fileviews.json")); err == nil {
-		execNode(repo, append([]string{"run"}, args...), "fileviews")
+		handOver("fileviews")
 	}
 	ignore := append(append([]string{}, pc.Ignore...), o.Ignore...)
 	if rel := artifactName(root, spill); !strings.HasPrefix(rel, "/") {
 		ignore = append(ignore, rel+"/**")
 	}
 	if !allSimple(ignore, pc.Inputs, pc.Outputs, o.Inputs, o.Outputs) {
-		execNode(repo, append([]string{"run"}, args...), "globs outside the shared subset")
+		handOver("globs outside the shared subset")
 	}
 	debug("native")
 

@@ -20,7 +20,6 @@ type outcome struct {
 	ExitCode   *int    `json:"exitCode"`
 	Signal     *string `json:"signal"`
 	SpawnError *string `json:"spawnError"`
-	StartTime  int64   `json:"-"`
 	sig        syscall.Signal
 	EndTime    int64 `json:"endTime"`
 }
@@ -45,7 +44,7 @@ func isTerminal(fd int) bool {
 // supervise starts argv and waits for it; onStart runs once it is running.
 func supervise(argv []string, onStart func()) outcome {
 	start := time.Now().UnixMilli()
-	o := outcome{StartTime: start}
+	o := outcome{}
 	interactive := isTerminal(0)
 	cmd := exec.Command(argv[0], argv[1:]...)
 	if errors.Is(cmd.Err, exec.ErrDot) {
