@@ -18,7 +18,7 @@
  * record in bench/results/monitor-<ts>.json.
  */
 import { loadavg } from 'node:os';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { connectWarehouse } from '../services/lib/clickhouse.js';
 import { migrate } from '../services/lib/migrations.js';
 import { createKafka, ensureTopics, Partitioners } from '../services/lib/kafka.js';
@@ -32,8 +32,8 @@ import { Cleanup } from './lib/cleanup.js';
 import { kafkaVersion } from './lib/versions.js';
 import { pidListeningOn } from './lib/cpu.js';
 import { baselineRule, benchRules, teamsWorkload } from './lib/monitor-rules.js';
-import { measureLatency, measureMaxRate, publish } from './lib/monitor-scenarios.js';
-import type { LatencyResult, MaxRateResult, MonitorBench } from './lib/monitor-scenarios.js';
+import { measureLatency, measureMaxRate, publish, usePartitions } from './lib/monitor-scenarios.js';
+import type { LatencyResult, MaxRateResult, MonitorBench, ProducerMode } from './lib/monitor-scenarios.js';
 import { line, machineInfo, median, renderTable, timestamp, writeResults, formatNumber } from './lib/report.js';
 import type { ResultLine } from './lib/report.js';
 import { mixOf } from './lib/workload.js';
@@ -56,12 +56,13 @@ function parseOptions(argv: string[]) {
     .option('--rate <n>', 'latency: background load (events/s)', positiveInt('--rate'), 10_000)
     .option('--seconds <n>', 'latency: how long to publish', positiveInt('--seconds'), 15)
     .option('--probe-every <n>', 'latency: one probe per n events', positiveInt('--probe-every'), 100)
+    .addOption(new Option('--producer <mode>', 'how events are sent: sdk = as the SDK emitters send them (packed per key into batch frames, GZIP); unpacked = one event per message, uncompressed (the figures before this option)').choices(['sdk', 'unpacked']).default('sdk'))
     .option('--monitor-env <KEY=VALUE...>', 'extra env for the monitor processes, e.g. MONITOR_MAX_WAIT_MS=5 (printed with the results)')
     .option('--json', 'print the full JSON record instead of the table')
     .option('--keep', 'keep the benchmark topics, groups, Redis keys and database')
     .showHelpAfterError('(run with --help for usage)');
   cmd.parse(argv);
-  const o = cmd.opts<{ events: number; denseEvents: number; runs: number; partitions: number; rate: number; seconds: number; probeEvery: number; monitorEnv?: string[]; json?: boolean; keep?: boolean }>();
+  const o = cmd.opts<{ events: number; denseEvents: number; runs: number; partitions: number; rate: number; seconds: number; probeEvery: number; producer: ProducerMode; monitorEnv?: string[]; json?: boolean; keep?: boolean }>();
   const monitorEnv: Record<string, string> = {};
   for (const kv of o.monitorEnv ?? []) {
     const eq = kv.indexOf('=');
@@ -122,7 +123,8 @@ async function run(o: ReturnType<typeof parseOptions>, stamp: string, cleanup: C
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   progress(`publishing ${formatNumber(w.events.length)} events to ${topic} (${o.partitions} partitions)`);
-  const publishedPerSec = await publish(producer, topic, w);
+  usePartitions(o.partitions);
+  const { perSec: publishedPerSec, counts } = await publish(producer, topic, w, o.producer);
   await producer.disconnect();
   progress(`  published at ${formatNumber(publishedPerSec)} events/s`);
 
@@ -136,7 +138,7 @@ async function run(o: ReturnType<typeof parseOptions>, stamp: string, cleanup: C
   for (let i = 1; i <= o.runs; i++) {
     for (const s of sets) {
       progress(`max rate run ${i}/${o.runs}, ${s.rules} rule(s) ${s.key}: a new monitor consumes ${formatNumber(s.events)} events`);
-      const r = await measureMaxRate(b, topic, s.events, `${s.key}-${i}`, s.rules, s.yaml);
+      const r = await measureMaxRate(b, topic, counts, s.events, `${s.key}-${i}`, s.rules, s.yaml);
       rates[s.key]!.push(r);
       progress(`  ${formatNumber(r.eventsPerSec)} events/s (${r.seconds} s); alerts ${r.stats['alerts'] ?? '?'}, evaluations ${r.stats['evaluations'] ?? '?'}, Redis round trips ${r.stats['loads'] ?? '?'}; cores ${JSON.stringify(r.cpu)}`);
     }
@@ -155,7 +157,7 @@ async function run(o: ReturnType<typeof parseOptions>, stamp: string, cleanup: C
     for (const l of loads) {
       const lw = teamsWorkload(l.rate * o.seconds, `${stamp}-lat-${l.key}-${i}`, 'team', Date.now()); // the teams the rules are scoped to
       progress(`latency run ${i}/${o.runs}: 100 ${l.shape} rules, ${formatNumber(l.rate)} events/s for ${o.seconds} s, one probe per ${o.probeEvery} events`);
-      const r = await measureLatency(b, o.partitions, lw, `lat-${l.key}-${i}`, benchRules(100, l.shape), { rate: l.rate, seconds: o.seconds, probeEvery: o.probeEvery });
+      const r = await measureLatency(b, o.partitions, lw, `lat-${l.key}-${i}`, benchRules(100, l.shape), { rate: l.rate, seconds: o.seconds, probeEvery: o.probeEvery, producer: o.producer });
       latency[l.key]!.push(r);
       progress(`  p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, max ${r.maxMs} ms over ${r.probes} probes at ${formatNumber(r.achievedRate)} events/s; cores ${JSON.stringify(r.cpu)}`);
     }
@@ -182,7 +184,7 @@ async function run(o: ReturnType<typeof parseOptions>, stamp: string, cleanup: C
     stamp,
     machine: machineInfo(),
     versions: { kafka: kafkaVersion(), clickhouse: ver?.v ?? 'unknown', redis: redisVersion },
-    settings: { events: w.events.length, denseEvents: Math.min(o.denseEvents, w.events.length), runs: o.runs, partitions: o.partitions, rate: o.rate, latencyRates: Object.fromEntries(loads.map((l) => [l.key, l.rate])), seconds: o.seconds, probeEvery: o.probeEvery, monitorEnv: o.monitorEnv, publishedPerSec, mode: 'separate process: bin/provstream.js monitor', database, loadAverage: { before: loadBefore, after: loadavg().map((x) => Math.round(x * 100) / 100) } },
+    settings: { events: w.events.length, denseEvents: Math.min(o.denseEvents, w.events.length), runs: o.runs, partitions: o.partitions, rate: o.rate, latencyRates: Object.fromEntries(loads.map((l) => [l.key, l.rate])), seconds: o.seconds, probeEvery: o.probeEvery, producer: o.producer, monitorEnv: o.monitorEnv, publishedPerSec, mode: 'separate process: bin/provstream.js monitor', database, loadAverage: { before: loadBefore, after: loadavg().map((x) => Math.round(x * 100) / 100) } },
     mix: mixOf(w.events),
     lines,
     details: { rates, latency },
@@ -213,7 +215,7 @@ async function main(): Promise<void> {
       [
         `provstream monitor benchmark ${stamp}: ${m.cores} cores (${m.cpuModel}), ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}; Kafka ${rec.versions.kafka}, ClickHouse ${rec.versions.clickhouse}, Redis ${rec.versions.redis}`,
         `load average (1/5/15 min) before ${rec.settings.loadAverage.before.join(' ')}, after ${rec.settings.loadAverage.after.join(' ')} (other work on the machine shows as "other" cores in the record)`,
-        `workload: ${formatNumber(rec.settings.events)} events ${JSON.stringify(rec.mix)}; ${rec.settings.partitions} partitions; latency at ${formatNumber(rec.settings.rate)} events/s for ${rec.settings.seconds} s; ${rec.settings.runs} runs each${Object.keys(rec.settings.monitorEnv).length ? `; monitor env ${JSON.stringify(rec.settings.monitorEnv)}` : ''}`,
+        `workload: ${formatNumber(rec.settings.events)} events ${JSON.stringify(rec.mix)}; ${rec.settings.partitions} partitions; latency at ${formatNumber(rec.settings.rate)} events/s for ${rec.settings.seconds} s; producer ${rec.settings.producer}; ${rec.settings.runs} runs each${Object.keys(rec.settings.monitorEnv).length ? `; monitor env ${JSON.stringify(rec.settings.monitorEnv)}` : ''}`,
         '',
         renderTable(rec.lines),
         '',

@@ -14,8 +14,8 @@
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import type { Admin, Kafka, Producer } from 'kafkajs';
-import { ensureTopics, Partitioners } from '../../services/lib/kafka.js';
-import { encodeEvent } from '../../services/model/codec.js';
+import { CompressionTypes, ensureTopics, Partitioners } from '../../services/lib/kafka.js';
+import { encodeEvent, eventCountOf, packByKey } from '../../services/model/codec.js';
 import { activityId } from '../../services/model/ids.js';
 import type { ProvEvent } from '../../services/model/types.js';
 import { alertFromMessage } from '../../services/monitor/alert-sinks.js';
@@ -57,16 +57,98 @@ function rulesFile(b: MonitorBench, label: string, yaml: string | null): Record<
   return { MONITOR_RULES_FILE: path };
 }
 
+/**
+ * How the benchmark's events reach Kafka:
+ *   sdk       as the SDK's emitters send them by default (services/emitter/sdk.ts): the events
+ *             of one send packed into one batch frame per key (packByKey), GZIP-compressed;
+ *   unpacked  one event per Kafka message, uncompressed (the SDK's `pack: false`, or a foreign
+ *             producer): the most messages per event, what the figures before --producer were.
+ */
+export type ProducerMode = 'sdk' | 'unpacked';
+
+/** Events per message, per partition, by offset: how many events lie below a committed offset. */
+export class EventCounts {
+  private readonly runs = new Map<number, Array<{ base: number; cumulative: number[] }>>();
+
+  /** Records one partition's messages of one send, appended from `baseOffset` on. */
+  add(partition: number, baseOffset: number, eventsPerMessage: readonly number[]): void {
+    const cumulative: number[] = [];
+    let n = 0;
+    for (const e of eventsPerMessage) cumulative.push((n += e));
+    let list = this.runs.get(partition);
+    if (!list) this.runs.set(partition, (list = []));
+    list.push({ base: baseOffset, cumulative });
+  }
+
+  /** Events in the messages with offsets below `offset` on `partition`. */
+  below(partition: number, offset: number): number {
+    let n = 0;
+    for (const r of this.runs.get(partition) ?? []) {
+      const inRun = Math.min(r.cumulative.length, Math.max(0, offset - r.base));
+      if (inRun > 0) n += r.cumulative[inRun - 1]!;
+    }
+    return n;
+  }
+}
+
+/**
+ * The Kafka messages for events (with their keys), as `mode` sends them, each with the number of
+ * events it holds. Keys decide partitions (the producer's default partitioner), so packing by
+ * key keeps every event on its partition.
+ */
+export function messagesFor(events: readonly ProvEvent[], keys: readonly string[], mode: ProducerMode): Array<{ key: string; value: Buffer; events: number }> {
+  const plain = events.map((e, i) => ({ key: keys[i]!, value: encodeEvent(e) }));
+  if (mode === 'unpacked') return plain.map((m) => ({ ...m, events: 1 }));
+  return packByKey(plain).map((m) => ({ ...m, events: eventCountOf(m.value) }));
+}
+
 /** Publishes a workload as fast as the producer goes (before a maxRate measurement). */
-export async function publish(producer: Producer, topic: string, w: Workload, chunk = 2_000): Promise<number> {
+export async function publish(producer: Producer, topic: string, w: Workload, mode: ProducerMode, chunk = 2_000): Promise<{ perSec: number; counts: EventCounts }> {
   const t0 = performance.now();
+  const counts = new EventCounts();
   const inflight: Promise<unknown>[] = [];
   for (let i = 0; i < w.events.length; i += chunk) {
-    inflight.push(producer.send({ topic, acks: -1, messages: w.events.slice(i, i + chunk).map((e, j) => ({ key: w.keys[i + j]!, value: encodeEvent(e) })) }));
+    const messages = messagesFor(w.events.slice(i, i + chunk), w.keys.slice(i, i + chunk), mode);
+    const partitioned = new Map<number, typeof messages>();
+    for (const m of messages) {
+      const p = partitionOf(m.key);
+      const list = partitioned.get(p);
+      if (list) list.push(m);
+      else partitioned.set(p, [m]);
+    }
+    // Explicit partitions (the default partitioner's choice), so that each send's record metadata
+    // (base offset per partition) says which offsets hold how many events.
+    const sent = producer.send({
+      topic,
+      acks: -1,
+      compression: mode === 'sdk' ? CompressionTypes.GZIP : CompressionTypes.None,
+      messages: [...partitioned].flatMap(([partition, ms]) => ms.map((m) => ({ key: m.key, value: m.value, partition }))),
+    });
+    inflight.push(
+      sent.then((meta) => {
+        for (const r of meta) counts.add(r.partition, Number(r.baseOffset), (partitioned.get(r.partition) ?? []).map((m) => m.events));
+      }),
+    );
     if (inflight.length >= 4) await inflight.shift();
   }
   await Promise.all(inflight);
-  return Math.round(w.events.length / ((performance.now() - t0) / 1000));
+  return { perSec: Math.round(w.events.length / ((performance.now() - t0) / 1000)), counts };
+}
+
+let partitions = 0;
+let defaultPartitioner: ReturnType<typeof Partitioners.DefaultPartitioner> | undefined;
+
+/** Sets the partition count partitionOf assigns over (the benchmark topics'). */
+export function usePartitions(n: number): void {
+  partitions = n;
+  defaultPartitioner = Partitioners.DefaultPartitioner();
+}
+
+/** The partition kafkajs's default partitioner picks for a key (murmur2), over usePartitions(n). */
+export function partitionOf(key: string): number {
+  if (!defaultPartitioner || partitions < 1) throw new Error('usePartitions first');
+  const partitionMetadata = Array.from({ length: partitions }, (_, i) => ({ partitionId: i, leader: 0, partitionErrorCode: 0, replicas: [0], isr: [0] }));
+  return defaultPartitioner({ topic: '', partitionMetadata, message: { key, value: null } });
 }
 
 export interface MaxRateResult {
@@ -79,8 +161,11 @@ export interface MaxRateResult {
   stats: Record<string, number>;
 }
 
-/** Times a new monitor from its first commit until `events` messages of `topic` are committed. */
-export async function measureMaxRate(b: MonitorBench, topic: string, events: number, label: string, ruleCount: number, yaml: string | null): Promise<MaxRateResult> {
+/**
+ * Times a new monitor from its first commit until at least `events` events of `topic` are
+ * committed: the events committed after the first commit, per second.
+ */
+export async function measureMaxRate(b: MonitorBench, topic: string, counts: EventCounts, events: number, label: string, ruleCount: number, yaml: string | null): Promise<MaxRateResult> {
   const group = `bench-monitor-${b.stamp}-${label}`;
   const prefix = `bench-monitor-${b.stamp}-${label}:`;
   const alerts = `bench.monitor.${b.stamp}.${label}.alerts`;
@@ -96,7 +181,7 @@ export async function measureMaxRate(b: MonitorBench, topic: string, events: num
   const deadline = Date.now() + 600_000;
   for (;;) {
     const [committed] = await b.admin.fetchOffsets({ groupId: group, topics: [topic] });
-    done = (committed?.partitions ?? []).reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
+    done = (committed?.partitions ?? []).reduce((n, p) => n + counts.below(p.partition, Math.max(0, Number(p.offset))), 0);
     if (t0 === 0 && done > 0) {
       t0 = performance.now();
       c0 = done;
@@ -110,7 +195,10 @@ export async function measureMaxRate(b: MonitorBench, topic: string, events: num
   const seconds = (performance.now() - t0) / 1000;
   const shares = cpu.stop();
   await m.stop();
-  return { label, rules: ruleCount, events: events - c0, eventsPerSec: Math.round((events - c0) / seconds), seconds: Math.round(seconds * 100) / 100, cpu: shares, stats: { ...m.lastStats } };
+  // Every event committed in the window counts, also those of the last batch beyond `events`
+  // (they were evaluated in it too: counting only up to `events` would understate the rate, the
+  // more so the larger the batches, e.g. packed frames).
+  return { label, rules: ruleCount, events: done - c0, eventsPerSec: Math.round((done - c0) / seconds), seconds: Math.round(seconds * 100) / 100, cpu: shares, stats: { ...m.lastStats } };
 }
 
 export interface LatencyResult {
@@ -128,6 +216,7 @@ export interface LatencyResult {
 
 export interface LatencyOptions {
   rate: number;
+  producer: ProducerMode;
   seconds: number;
   probeEvery: number;
 }
@@ -200,7 +289,8 @@ export async function measureLatency(b: MonitorBench, partitions: number, w: Wor
           }
           messages.push({ key: w.keys[sent]!, value: encodeEvent(w.events[sent]!) });
         }
-        const s = producer.send({ topic, acks: -1, messages });
+        const packed = o.producer === 'sdk';
+        const s = producer.send({ topic, acks: -1, compression: packed ? CompressionTypes.GZIP : CompressionTypes.None, messages: packed ? packByKey(messages) : messages });
         inflight.add(s);
         void s.finally(() => inflight.delete(s));
         if (inflight.size >= 16) await Promise.race(inflight);
