@@ -39,6 +39,12 @@ export interface MonitorBench {
   /** Registers teardown (topics, groups, Redis prefixes, processes). */
   onCleanup: (what: string, fn: () => Promise<unknown>) => void;
   deleteRedisPrefix: (prefix: string) => Promise<void>;
+  /**
+   * Redis's fork count (INFO stats total_forks): with `make up`'s AOF, each fork is an AOF
+   * rewrite, whose child process takes a core for seconds on a 2-core machine. Counted around
+   * every measurement, to tell its outliers apart.
+   */
+  redisForks: () => Promise<{ forks: number; rewriting: boolean }>;
 }
 
 export const MONITOR_STAT_KEYS = ['batches', 'events', 'alerts', 'suppressed', 'evaluations', 'passes', 'loads', 'conflicts', 'evalErrors', 'invalid'] as const;
@@ -102,6 +108,11 @@ export function messagesFor(events: readonly ProvEvent[], keys: readonly string[
   return packByKey(plain).map((m) => ({ ...m, events: eventCountOf(m.value) }));
 }
 
+/** Forks between two readings, plus one when a rewrite was already running at the first. */
+function forksDuring(before: { forks: number; rewriting: boolean }, after: { forks: number }): number {
+  return after.forks - before.forks + (before.rewriting ? 1 : 0);
+}
+
 /** Publishes a workload as fast as the producer goes (before a maxRate measurement). */
 export async function publish(producer: Producer, topic: string, w: Workload, mode: ProducerMode, chunk = 2_000): Promise<{ perSec: number; counts: EventCounts }> {
   const t0 = performance.now();
@@ -153,6 +164,8 @@ export function partitionOf(key: string): number {
 
 export interface MaxRateResult {
   label: string;
+  /** Redis forks (AOF rewrites) during the measurement, counting one already running at its start. */
+  redisForks: number;
   rules: number;
   events: number;
   eventsPerSec: number;
@@ -178,6 +191,7 @@ export async function measureMaxRate(b: MonitorBench, topic: string, counts: Eve
   let t0 = 0;
   let c0 = 0;
   let done = 0;
+  let forks0 = { forks: 0, rewriting: false };
   const deadline = Date.now() + 600_000;
   for (;;) {
     const [committed] = await b.admin.fetchOffsets({ groupId: group, topics: [topic] });
@@ -185,6 +199,7 @@ export async function measureMaxRate(b: MonitorBench, topic: string, counts: Eve
     if (t0 === 0 && done > 0) {
       t0 = performance.now();
       c0 = done;
+      forks0 = await b.redisForks();
       cpu.start();
     }
     if (done >= events) break;
@@ -194,15 +209,18 @@ export async function measureMaxRate(b: MonitorBench, topic: string, counts: Eve
   }
   const seconds = (performance.now() - t0) / 1000;
   const shares = cpu.stop();
+  const redisForks = forksDuring(forks0, await b.redisForks());
   await m.stop();
   // Every event committed in the window counts, also those of the last batch beyond `events`
   // (they were evaluated in it too: counting only up to `events` would understate the rate, the
   // more so the larger the batches, e.g. packed frames).
-  return { label, rules: ruleCount, events: done - c0, eventsPerSec: Math.round((done - c0) / seconds), seconds: Math.round(seconds * 100) / 100, cpu: shares, stats: { ...m.lastStats } };
+  return { label, redisForks, rules: ruleCount, events: done - c0, eventsPerSec: Math.round((done - c0) / seconds), seconds: Math.round(seconds * 100) / 100, cpu: shares, stats: { ...m.lastStats } };
 }
 
 export interface LatencyResult {
   label: string;
+  /** Redis forks (AOF rewrites) during the measurement, counting one already running at its start. */
+  redisForks: number;
   targetRate: number;
   achievedRate: number;
   probes: number;
@@ -270,6 +288,7 @@ export async function measureLatency(b: MonitorBench, partitions: number, w: Wor
     latencies.length = 0;
 
     const cpu = new CpuMeter({ bench: process.pid, monitor: m.pid, ...b.servicePids });
+    const forks0 = await b.redisForks();
     cpu.start();
     const total = Math.min(w.events.length, Math.round(o.rate * o.seconds));
     const t0 = performance.now();
@@ -302,10 +321,11 @@ export async function measureLatency(b: MonitorBench, partitions: number, w: Wor
     const drainUntil = Date.now() + 60_000;
     while (latencies.length < probes && Date.now() < drainUntil) await sleep(50);
     const shares = cpu.stop();
+    const redisForks = forksDuring(forks0, await b.redisForks());
     if (latencies.length < probes) throw new Error(`${label}: ${probes - latencies.length} of ${probes} probe alerts did not arrive within 60 s`);
     await m.stop();
     return {
-      label, targetRate: o.rate, achievedRate, probes,
+      label, redisForks, targetRate: o.rate, achievedRate, probes,
       p50Ms: Math.round(percentile(latencies, 50)), p90Ms: Math.round(percentile(latencies, 90)), p99Ms: Math.round(percentile(latencies, 99)), maxMs: Math.round(percentile(latencies, 100)),
       cpu: shares, stats: { ...m.lastStats },
     };
