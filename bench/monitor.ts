@@ -32,7 +32,7 @@ import { Cleanup } from './lib/cleanup.js';
 import { kafkaVersion } from './lib/versions.js';
 import { pidListeningOn } from './lib/cpu.js';
 import { baselineRule, benchRules, teamsWorkload } from './lib/monitor-rules.js';
-import { measureLatency, measureMaxRate, publish, usePartitions } from './lib/monitor-scenarios.js';
+import { measureLatency, measureMaxRate, publish } from './lib/monitor-scenarios.js';
 import type { LatencyResult, MaxRateResult, MonitorBench, ProducerMode } from './lib/monitor-scenarios.js';
 import { line, machineInfo, median, renderTable, timestamp, writeResults, formatNumber } from './lib/report.js';
 import type { ResultLine } from './lib/report.js';
@@ -127,8 +127,7 @@ async function run(o: ReturnType<typeof parseOptions>, stamp: string, cleanup: C
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   progress(`publishing ${formatNumber(w.events.length)} events to ${topic} (${o.partitions} partitions)`);
-  usePartitions(o.partitions);
-  const { perSec: publishedPerSec, counts } = await publish(producer, topic, w, o.producer);
+  const { perSec: publishedPerSec, counts } = await publish(producer, topic, w, o.producer, o.partitions);
   await producer.disconnect();
   progress(`  published at ${formatNumber(publishedPerSec)} events/s`);
 

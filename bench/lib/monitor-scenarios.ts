@@ -16,6 +16,7 @@ import { writeFileSync } from 'node:fs';
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import { CompressionTypes, ensureTopics, Partitioners } from '../../services/lib/kafka.js';
 import { encodeEvent, eventCountOf, packByKey } from '../../services/model/codec.js';
+import type { KeyedFrame } from '../../services/model/codec.js';
 import { activityId } from '../../services/model/ids.js';
 import type { ProvEvent } from '../../services/model/types.js';
 import { alertFromMessage } from '../../services/monitor/alert-sinks.js';
@@ -104,8 +105,16 @@ export class EventCounts {
  */
 export function messagesFor(events: readonly ProvEvent[], keys: readonly string[], mode: ProducerMode): Array<{ key: string; value: Buffer; events: number }> {
   const plain = events.map((e, i) => ({ key: keys[i]!, value: encodeEvent(e) }));
-  if (mode === 'unpacked') return plain.map((m) => ({ ...m, events: 1 }));
-  return packByKey(plain).map((m) => ({ ...m, events: eventCountOf(m.value) }));
+  return asSent(plain, mode).map((m) => ({ ...m, events: eventCountOf(m.value) }));
+}
+
+/** One send's encoded events as `mode` sends them (packed per key or not). */
+function asSent(messages: KeyedFrame[], mode: ProducerMode): KeyedFrame[] {
+  return mode === 'sdk' ? packByKey(messages) : messages;
+}
+
+function compressionOf(mode: ProducerMode): CompressionTypes {
+  return mode === 'sdk' ? CompressionTypes.GZIP : CompressionTypes.None;
 }
 
 /** Forks between two readings, plus one when a rewrite was already running at the first. */
@@ -114,7 +123,8 @@ function forksDuring(before: { forks: number; rewriting: boolean }, after: { for
 }
 
 /** Publishes a workload as fast as the producer goes (before a maxRate measurement). */
-export async function publish(producer: Producer, topic: string, w: Workload, mode: ProducerMode, chunk = 2_000): Promise<{ perSec: number; counts: EventCounts }> {
+export async function publish(producer: Producer, topic: string, w: Workload, mode: ProducerMode, partitions: number, chunk = 2_000): Promise<{ perSec: number; counts: EventCounts }> {
+  const partitionOf = partitionerFor(partitions);
   const t0 = performance.now();
   const counts = new EventCounts();
   const inflight: Promise<unknown>[] = [];
@@ -132,7 +142,7 @@ export async function publish(producer: Producer, topic: string, w: Workload, mo
     const sent = producer.send({
       topic,
       acks: -1,
-      compression: mode === 'sdk' ? CompressionTypes.GZIP : CompressionTypes.None,
+      compression: compressionOf(mode),
       messages: [...partitioned].flatMap(([partition, ms]) => ms.map((m) => ({ key: m.key, value: m.value, partition }))),
     });
     inflight.push(
@@ -146,20 +156,11 @@ export async function publish(producer: Producer, topic: string, w: Workload, mo
   return { perSec: Math.round(w.events.length / ((performance.now() - t0) / 1000)), counts };
 }
 
-let partitions = 0;
-let defaultPartitioner: ReturnType<typeof Partitioners.DefaultPartitioner> | undefined;
-
-/** Sets the partition count partitionOf assigns over (the benchmark topics'). */
-export function usePartitions(n: number): void {
-  partitions = n;
-  defaultPartitioner = Partitioners.DefaultPartitioner();
-}
-
-/** The partition kafkajs's default partitioner picks for a key (murmur2), over usePartitions(n). */
-export function partitionOf(key: string): number {
-  if (!defaultPartitioner || partitions < 1) throw new Error('usePartitions first');
+/** The partition kafkajs's default partitioner (murmur2) picks for a key, over `partitions`. */
+export function partitionerFor(partitions: number): (key: string) => number {
+  const partitioner = Partitioners.DefaultPartitioner();
   const partitionMetadata = Array.from({ length: partitions }, (_, i) => ({ partitionId: i, leader: 0, partitionErrorCode: 0, replicas: [0], isr: [0] }));
-  return defaultPartitioner({ topic: '', partitionMetadata, message: { key, value: null } });
+  return (key) => partitioner({ topic: '', partitionMetadata, message: { key, value: null } });
 }
 
 export interface MaxRateResult {
@@ -211,6 +212,7 @@ export async function measureMaxRate(b: MonitorBench, topic: string, counts: Eve
   const shares = cpu.stop();
   const redisForks = forksDuring(forks0, await b.redisForks());
   await m.stop();
+  if (done === c0) throw new Error(`${label}: the monitor's first commit already covered all ${events} events, so there is no window to time; measure more events (--events, --dense-events)`);
   // Every event committed in the window counts, also those of the last batch beyond `events`
   // (they were evaluated in it too: counting only up to `events` would understate the rate, the
   // more so the larger the batches, e.g. packed frames).
@@ -312,8 +314,7 @@ export async function measureLatency(b: MonitorBench, partitions: number, w: Wor
           }
           messages.push({ key: w.keys[sent]!, value: encoded[sent]! });
         }
-        const packed = o.producer === 'sdk';
-        const s = producer.send({ topic, acks: -1, compression: packed ? CompressionTypes.GZIP : CompressionTypes.None, messages: packed ? packByKey(messages) : messages });
+        const s = producer.send({ topic, acks: -1, compression: compressionOf(o.producer), messages: asSent(messages, o.producer) });
         inflight.add(s);
         void s.finally(() => inflight.delete(s));
         if (inflight.size >= 16) await Promise.race(inflight);

@@ -4,7 +4,7 @@
  * events of the messages before it (the maximum rate is events per second, not messages).
  */
 import { describe, expect, it } from 'vitest';
-import { EventCounts, messagesFor, partitionOf, usePartitions } from '../../bench/lib/monitor-scenarios.js';
+import { EventCounts, messagesFor, partitionerFor } from '../../bench/lib/monitor-scenarios.js';
 import { teamsWorkload } from '../../bench/lib/monitor-rules.js';
 import { decodeEvent, splitFrames } from '../../services/model/codec.js';
 
@@ -42,7 +42,7 @@ describe('bench-monitor producer modes', () => {
   });
 
   it('assigns a key to one partition, spreading keys over all of them', () => {
-    usePartitions(4);
+    const partitionOf = partitionerFor(4);
     const seen = new Set(w.keys.map((k) => partitionOf(k)));
     expect([...seen].sort()).toEqual([0, 1, 2, 3]);
     for (const k of w.keys.slice(0, 50)) expect(partitionOf(k)).toBe(partitionOf(k));
