@@ -36,8 +36,10 @@ export interface MonitorConfig {
   httpHost: string;
   httpPort: number;
   maxBytesPerPartition: number;
-  /** Messages evaluated per Redis transaction: bounds CPU time between event-loop turns. */
+  /** Events evaluated per Redis transaction: bounds CPU time between event-loop turns. */
   maxEventsPerTransaction: number;
+  /** Partitions' batches handed to the processor at once (they share transactions). */
+  partitionsConcurrently: number;
   maxWaitMs: number;
   /** Alerts wait up to this long to share one ClickHouse insert (the alerts topic never waits). */
   clickhouseLingerMs: number;
@@ -74,6 +76,7 @@ export function loadMonitorConfig(env: Env): MonitorConfig {
     httpPort: r.int('MONITOR_HTTP_PORT', 18090, -1, 65_535),
     maxBytesPerPartition: r.int('MONITOR_MAX_BYTES_PER_PARTITION', 1024 * 1024, 1024, 64 * 1024 * 1024),
     maxEventsPerTransaction: r.int('MONITOR_MAX_EVENTS_PER_TRANSACTION', 500, 1, 100_000),
+    partitionsConcurrently: r.int('MONITOR_PARTITIONS_CONCURRENTLY', 16, 1, 1024),
     maxWaitMs: r.int('MONITOR_MAX_WAIT_MS', 20, 0, 10_000),
     clickhouseLingerMs: r.int('MONITOR_CLICKHOUSE_LINGER_MS', 500, 0, 60_000),
     sessionTimeoutMs: r.int('MONITOR_SESSION_TIMEOUT_MS', 10_000, 6_000, 300_000),

@@ -76,7 +76,7 @@ export async function startMonitor(cfg: MonitorConfig, log: Logger): Promise<Run
   const consumer = new MonitorConsumer(
     kafka,
     processor,
-    { topic: cfg.eventsTopic, groupId: cfg.groupId, maxBytesPerPartition: cfg.maxBytesPerPartition, maxWaitMs: cfg.maxWaitMs, sessionTimeoutMs: cfg.sessionTimeoutMs, fromBeginning: cfg.fromBeginning },
+    { topic: cfg.eventsTopic, groupId: cfg.groupId, maxBytesPerPartition: cfg.maxBytesPerPartition, maxWaitMs: cfg.maxWaitMs, partitionsConcurrently: cfg.partitionsConcurrently, sessionTimeoutMs: cfg.sessionTimeoutMs, fromBeginning: cfg.fromBeginning },
     log.child({ module: 'consumer' }),
   );
   const sweeper = new Periodic('outbox sweep', cfg.outboxSweepMs, () => delivery.sweep(cfg.outboxGraceMs, consumer.signal), log);

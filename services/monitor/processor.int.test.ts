@@ -109,6 +109,43 @@ describe('monitor processor on real Redis and ClickHouse', () => {
     expect(sink.alerts.map((a) => a.alertId)).toEqual(dryRun(rules, events).alerts.map((a) => a.alertId));
   });
 
+  it('batches of several partitions handed in at once share transactions: every offset applied once, re-delivered parts skipped, alerts as a dry run', async () => {
+    const prefix = uniqueName('proc-shared') + ':';
+    prefixes.push(prefix);
+    const rules = parseOrThrow(FIXTURE_RULES_YAML);
+    const sink = new RecordingSink();
+    const { processor, txns } = await instance(prefix, rules, [sink], 10_000);
+    const { events } = fixtureStream(['shared-a', 'shared-b']);
+    const q = Math.floor(events.length / 4);
+    const [a, b, c, d] = [events.slice(0, q), events.slice(q, 2 * q), events.slice(2 * q, 3 * q), events.slice(3 * q)];
+    const signal = new AbortController().signal;
+    // One fetch's batches of partitions 0, 1, 2, handed in concurrently (as the consumer does):
+    // one transaction, events in the order the batches arrived.
+    await Promise.all([batch(a, 0, 0), batch(b, 0, 1), batch(c, 0, 2)].map((x) => processor.processBatch(x, signal)));
+    await processor.flush();
+    expect(processor.stats.batches).toBe(1);
+    // The next fetch: partition 0 re-delivered whole (skipped), partition 2 overlapping its applied
+    // part by 5 messages (those skipped, the rest evaluated), in one transaction.
+    await Promise.all([batch(a, 0, 0), batch([...c.slice(-5), ...d], c.length - 5, 2)].map((x) => processor.processBatch(x, signal)));
+    await processor.flush();
+    expect(processor.stats.batches).toBe(2);
+    expect(processor.stats.replayedSkipped).toBe(a.length + 5);
+    expect(processor.stats.events).toBe(events.length);
+    expect(sink.alerts.map((x) => x.alertId)).toEqual(dryRun(rules, events).alerts.map((x) => x.alertId));
+    expect(sink.alerts.length).toBeGreaterThan(0);
+    const offsets = await Promise.all([0, 1, 2].map((p) => redis.get(txns.offsetKey({ topic: 'events', partition: p }))));
+    expect(offsets).toEqual([String(a.length), String(b.length), String(c.length + d.length)]);
+    // Pieces beyond maxEventsPerTransaction go into the next transaction; one partition's pieces stay in order.
+    const small = await instance(prefix + 'small:', rules, [new RecordingSink()], 4);
+    prefixes.push(prefix + 'small:');
+    const few = events.slice(0, 12);
+    await Promise.all([batch(few.slice(0, 6), 0, 0), batch(few.slice(6), 0, 1)].map((x) => small.processor.processBatch(x, signal)));
+    await small.processor.flush();
+    // Pieces of 4 + 2 events per partition: [p0 4], [p1 4], [p0 2 + p1 2].
+    expect(small.processor.stats.batches).toBe(3);
+    expect(small.processor.stats.events).toBe(12);
+  });
+
   it('alerts committed but never delivered (crash after EXEC) are delivered by the sweeper of another instance', async () => {
     const prefix = uniqueName('proc-outbox') + ':';
     prefixes.push(prefix);
@@ -138,17 +175,19 @@ describe('monitor processor on real Redis and ClickHouse', () => {
     const { txns } = await instance(prefix, [], []);
     const { txns: other } = await instance(prefix, [], []);
     const key = 'rule:r:v:p:x';
-    const a = await txns.begin({ topic: 't', partition: 0 });
+    const p0 = { topic: 't', partition: 0 };
+    const a = await txns.begin([p0]);
     expect((await a.load([{ type: 'value', key }])).get(key)).toBeNull();
-    const b = await other.begin({ topic: 't', partition: 1 });
+    const p1 = { topic: 't', partition: 1 };
+    const b = await other.begin([p1]);
     await b.load([{ type: 'value', key }]);
-    expect((await b.commit({ mutations: [{ op: 'set', key, value: 'theirs', ttlMs: 60_000 }], alerts: [], nextOffset: '5' })).committed).toBe(true);
-    expect((await a.commit({ mutations: [{ op: 'set', key, value: 'ours', ttlMs: 60_000 }], alerts: [], nextOffset: '10' })).committed).toBe(false);
+    expect((await b.commit({ mutations: [{ op: 'set', key, value: 'theirs', ttlMs: 60_000 }], alerts: [], applied: [{ partition: p1, nextOffset: '5' }] })).committed).toBe(true);
+    expect((await a.commit({ mutations: [{ op: 'set', key, value: 'ours', ttlMs: 60_000 }], alerts: [], applied: [{ partition: p0, nextOffset: '10' }] })).committed).toBe(false);
     expect(await redis.get(prefix + key)).toBe('"theirs"');
     expect(await redis.get(txns.offsetKey({ topic: 't', partition: 0 }))).toBeNull();
-    const again = await txns.begin({ topic: 't', partition: 0 });
+    const again = await txns.begin([p0]);
     expect((await again.load([{ type: 'value', key }])).get(key)).toEqual({ type: 'value', value: 'theirs' });
-    expect((await again.commit({ mutations: [{ op: 'set', key, value: 'ours', ttlMs: 60_000 }], alerts: [], nextOffset: '10' })).committed).toBe(true);
+    expect((await again.commit({ mutations: [{ op: 'set', key, value: 'ours', ttlMs: 60_000 }], alerts: [], applied: [{ partition: p0, nextOffset: '10' }] })).committed).toBe(true);
     expect(await redis.get(prefix + key)).toBe('"ours"');
     expect(await redis.get(txns.offsetKey({ topic: 't', partition: 0 }))).toBe('10');
   });
@@ -158,10 +197,11 @@ describe('monitor processor on real Redis and ClickHouse', () => {
     prefixes.push(prefix);
     const { txns } = await instance(prefix, [], []);
     const { txns: newOwner } = await instance(prefix, [], []);
-    const zombie = await txns.begin({ topic: 't', partition: 3 });
-    const owner = await newOwner.begin({ topic: 't', partition: 3 });
-    expect((await owner.commit({ mutations: [], alerts: [], nextOffset: '7' })).committed).toBe(true);
-    expect((await zombie.commit({ mutations: [{ op: 'set', key: 'rule:r:v:p:z', value: 1, ttlMs: 60_000 }], alerts: [], nextOffset: '7' })).committed).toBe(false);
+    const p3 = { topic: 't', partition: 3 };
+    const zombie = await txns.begin([p3]);
+    const owner = await newOwner.begin([p3]);
+    expect((await owner.commit({ mutations: [], alerts: [], applied: [{ partition: p3, nextOffset: '7' }] })).committed).toBe(true);
+    expect((await zombie.commit({ mutations: [{ op: 'set', key: 'rule:r:v:p:z', value: 1, ttlMs: 60_000 }], alerts: [], applied: [{ partition: p3, nextOffset: '7' }] })).committed).toBe(false);
     expect(await redis.get(prefix + 'rule:r:v:p:z')).toBeNull();
   });
 
@@ -170,14 +210,15 @@ describe('monitor processor on real Redis and ClickHouse', () => {
     prefixes.push(prefix);
     const { txns } = await instance(prefix, [], []);
     await redis.set(prefix + 'rule:r:win:p:x', 'foreign');
-    const t = await txns.begin({ topic: 't', partition: 0 });
+    const p0 = { topic: 't', partition: 0 };
+    const t = await txns.begin([p0]);
     const c = await t.commit({
       mutations: [
         { op: 'push', key: 'rule:r:win:p:x', value: 1, maxLength: 5, ttlMs: 60_000 },
         { op: 'set', key: 'rule:r:v:p:y', value: 2, ttlMs: 60_000 },
       ],
       alerts: [],
-      nextOffset: '3',
+      applied: [{ partition: p0, nextOffset: '3' }],
     });
     expect(c.committed).toBe(true);
     // LPUSH and LTRIM both fail (as each would inside MULTI), each named.

@@ -2,17 +2,22 @@
  * The monitor's stream processor: one Kafka batch (or one tick) -> rule evaluation against
  * Redis -> one atomic commit -> alert delivery.
  *
- * Per batch of one partition:
+ * Per batch of one partition, split into pieces of at most maxEventsPerTransaction events:
  *   1. decode and validate the messages (bad ones are skipped: ingest dead-letters them);
- *   2. begin a transaction (transaction.ts); messages below the partition's applied offset were
+ *   2. queue the piece; a transaction takes the pieces waiting when it starts (at most one per
+ *      partition, maxEventsPerTransaction events in all), so the batches of one Kafka fetch,
+ *      handed in concurrently, share one round of Redis round trips instead of one each;
+ *   3. begin the transaction (transaction.ts): messages below a partition's applied offset were
  *      evaluated already (a crash after EXEC, before the Kafka commit) and are skipped;
- *   3. evaluateBatch (batch-evaluator.ts) with the rule set's candidates per event;
- *   4. commit: mutations + alerts (into the outbox) + applied offset + progress, in one
- *      MULTI/EXEC; on a conflict (another instance touched a key we read) go back to 2;
- *   5. deliver the alerts (delivery.ts) in the background and return: the caller may commit the
- *      Kafka offset now, because state, offset and undelivered alerts became durable together.
- * Batches and ticks run one at a time per process (one WATCH connection); instances coordinate
- * through WATCH. Redis or sink outages are retried with backoff until `signal` aborts; then the
+ *   4. evaluateBatch (batch-evaluator.ts) with the rule set's candidates per event;
+ *   5. commit: mutations + alerts (into the outbox) + every partition's applied offset and
+ *      progress, in one MULTI/EXEC; on a conflict (another instance touched a key we read) go
+ *      back to 3;
+ *   6. deliver the alerts (delivery.ts) in the background and resolve the pieces: the caller may
+ *      commit their Kafka offsets now, because state, offsets and undelivered alerts became
+ *      durable together.
+ * Transactions and ticks run one at a time per process (one WATCH connection); instances
+ * coordinate through WATCH. Redis or sink outages are retried with backoff until `signal` aborts; then the
  * batch is abandoned uncommitted and re-delivered later.
  */
 import { decodeEvent, splitFrames, eventCountOf } from '../model/codec.js';
@@ -25,7 +30,7 @@ import { evaluateBatch } from './batch-evaluator.js';
 import type { BatchOutcome } from './batch-evaluator.js';
 import type { AlertDelivery } from './delivery.js';
 import type { RuleSet } from './rule-source.js';
-import type { StateTransactions } from './transaction.js';
+import type { AppliedThrough, PartitionRef, StateTransactions } from './transaction.js';
 import { tickTime } from './tick-time.js';
 
 export const MONITOR_LOG = {
@@ -73,6 +78,24 @@ export interface ProcessorOptions {
   maxEventsPerTransaction: number;
 }
 
+/** A piece of one partition's batch, decoded, waiting for a transaction. */
+interface Piece {
+  ref: PartitionRef;
+  events: Array<{ offset: bigint; event: ProvEvent }>;
+  last: bigint;
+  nextOffset: string;
+  lag: number;
+}
+
+interface Waiting {
+  piece: Piece;
+  signal: AbortSignal;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+  /** performance.now() when queued. */
+  queuedAt: number;
+}
+
 class ConflictError extends ProvstreamError {
   constructor() {
     super('another monitor instance changed state this batch read; re-evaluating', true);
@@ -84,6 +107,8 @@ export class MonitorProcessor {
   private lock: Promise<unknown> = Promise.resolve();
   private readonly pending = new Set<Promise<void>>();
   private readonly watermarks = new Map<string, number>();
+  /** Pieces of batches waiting for a transaction (see commitWaiting). */
+  private readonly waiting: Waiting[] = [];
 
   constructor(
     private readonly txns: StateTransactions,
@@ -95,13 +120,17 @@ export class MonitorProcessor {
   ) {}
 
   /**
-   * Evaluates and commits one batch, in transactions of at most `maxEventsPerTransaction`
-   * messages (bounded work between two event-loop turns, so heartbeats keep flowing, and bounded
-   * MULTIs); resolves once all of it is durable in Redis (see header).
+   * Evaluates and commits one batch, in pieces of at most `maxEventsPerTransaction` events
+   * (bounded work between two event-loop turns, so heartbeats keep flowing, and bounded MULTIs);
+   * resolves once all of it is durable in Redis (see header). Batches of different partitions
+   * handed in concurrently (the consumer runs partitions concurrently) share transactions: the
+   * pieces waiting when a transaction starts go into it, up to `maxEventsPerTransaction` events.
+   * `onApplied(nextOffset)` is called after each piece's commit (the consumer commits the Kafka
+   * offset as it goes, so lag moves during a long batch).
    */
-  async processBatch(input: BatchInput, signal: AbortSignal): Promise<void> {
+  async processBatch(input: BatchInput, signal: AbortSignal, onApplied?: (nextOffset: string) => void): Promise<void> {
     const size = this.opts.maxEventsPerTransaction;
-    // Chunks of whole messages holding at most `size` events (a batch frame counts its events).
+    // Pieces of whole messages holding at most `size` events (a batch frame counts its events).
     for (let i = 0; i < input.messages.length; ) {
       signal.throwIfAborted();
       let j = i + 1;
@@ -112,50 +141,119 @@ export class MonitorProcessor {
         events += n;
         j++;
       }
-      await this.processChunk({ ...input, messages: input.messages.slice(i, j) }, signal);
+      const piece = this.piece({ ...input, messages: input.messages.slice(i, j) });
+      await this.submit(piece, signal);
+      onApplied?.(piece.nextOffset);
       i = j;
     }
   }
 
-  private async processChunk(input: BatchInput, signal: AbortSignal): Promise<void> {
-    if (input.messages.length === 0) return;
-    const events = this.decode(input);
+  private piece(input: BatchInput): Piece {
     const last = BigInt(input.messages[input.messages.length - 1]!.offset);
-    const nextOffset = (last + 1n).toString();
-    const lag = Number(BigInt(input.highWatermark) - (last + 1n));
-    const wmKey = `${input.topic}:${input.partition}`;
-    const outcome = await this.exclusive(() =>
-      this.withRetry(signal, { topic: input.topic, partition: input.partition, nextOffset }, async () => {
-        const txn = await this.txns.begin({ topic: input.topic, partition: input.partition });
+    return {
+      ref: { topic: input.topic, partition: input.partition },
+      events: this.decode(input),
+      last,
+      nextOffset: (last + 1n).toString(),
+      lag: Number(BigInt(input.highWatermark) - (last + 1n)),
+    };
+  }
+
+  /** Queues a piece for the next transaction; resolves once it is committed. */
+  private submit(piece: Piece, signal: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.waiting.push({ piece, signal, resolve, reject, queuedAt: performance.now() });
+      // One transaction job per piece queued: a job takes every piece waiting when it starts
+      // (so later jobs may find nothing left to do), and jobs run one at a time.
+      void this.exclusive(() => this.commitWaiting());
+    });
+  }
+
+  /**
+   * Takes the waiting pieces (one per partition, `maxEventsPerTransaction` events in all, the
+   * first always) and applies them in one transaction: WATCH and read their applied offsets, skip
+   * what was applied already, evaluate, commit state + alerts + every partition's offset.
+   */
+  private async commitWaiting(): Promise<void> {
+    const taken: Waiting[] = [];
+    const partitions = new Set<string>();
+    let events = 0;
+    for (let i = 0; i < this.waiting.length; ) {
+      const w = this.waiting[i]!;
+      const pk = `${w.piece.ref.topic}:${w.piece.ref.partition}`;
+      if (taken.length > 0 && (partitions.has(pk) || events + w.piece.events.length > this.opts.maxEventsPerTransaction)) {
+        i++;
+        continue;
+      }
+      taken.push(w);
+      partitions.add(pk);
+      events += w.piece.events.length;
+      this.waiting.splice(i, 1);
+    }
+    if (taken.length === 0) return;
+    const pieces = taken.map((w) => w.piece);
+    const signal = taken.length === 1 ? taken[0]!.signal : AbortSignal.any(taken.map((w) => w.signal));
+    const ctx = { pieces: pieces.map((p) => `${p.ref.topic}:${p.ref.partition}@${p.nextOffset}`) };
+    const t0 = performance.now();
+    const ms = { waited: Math.round(t0 - Math.min(...taken.map((w) => w.queuedAt))), begin: 0, evaluate: 0, commit: 0 };
+    try {
+      const outcome = await this.withRetry(signal, ctx, async () => {
+        const tb = performance.now();
+        const txn = await this.txns.begin(pieces.map((p) => p.ref));
+        const te = performance.now();
+        ms.begin = Math.round(te - tb);
         try {
-          const applied = txn.appliedOffset;
-          const todo = applied === null ? events : events.filter((e) => e.offset >= applied);
-          if (applied !== null && applied > last) {
+          const todo: Array<{ offset: bigint; event: ProvEvent }> = [];
+          const applied: AppliedThrough[] = [];
+          const watermarks: Array<[string, number]> = [];
+          let skipped = 0;
+          const now = this.clock();
+          for (const p of pieces) {
+            const from = txn.appliedOffset(p.ref);
+            if (from !== null && from > p.last) {
+              skipped += p.events.length; // all of it applied already (re-delivered)
+              continue;
+            }
+            const mine = from === null ? p.events : p.events.filter((e) => e.offset >= from);
+            skipped += p.events.length - mine.length;
+            const wmKey = `${p.ref.topic}:${p.ref.partition}`;
+            let watermark = this.watermarks.get(wmKey) ?? 0;
+            for (const e of mine) {
+              todo.push(e);
+              if (e.event.time > watermark) watermark = e.event.time;
+            }
+            watermarks.push([wmKey, watermark]);
+            applied.push({ partition: p.ref, nextOffset: p.nextOffset, progress: { watermark, lag: p.lag, at: now } });
+          }
+          if (applied.length === 0) {
             await txn.abort();
-            return { skipped: events.length, outcome: undefined };
+            return { skipped, outcome: undefined };
           }
           const set = this.rules();
-          const now = this.clock();
           const r = await evaluateBatch(todo.map((e) => ({ event: e.event, rules: set.index.candidates(e.event) })), now, txn.load);
-          let watermark = this.watermarks.get(wmKey) ?? 0;
-          for (const e of todo) if (e.event.time > watermark) watermark = e.event.time;
-          const c = await txn.commit({ mutations: r.mutations, alerts: r.alerts, nextOffset, progress: { watermark, lag, at: now } });
+          const tc = performance.now();
+          ms.evaluate = Math.round(tc - te);
+          const c = await txn.commit({ mutations: r.mutations, alerts: r.alerts, applied });
+          ms.commit = Math.round(performance.now() - tc);
           if (!c.committed) throw new ConflictError();
-          this.reportFailedCommands(c.failed, { topic: input.topic, partition: input.partition, nextOffset });
-          this.watermarks.set(wmKey, watermark);
-          return { skipped: events.length - todo.length, outcome: r };
+          this.reportFailedCommands(c.failed, ctx);
+          for (const [k, wm] of watermarks) this.watermarks.set(k, wm);
+          return { skipped, outcome: r, evaluated: todo.length };
         } catch (err) {
           await txn.abort();
           throw err;
         }
-      }),
-    );
-    this.stats.batches++;
-    this.stats.replayedSkipped += outcome.skipped;
-    if (outcome.outcome) {
-      this.stats.events += events.length - outcome.skipped;
-      this.record(outcome.outcome, { topic: input.topic, partition: input.partition, nextOffset });
-      await this.deliverInBackground(outcome.outcome, signal);
+      });
+      this.stats.batches++;
+      this.stats.replayedSkipped += outcome.skipped;
+      if (outcome.outcome) {
+        this.stats.events += outcome.evaluated;
+        this.record(outcome.outcome, { ...ctx, events: outcome.evaluated, ms });
+        await this.deliverInBackground(outcome.outcome, signal);
+      }
+      for (const w of taken) w.resolve();
+    } catch (err) {
+      for (const w of taken) w.reject(err);
     }
   }
 
@@ -171,7 +269,7 @@ export class MonitorProcessor {
     for (const rule of set.timed) {
       const r = await this.exclusive(() =>
         this.withRetry(signal, { ruleId: rule.id, tick: now }, async () => {
-          const txn = await this.txns.begin(null);
+          const txn = await this.txns.begin();
           try {
             const out = await evaluateBatch([{ event: null, rules: [rule] }], now, txn.load);
             const c = await txn.commit({ mutations: out.mutations, alerts: out.alerts });

@@ -1,14 +1,14 @@
 /**
- * Optimistic transactions over the monitor's Redis state: one per piece of a Kafka batch (or
- * per tick).
+ * Optimistic transactions over the monitor's Redis state: one per group of pieces of Kafka
+ * batches (one piece per partition at most), or per tick.
  *
- *   begin(partition)   WATCH the partition's applied-offset key, read it
+ *   begin(partitions)  WATCH the partitions' applied-offset keys, read them
  *   txn.load(reads)    WATCH the version stamps of the keys' buckets, then read the keys (one
  *                      pipeline, so nothing can change between the WATCH and the read)
  *   txn.commit(...)    MULTI: the batch's mutations (redis-state.ts: coalesced per key, one EVAL),
  *                      one MSET moving the stamp of every bucket written, its alerts into the
- *                      outbox (one HSET, one ZADD), the partition's applied offset and progress;
- *                      EXEC. `committed: false` =
+ *                      outbox (one HSET, one ZADD), each partition's applied offset and
+ *                      progress; EXEC. `committed: false` =
  *                      another transaction wrote a key in a bucket this one read: nothing was
  *                      applied, the caller re-reads and re-evaluates.
  *
@@ -58,12 +58,19 @@ export interface PartitionProgress {
   at: number;
 }
 
+/** A partition's part of a commit. */
+export interface AppliedThrough {
+  partition: PartitionRef;
+  /** Offset of the first message not yet applied (the piece's last offset + 1). */
+  nextOffset: string;
+  progress?: PartitionProgress;
+}
+
 export interface CommitInput {
   mutations: readonly Mutation[];
   alerts: readonly Alert[];
-  /** Offset of the first message not yet applied (the batch's last offset + 1). */
-  nextOffset?: string;
-  progress?: PartitionProgress;
+  /** Partitions whose messages this transaction applied (each begun with `begin`). */
+  applied?: readonly AppliedThrough[];
 }
 
 export class StateTransactions {
@@ -85,17 +92,24 @@ export class StateTransactions {
     return `${this.prefix}progress:${this.groupId}:${topic}`;
   }
 
-  /** Starts a transaction; for a partition, also returns the first offset not applied yet. */
-  async begin(partition: PartitionRef | null): Promise<Txn> {
+  /**
+   * Starts a transaction applying messages of `partitions` (none for a tick): WATCHes their
+   * applied-offset keys and reads them (Txn.appliedOffset), in one round trip.
+   */
+  async begin(partitions: readonly PartitionRef[] = []): Promise<Txn> {
     const epoch = this.epoch;
-    let applied: bigint | null = null;
-    if (partition) {
-      const key = this.offsetKey(partition);
-      const r = await run(() => this.redis.pipeline().watch(key).get(key).exec(), 'reading the applied offset');
+    const applied = new Map<string, bigint | null>();
+    if (partitions.length > 0) {
+      const keys = partitions.map((p) => this.offsetKey(p));
+      const r = await run(() => this.redis.pipeline().watch(...keys).mget(...keys).exec(), 'reading the applied offsets');
       const raw = r?.[1]?.[1];
-      applied = typeof raw === 'string' && /^\d+$/.test(raw) ? BigInt(raw) : null;
+      const values = Array.isArray(raw) ? (raw as unknown[]) : [];
+      keys.forEach((k, i) => {
+        const v = values[i];
+        applied.set(k, typeof v === 'string' && /^\d+$/.test(v) ? BigInt(v) : null);
+      });
     }
-    return new Txn(this, this.redis, this.prefix, partition, applied, epoch);
+    return new Txn(this, this.redis, this.prefix, applied, epoch);
   }
 
   /** @internal */
@@ -128,11 +142,17 @@ export class Txn {
     private readonly owner: StateTransactions,
     private readonly redis: Redis,
     private readonly prefix: string,
-    readonly partition: PartitionRef | null,
-    /** First offset not applied yet on this partition (null: none recorded). */
-    readonly appliedOffset: bigint | null,
+    /** First offset not applied yet, by offset key, of the partitions begun (null: none recorded). */
+    private readonly applied: ReadonlyMap<string, bigint | null>,
     private readonly epoch: number,
   ) {}
+
+  /** The first offset of `p` not applied yet (null: none recorded); `p` must have been begun. */
+  appliedOffset(p: PartitionRef): bigint | null {
+    const v = this.applied.get(this.owner.offsetKey(p));
+    if (v === undefined) throw new Error(`partition ${p.topic}:${p.partition} is not part of this transaction`);
+    return v;
+  }
 
   /** The Loader for evaluateBatch: WATCH the buckets' stamps + read, in one pipeline. */
   load = async (reads: readonly KeyRead[]): Promise<Snapshot> => {
@@ -196,8 +216,12 @@ export class Txn {
       multi.hset(out.alerts, ...fields);
       multi.zadd(out.due, ...due);
     }
-    if (this.partition && input.nextOffset !== undefined) multi.set(this.owner.offsetKey(this.partition), input.nextOffset);
-    if (this.partition && input.progress) multi.hset(this.owner.progressKey(this.partition.topic), String(this.partition.partition), JSON.stringify(input.progress));
+    for (const a of input.applied ?? []) {
+      const key = this.owner.offsetKey(a.partition);
+      if (!this.applied.has(key)) throw new Error(`partition ${a.partition.topic}:${a.partition.partition} was not begun in this transaction (its applied offset is not watched)`);
+      multi.set(key, a.nextOffset);
+      if (a.progress) multi.hset(this.owner.progressKey(a.partition.topic), String(a.partition.partition), JSON.stringify(a.progress));
+    }
     const results = await run(() => multi.exec(), 'a state transaction');
     if (results === null) return { committed: false, failed: [] };
     const failed = writes > 0 ? writeFailures(results[0]?.[1]) : [];
