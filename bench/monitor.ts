@@ -12,7 +12,9 @@
  *     diagnostic, with no rule (consume + decode + commit alone);
  *   - alert latency p50/p99, event produced -> alert on the alerts topic, with 100 spread rules
  *     at --rate events/s (the target's load), and with each rule set at half its measured
- *     maximum rate (a load it sustains) (bench/lib/monitor-scenarios.ts).
+ *     maximum rate (a load it sustains) (bench/lib/monitor-scenarios.ts); measured over
+ *     --seconds after --warmup seconds of the same load on the new monitor (the warm-up's
+ *     probes are printed apart: a monitor's first seconds are slower, JIT and first fetches).
  * Every run uses its own topics, consumer groups and Redis prefixes, removed at the end (also on
  * failure and Ctrl-C; `--keep` keeps them). Progress on stderr, the table on stdout, the full
  * record in bench/results/monitor-<ts>.json.
@@ -37,14 +39,10 @@ import type { LatencyResult, MaxRateResult, MonitorBench, ProducerMode } from '.
 import { line, machineInfo, median, renderTable, timestamp, writeResults, formatNumber } from './lib/report.js';
 import type { ResultLine } from './lib/report.js';
 import { mixOf } from './lib/workload.js';
+import { nonNegativeInt, positiveInt } from './lib/options.js';
 
 const TARGETS = { p99Ms: 500, eventsPerSec: 30_000 } as const;
 const progress = (msg: string) => process.stderr.write(`bench-monitor: ${msg}\n`);
-const positiveInt = (name: string) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got ${JSON.stringify(v)}`);
-  return n;
-};
 
 function parseOptions(argv: string[]) {
   const cmd = new Command('bench-monitor')
@@ -54,7 +52,8 @@ function parseOptions(argv: string[]) {
     .option('--partitions <n>', 'partitions of the events topics', positiveInt('--partitions'), 4)
     .option('--dense-events <n>', 'events per maximum-rate run with the dense rule set (the first n of the topic)', positiveInt('--dense-events'), 30_000)
     .option('--rate <n>', 'latency: background load (events/s)', positiveInt('--rate'), 10_000)
-    .option('--seconds <n>', 'latency: how long to publish', positiveInt('--seconds'), 15)
+    .option('--seconds <n>', 'latency: how long to measure', positiveInt('--seconds'), 15)
+    .option('--warmup <n>', 'latency: seconds of load before the measurement (JIT, first state keys, first fetches of a new monitor); their probes are printed apart', nonNegativeInt('--warmup'), 5)
     .option('--probe-every <n>', 'latency: one probe per n events', positiveInt('--probe-every'), 100)
     .addOption(new Option('--producer <mode>', 'how events are sent: sdk = as the SDK emitters send them (packed per key into batch frames, GZIP); unpacked = one event per message, uncompressed (the figures before this option)').choices(['sdk', 'unpacked']).default('sdk'))
     .option('--monitor-env <KEY=VALUE...>', 'extra env for the monitor processes, e.g. MONITOR_MAX_WAIT_MS=5 (printed with the results)')
@@ -62,7 +61,7 @@ function parseOptions(argv: string[]) {
     .option('--keep', 'keep the benchmark topics, groups, Redis keys and database')
     .showHelpAfterError('(run with --help for usage)');
   cmd.parse(argv);
-  const o = cmd.opts<{ events: number; denseEvents: number; runs: number; partitions: number; rate: number; seconds: number; probeEvery: number; producer: ProducerMode; monitorEnv?: string[]; json?: boolean; keep?: boolean }>();
+  const o = cmd.opts<{ events: number; denseEvents: number; runs: number; partitions: number; rate: number; seconds: number; warmup: number; probeEvery: number; producer: ProducerMode; monitorEnv?: string[]; json?: boolean; keep?: boolean }>();
   const monitorEnv: Record<string, string> = {};
   for (const kv of o.monitorEnv ?? []) {
     const eq = kv.indexOf('=');
@@ -158,11 +157,11 @@ async function run(o: ReturnType<typeof parseOptions>, stamp: string, cleanup: C
   const latency: Record<string, LatencyResult[]> = { 'spread-target': [], 'spread-half': [], 'dense-half': [] };
   for (let i = 1; i <= o.runs; i++) {
     for (const l of loads) {
-      const lw = teamsWorkload(l.rate * o.seconds, `${stamp}-lat-${l.key}-${i}`, 'team', Date.now()); // the teams the rules are scoped to
-      progress(`latency run ${i}/${o.runs}: 100 ${l.shape} rules, ${formatNumber(l.rate)} events/s for ${o.seconds} s, one probe per ${o.probeEvery} events`);
-      const r = await measureLatency(b, o.partitions, lw, `lat-${l.key}-${i}`, benchRules(100, l.shape), { rate: l.rate, seconds: o.seconds, probeEvery: o.probeEvery, producer: o.producer });
+      const lw = teamsWorkload(l.rate * (o.warmup + o.seconds), `${stamp}-lat-${l.key}-${i}`, 'team', Date.now()); // the teams the rules are scoped to
+      progress(`latency run ${i}/${o.runs}: 100 ${l.shape} rules, ${formatNumber(l.rate)} events/s for ${o.warmup} s of warm-up + ${o.seconds} s, one probe per ${o.probeEvery} events`);
+      const r = await measureLatency(b, o.partitions, lw, `lat-${l.key}-${i}`, benchRules(100, l.shape), { rate: l.rate, seconds: o.seconds, warmupSeconds: o.warmup, probeEvery: o.probeEvery, producer: o.producer });
       latency[l.key]!.push(r);
-      progress(`  p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, max ${r.maxMs} ms over ${r.probes} probes at ${formatNumber(r.achievedRate)} events/s; Redis forks (AOF rewrites) ${r.redisForks}; cores ${JSON.stringify(r.cpu)}`);
+      progress(`  p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, max ${r.maxMs} ms over ${r.probes} probes (until the alert record was created: p50 ${r.recordP50Ms} ms, p99 ${r.recordP99Ms} ms; p99 by 5 s ${r.p99By5sMs.join(' / ')} ms; warm-up p99 ${r.warmupP99Ms} ms) at ${formatNumber(r.achievedRate)} events/s; Redis forks (AOF rewrites) ${r.redisForks}; cores ${JSON.stringify(r.cpu)}`);
     }
   }
 
@@ -187,7 +186,7 @@ async function run(o: ReturnType<typeof parseOptions>, stamp: string, cleanup: C
     stamp,
     machine: machineInfo(),
     versions: { kafka: kafkaVersion(), clickhouse: ver?.v ?? 'unknown', redis: redisVersion },
-    settings: { events: w.events.length, denseEvents: Math.min(o.denseEvents, w.events.length), runs: o.runs, partitions: o.partitions, rate: o.rate, latencyRates: Object.fromEntries(loads.map((l) => [l.key, l.rate])), seconds: o.seconds, probeEvery: o.probeEvery, producer: o.producer, monitorEnv: o.monitorEnv, publishedPerSec, mode: 'separate process: bin/provstream.js monitor', database, loadAverage: { before: loadBefore, after: loadavg().map((x) => Math.round(x * 100) / 100) } },
+    settings: { events: w.events.length, denseEvents: Math.min(o.denseEvents, w.events.length), runs: o.runs, partitions: o.partitions, rate: o.rate, latencyRates: Object.fromEntries(loads.map((l) => [l.key, l.rate])), seconds: o.seconds, warmupSeconds: o.warmup, probeEvery: o.probeEvery, producer: o.producer, monitorEnv: o.monitorEnv, publishedPerSec, mode: 'separate process: bin/provstream.js monitor', database, loadAverage: { before: loadBefore, after: loadavg().map((x) => Math.round(x * 100) / 100) } },
     mix: mixOf(w.events),
     lines,
     details: { rates, latency },
@@ -218,7 +217,7 @@ async function main(): Promise<void> {
       [
         `provstream monitor benchmark ${stamp}: ${m.cores} cores (${m.cpuModel}), ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}; Kafka ${rec.versions.kafka}, ClickHouse ${rec.versions.clickhouse}, Redis ${rec.versions.redis}`,
         `load average (1/5/15 min) before ${rec.settings.loadAverage.before.join(' ')}, after ${rec.settings.loadAverage.after.join(' ')} (other work on the machine shows as "other" cores in the record)`,
-        `workload: ${formatNumber(rec.settings.events)} events ${JSON.stringify(rec.mix)}; ${rec.settings.partitions} partitions; latency at ${formatNumber(rec.settings.rate)} events/s for ${rec.settings.seconds} s; producer ${rec.settings.producer}; ${rec.settings.runs} runs each${Object.keys(rec.settings.monitorEnv).length ? `; monitor env ${JSON.stringify(rec.settings.monitorEnv)}` : ''}`,
+        `workload: ${formatNumber(rec.settings.events)} events ${JSON.stringify(rec.mix)}; ${rec.settings.partitions} partitions; latency at ${formatNumber(rec.settings.rate)} events/s for ${rec.settings.seconds} s after ${rec.settings.warmupSeconds} s of warm-up; producer ${rec.settings.producer}; ${rec.settings.runs} runs each${Object.keys(rec.settings.monitorEnv).length ? `; monitor env ${JSON.stringify(rec.settings.monitorEnv)}` : ''}`,
         '',
         renderTable(rec.lines),
         '',

@@ -228,6 +228,17 @@ export interface LatencyResult {
   probes: number;
   p50Ms: number;
   p90Ms: number;
+  /**
+   * Diagnostic: probe sent -> the alert record created by the monitor's producer (its Kafka
+   * timestamp), p50/p99: the monitor's share of the latency, without the alert's own trip
+   * through Kafka to the reader.
+   */
+  recordP50Ms: number;
+  recordP99Ms: number;
+  /** Diagnostic: p99 of the probes sent in each 5-s window of the measurement, in order (is the tail a phase or everywhere?). */
+  p99By5sMs: number[];
+  /** p99 of the probes sent during the warm-up (not in the figures above). */
+  warmupP99Ms: number;
   p99Ms: number;
   maxMs: number;
   cpu: CpuShares;
@@ -238,6 +249,8 @@ export interface LatencyOptions {
   rate: number;
   producer: ProducerMode;
   seconds: number;
+  /** Seconds of load before probes count (see measureLatency). */
+  warmupSeconds: number;
   probeEvery: number;
 }
 
@@ -252,8 +265,13 @@ export async function measureLatency(b: MonitorBench, partitions: number, w: Wor
   b.onCleanup(`delete Redis prefix ${prefix}`, () => b.deleteRedisPrefix(prefix));
   const m = await startMonitor(b, label, { PROVSTREAM_TOPIC: topic, MONITOR_GROUP_ID: group, MONITOR_REDIS_PREFIX: prefix, MONITOR_ALERTS_TOPIC: alerts, ...rulesFile(b, label, yaml) });
 
-  const sentAt = new Map<string, number>();
+  /** Probes in flight: when sent (performance.now() and wall clock), and in which phase. */
+  const inFlight = new Map<string, { at: number; wall: number; window: number }>();
   const latencies: number[] = [];
+  const recorded: number[] = [];
+  const warmup: number[] = [];
+  /** Latencies of the measured probes by the 5-s window of the run they were sent in. */
+  const byWindow: number[][] = [];
   const reader = b.kafka.consumer({ groupId: `${group}-reader`, maxWaitTimeInMs: 5 });
   b.onCleanup(`delete group ${group}-reader`, () => b.admin.deleteGroups([`${group}-reader`]));
   await reader.connect();
@@ -262,10 +280,17 @@ export async function measureLatency(b: MonitorBench, partitions: number, w: Wor
     eachMessage: async ({ message }) => {
       const a = alertFromMessage(message.value);
       const id = a?.ruleId === 'probe' ? a.eventIds[0] : undefined;
-      const t = id === undefined ? undefined : sentAt.get(id);
-      if (id === undefined || t === undefined) return;
-      sentAt.delete(id);
-      latencies.push(performance.now() - t);
+      const p = id === undefined ? undefined : inFlight.get(id);
+      if (id === undefined || p === undefined) return;
+      inFlight.delete(id);
+      const ms = performance.now() - p.at;
+      if (p.window < 0) {
+        warmup.push(ms);
+        return;
+      }
+      latencies.push(ms);
+      recorded.push(Number(message.timestamp) - p.wall);
+      (byWindow[p.window] ??= []).push(ms);
     },
   });
   const producer = b.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
@@ -278,39 +303,51 @@ export async function measureLatency(b: MonitorBench, partitions: number, w: Wor
       const ev: ProvEvent = { eventId: id, project: 'bench-latency', time: now, producer: 'bench', schemaVersion: 1, payload: { type: 'metric', subject: activityId(id), key: 'probe_latency', step: k, value: k++, time: now } };
       return { key: `probe|${k % 64}`, value: encodeEvent(ev), id };
     };
-    // Warm-up: the group has joined and the whole path works before the clock starts.
+    // The group has joined and the whole path works before the load starts.
     for (let tries = 0; ; tries++) {
       const p = probe();
-      sentAt.set(p.id, performance.now());
+      inFlight.set(p.id, { at: performance.now(), wall: Date.now(), window: -1 });
       await producer.send({ topic, messages: [{ key: p.key, value: p.value }] });
       await sleep(500);
-      if (latencies.length > 0) break;
+      if (warmup.length > 0) break;
       if (tries > 60) throw new Error(`${label}: no probe alert within 30 s of starting the monitor`);
     }
-    latencies.length = 0;
+    warmup.length = 0;
 
     // The load's events are encoded before the clock starts: encoding is the emitters' work, on
     // their machines; done here during the run it took CPU from the monitor on the same 2 cores.
     // (Probes are encoded when sent: they carry their send time.)
-    const total = Math.min(w.events.length, Math.round(o.rate * o.seconds));
+    // The first o.warmupSeconds of load warm the monitor up (JIT, the rule state's first keys,
+    // the group's first fetches): their probes are reported apart, CPU and rate are not counted.
+    const total = Math.min(w.events.length, Math.round(o.rate * (o.warmupSeconds + o.seconds)));
     const encoded = w.events.slice(0, total).map((e) => encodeEvent(e));
     const cpu = new CpuMeter({ bench: process.pid, monitor: m.pid, ...b.servicePids });
-    const forks0 = await b.redisForks();
-    cpu.start();
+    let forks0: Promise<{ forks: number; rewriting: boolean }> | undefined;
     const t0 = performance.now();
+    const warmupMs = o.warmupSeconds * 1000;
+    let tMeasure = 0;
+    let sentBeforeMeasure = 0;
     let sent = 0;
     let probes = 0;
     const inflight = new Set<Promise<unknown>>();
     while (sent < total) {
-      const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * o.rate));
+      const elapsed = performance.now() - t0;
+      if (forks0 === undefined && elapsed >= warmupMs) {
+        forks0 = b.redisForks();
+        cpu.start();
+        tMeasure = performance.now();
+        sentBeforeMeasure = sent;
+      }
+      const due = Math.min(total, Math.floor((elapsed / 1000) * o.rate));
       if (due > sent) {
         const messages: Array<{ key: string; value: Buffer }> = [];
         for (; sent < due; sent++) {
           if (sent % o.probeEvery === 0) {
             const p = probe();
-            sentAt.set(p.id, performance.now());
+            const now = performance.now();
+            inFlight.set(p.id, { at: now, wall: Date.now(), window: forks0 === undefined ? -1 : Math.floor((now - tMeasure) / 5000) });
             messages.push({ key: p.key, value: p.value });
-            probes++;
+            if (forks0 !== undefined) probes++;
           }
           messages.push({ key: w.keys[sent]!, value: encoded[sent]! });
         }
@@ -322,16 +359,20 @@ export async function measureLatency(b: MonitorBench, partitions: number, w: Wor
       await sleep(5);
     }
     await Promise.all(inflight);
-    const achievedRate = Math.round(sent / ((performance.now() - t0) / 1000));
+    if (forks0 === undefined) throw new Error(`${label}: the workload (${total} events) ended within the warm-up; generate more events`);
+    const achievedRate = Math.round((sent - sentBeforeMeasure) / ((performance.now() - tMeasure) / 1000));
     const drainUntil = Date.now() + 60_000;
-    while (latencies.length < probes && Date.now() < drainUntil) await sleep(50);
+    while (inFlight.size > 0 && Date.now() < drainUntil) await sleep(50);
     const shares = cpu.stop();
-    const redisForks = forksDuring(forks0, await b.redisForks());
-    if (latencies.length < probes) throw new Error(`${label}: ${probes - latencies.length} of ${probes} probe alerts did not arrive within 60 s`);
+    const redisForks = forksDuring(await forks0, await b.redisForks());
+    if (inFlight.size > 0) throw new Error(`${label}: ${inFlight.size} of ${probes} probe alerts (and the warm-up's) did not arrive within 60 s`);
     await m.stop();
     return {
       label, redisForks, targetRate: o.rate, achievedRate, probes,
       p50Ms: Math.round(percentile(latencies, 50)), p90Ms: Math.round(percentile(latencies, 90)), p99Ms: Math.round(percentile(latencies, 99)), maxMs: Math.round(percentile(latencies, 100)),
+      recordP50Ms: Math.round(percentile(recorded, 50)), recordP99Ms: Math.round(percentile(recorded, 99)),
+      p99By5sMs: Array.from(byWindow, (l) => (l && l.length > 0 ? Math.round(percentile(l, 99)) : 0)),
+      warmupP99Ms: warmup.length > 0 ? Math.round(percentile(warmup, 99)) : 0,
       cpu: shares, stats: { ...m.lastStats },
     };
   } finally {
