@@ -112,9 +112,13 @@ async function run(o: ReturnType<typeof parseOptions>, stamp: string, cleanup: C
       if (!o.keep || what.startsWith('stop')) cleanup.add(what, fn);
     },
     deleteRedisPrefix: async (prefix) => void (await deleteKeysMatching(redis, `${escapeGlob(prefix)}*`)),
+    discardState: async (prefix) => {
+      if (!o.keep) await deleteKeysMatching(redis, `${escapeGlob(prefix)}*`);
+    },
     redisForks: async () => {
       const info = await redis.info();
-      return { forks: Number(/total_forks:(\d+)/.exec(info)?.[1] ?? 0), rewriting: /aof_rewrite_in_progress:1/.test(info) || /rdb_bgsave_in_progress:1/.test(info) };
+      const keys = [...info.matchAll(/^db\d+:keys=(\d+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
+      return { forks: Number(/total_forks:(\d+)/.exec(info)?.[1] ?? 0), rewriting: /aof_rewrite_in_progress:1/.test(info) || /rdb_bgsave_in_progress:1/.test(info), keys };
     },
   };
 
@@ -142,7 +146,7 @@ async function run(o: ReturnType<typeof parseOptions>, stamp: string, cleanup: C
       progress(`max rate run ${i}/${o.runs}, ${s.rules} rule(s) ${s.key}: a new monitor consumes ${formatNumber(s.events)} events`);
       const r = await measureMaxRate(b, topic, counts, s.events, `${s.key}-${i}`, s.rules, s.yaml);
       rates[s.key]!.push(r);
-      progress(`  ${formatNumber(r.eventsPerSec)} events/s (${r.seconds} s); alerts ${r.stats['alerts'] ?? '?'}, evaluations ${r.stats['evaluations'] ?? '?'}, Redis round trips ${r.stats['loads'] ?? '?'}; Redis forks (AOF rewrites) ${r.redisForks}; cores ${JSON.stringify(r.cpu)}`);
+      progress(`  ${formatNumber(r.eventsPerSec)} events/s (${r.seconds} s); alerts ${r.stats['alerts'] ?? '?'}, evaluations ${r.stats['evaluations'] ?? '?'}, Redis round trips ${r.stats['loads'] ?? '?'}; Redis forks (AOF rewrites) ${r.redisForks}, keys at start ${formatNumber(r.redisKeys)}; cores ${JSON.stringify(r.cpu)}`);
     }
   }
 
@@ -161,7 +165,7 @@ async function run(o: ReturnType<typeof parseOptions>, stamp: string, cleanup: C
       progress(`latency run ${i}/${o.runs}: 100 ${l.shape} rules, ${formatNumber(l.rate)} events/s for ${o.warmup} s of warm-up + ${o.seconds} s, one probe per ${o.probeEvery} events`);
       const r = await measureLatency(b, o.partitions, lw, `lat-${l.key}-${i}`, benchRules(100, l.shape), { rate: l.rate, seconds: o.seconds, warmupSeconds: o.warmup, probeEvery: o.probeEvery, producer: o.producer });
       latency[l.key]!.push(r);
-      progress(`  p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, max ${r.maxMs} ms over ${r.probes} probes (until the alert record was created: p50 ${r.recordP50Ms} ms, p99 ${r.recordP99Ms} ms; p99 by 5 s ${r.p99By5sMs.join(' / ')} ms; warm-up p99 ${r.warmupP99Ms} ms) at ${formatNumber(r.achievedRate)} events/s; Redis forks (AOF rewrites) ${r.redisForks}; cores ${JSON.stringify(r.cpu)}`);
+      progress(`  p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, max ${r.maxMs} ms over ${r.probes} probes (until the alert record was created: p50 ${r.recordP50Ms} ms, p99 ${r.recordP99Ms} ms; p99 by 5 s ${r.p99By5sMs.join(' / ')} ms; warm-up p99 ${r.warmupP99Ms} ms) at ${formatNumber(r.achievedRate)} events/s; Redis forks (AOF rewrites) ${r.redisForks}, keys at start ${formatNumber(r.redisKeys)}; cores ${JSON.stringify(r.cpu)}`);
     }
   }
 

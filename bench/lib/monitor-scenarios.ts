@@ -41,11 +41,17 @@ export interface MonitorBench {
   onCleanup: (what: string, fn: () => Promise<unknown>) => void;
   deleteRedisPrefix: (prefix: string) => Promise<void>;
   /**
+   * Deletes a measurement's Redis state as soon as it is done (unless --keep): otherwise the
+   * keys of every earlier run (millions after the dense runs, > 1 GB) stay until the end, and
+   * later runs measure a Redis slowed by them (0.24 -> 0.4 cores at the same rate).
+   */
+  discardState: (prefix: string) => Promise<void>;
+  /**
    * Redis's fork count (INFO stats total_forks): with `make up`'s AOF, each fork is an AOF
    * rewrite, whose child process takes a core for seconds on a 2-core machine. Counted around
    * every measurement, to tell its outliers apart.
    */
-  redisForks: () => Promise<{ forks: number; rewriting: boolean }>;
+  redisForks: () => Promise<{ forks: number; rewriting: boolean; keys: number }>;
 }
 
 export const MONITOR_STAT_KEYS = ['batches', 'events', 'alerts', 'suppressed', 'evaluations', 'passes', 'loads', 'conflicts', 'evalErrors', 'invalid'] as const;
@@ -167,6 +173,8 @@ export interface MaxRateResult {
   label: string;
   /** Redis forks (AOF rewrites) during the measurement, counting one already running at its start. */
   redisForks: number;
+  /** Keys in Redis when the measurement started (all databases). */
+  redisKeys: number;
   rules: number;
   events: number;
   eventsPerSec: number;
@@ -192,7 +200,7 @@ export async function measureMaxRate(b: MonitorBench, topic: string, counts: Eve
   let t0 = 0;
   let c0 = 0;
   let done = 0;
-  let forks0 = { forks: 0, rewriting: false };
+  let forks0 = { forks: 0, rewriting: false, keys: 0 };
   const deadline = Date.now() + 600_000;
   for (;;) {
     const [committed] = await b.admin.fetchOffsets({ groupId: group, topics: [topic] });
@@ -212,17 +220,20 @@ export async function measureMaxRate(b: MonitorBench, topic: string, counts: Eve
   const shares = cpu.stop();
   const redisForks = forksDuring(forks0, await b.redisForks());
   await m.stop();
+  await b.discardState(prefix);
   if (done === c0) throw new Error(`${label}: the monitor's first commit already covered all ${events} events, so there is no window to time; measure more events (--events, --dense-events)`);
   // Every event committed in the window counts, also those of the last batch beyond `events`
   // (they were evaluated in it too: counting only up to `events` would understate the rate, the
   // more so the larger the batches, e.g. packed frames).
-  return { label, redisForks, rules: ruleCount, events: done - c0, eventsPerSec: Math.round((done - c0) / seconds), seconds: Math.round(seconds * 100) / 100, cpu: shares, stats: { ...m.lastStats } };
+  return { label, redisForks, redisKeys: forks0.keys, rules: ruleCount, events: done - c0, eventsPerSec: Math.round((done - c0) / seconds), seconds: Math.round(seconds * 100) / 100, cpu: shares, stats: { ...m.lastStats } };
 }
 
 export interface LatencyResult {
   label: string;
   /** Redis forks (AOF rewrites) during the measurement, counting one already running at its start. */
   redisForks: number;
+  /** Keys in Redis when the measurement started (all databases). */
+  redisKeys: number;
   targetRate: number;
   achievedRate: number;
   probes: number;
@@ -322,7 +333,7 @@ export async function measureLatency(b: MonitorBench, partitions: number, w: Wor
     const total = Math.min(w.events.length, Math.round(o.rate * (o.warmupSeconds + o.seconds)));
     const encoded = w.events.slice(0, total).map((e) => encodeEvent(e));
     const cpu = new CpuMeter({ bench: process.pid, monitor: m.pid, ...b.servicePids });
-    let forks0: Promise<{ forks: number; rewriting: boolean }> | undefined;
+    let forks0: ReturnType<MonitorBench['redisForks']> | undefined;
     const t0 = performance.now();
     const warmupMs = o.warmupSeconds * 1000;
     let tMeasure = 0;
@@ -364,11 +375,13 @@ export async function measureLatency(b: MonitorBench, partitions: number, w: Wor
     const drainUntil = Date.now() + 60_000;
     while (inFlight.size > 0 && Date.now() < drainUntil) await sleep(50);
     const shares = cpu.stop();
-    const redisForks = forksDuring(await forks0, await b.redisForks());
+    const f0 = await forks0;
+    const redisForks = forksDuring(f0, await b.redisForks());
     if (inFlight.size > 0) throw new Error(`${label}: ${inFlight.size} of ${probes} probe alerts (and the warm-up's) did not arrive within 60 s`);
     await m.stop();
+    await b.discardState(prefix);
     return {
-      label, redisForks, targetRate: o.rate, achievedRate, probes,
+      label, redisForks, redisKeys: f0.keys, targetRate: o.rate, achievedRate, probes,
       p50Ms: Math.round(percentile(latencies, 50)), p90Ms: Math.round(percentile(latencies, 90)), p99Ms: Math.round(percentile(latencies, 99)), maxMs: Math.round(percentile(latencies, 100)),
       recordP50Ms: Math.round(percentile(recorded, 50)), recordP99Ms: Math.round(percentile(recorded, 99)),
       p99By5sMs: Array.from(byWindow, (l) => (l && l.length > 0 ? Math.round(percentile(l, 99)) : 0)),
