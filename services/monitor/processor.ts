@@ -17,8 +17,8 @@
  *      commit their Kafka offsets now, because state, offsets and undelivered alerts became
  *      durable together.
  * Transactions and ticks run one at a time per process (one WATCH connection); instances
- * coordinate through WATCH. Redis or sink outages are retried with backoff until `signal` aborts; then the
- * batch is abandoned uncommitted and re-delivered later.
+ * coordinate through WATCH. Redis or sink outages are retried with backoff until `signal`
+ * aborts; then the rest of the batch is abandoned uncommitted and re-delivered later.
  */
 import { decodeEvent, splitFrames, eventCountOf } from '../model/codec.js';
 import type { ProvEvent } from '../model/types.js';
