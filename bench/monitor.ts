@@ -146,7 +146,7 @@ async function run(o: ReturnType<typeof parseOptions>, stamp: string, cleanup: C
       progress(`max rate run ${i}/${o.runs}, ${s.rules} rule(s) ${s.key}: a new monitor consumes ${formatNumber(s.events)} events`);
       const r = await measureMaxRate(b, topic, counts, s.events, `${s.key}-${i}`, s.rules, s.yaml);
       rates[s.key]!.push(r);
-      progress(`  ${formatNumber(r.eventsPerSec)} events/s (${r.seconds} s); alerts ${r.stats['alerts'] ?? '?'}, evaluations ${r.stats['evaluations'] ?? '?'}, Redis round trips ${r.stats['loads'] ?? '?'}; Redis forks (AOF rewrites) ${r.redisForks}, keys at start ${formatNumber(r.redisKeys)}; cores ${JSON.stringify(r.cpu)}`);
+      progress(`  ${formatNumber(r.eventsPerSec)} events/s (${r.seconds} s); alerts ${r.stats['alerts'] ?? '?'}, evaluations ${r.stats['evaluations'] ?? '?'}, Redis round trips ${r.stats['loads'] ?? '?'}; Redis forks (AOF rewrites) ${r.redisForks}, keys at start ${formatNumber(r.redisKeys)}; monitor since its start: ${formatNumber(r.stats['batches'] ?? 0)} transactions, ${formatNumber(r.stats['transactionMs'] ?? 0)} ms in them, ${formatNumber(r.stats['deliveryWaitMs'] ?? 0)} ms waiting for deliveries; cores ${JSON.stringify(r.cpu)}`);
     }
   }
 
@@ -165,7 +165,7 @@ async function run(o: ReturnType<typeof parseOptions>, stamp: string, cleanup: C
       progress(`latency run ${i}/${o.runs}: 100 ${l.shape} rules, ${formatNumber(l.rate)} events/s for ${o.warmup} s of warm-up + ${o.seconds} s, one probe per ${o.probeEvery} events`);
       const r = await measureLatency(b, o.partitions, lw, `lat-${l.key}-${i}`, benchRules(100, l.shape), { rate: l.rate, seconds: o.seconds, warmupSeconds: o.warmup, probeEvery: o.probeEvery, producer: o.producer });
       latency[l.key]!.push(r);
-      progress(`  p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, max ${r.maxMs} ms over ${r.probes} probes (until the alert record was created: p50 ${r.recordP50Ms} ms, p99 ${r.recordP99Ms} ms; p99 by 5 s ${r.p99By5sMs.join(' / ')} ms; warm-up p99 ${r.warmupP99Ms} ms) at ${formatNumber(r.achievedRate)} events/s; Redis forks (AOF rewrites) ${r.redisForks}, keys at start ${formatNumber(r.redisKeys)}; cores ${JSON.stringify(r.cpu)}`);
+      progress(`  p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, max ${r.maxMs} ms over ${r.probes} probes (until the alert record was created: p50 ${r.recordP50Ms} ms, p99 ${r.recordP99Ms} ms; p99 by 5 s ${r.p99By5sMs.join(' / ')} ms; warm-up p99 ${r.warmupP99Ms} ms) at ${formatNumber(r.achievedRate)} events/s; Redis forks (AOF rewrites) ${r.redisForks}, keys at start ${formatNumber(r.redisKeys)}; monitor since its start: ${formatNumber(r.stats['batches'] ?? 0)} transactions, ${formatNumber(r.stats['transactionMs'] ?? 0)} ms in them, ${formatNumber(r.stats['deliveryWaitMs'] ?? 0)} ms waiting for deliveries; cores ${JSON.stringify(r.cpu)}`);
     }
   }
 

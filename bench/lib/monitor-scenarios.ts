@@ -54,7 +54,7 @@ export interface MonitorBench {
   redisForks: () => Promise<{ forks: number; rewriting: boolean; keys: number }>;
 }
 
-export const MONITOR_STAT_KEYS = ['batches', 'events', 'alerts', 'suppressed', 'evaluations', 'passes', 'loads', 'conflicts', 'evalErrors', 'invalid'] as const;
+export const MONITOR_STAT_KEYS = ['batches', 'events', 'alerts', 'suppressed', 'evaluations', 'passes', 'loads', 'conflicts', 'evalErrors', 'invalid', 'transactionMs', 'deliveryWaitMs'] as const;
 
 async function startMonitor(b: MonitorBench, label: string, env: Record<string, string>): Promise<ConsumerProcess> {
   const logFile = `${b.resultsDir}/monitor-${b.stamp}-${label}.log`;

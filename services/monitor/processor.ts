@@ -69,6 +69,10 @@ export interface ProcessorStats {
   loads: number;
   ticks: number;
   lastCommitAt: number;
+  /** Wall-clock ms spent in batch transactions (queue wait excluded): the rest of the time the processor was idle or waiting. */
+  transactionMs: number;
+  /** Wall-clock ms the processor waited for alert deliveries (more than maxPendingDeliveries in flight). */
+  deliveryWaitMs: number;
 }
 
 export interface ProcessorOptions {
@@ -103,7 +107,7 @@ class ConflictError extends ProvstreamError {
 }
 
 export class MonitorProcessor {
-  readonly stats: ProcessorStats = { batches: 0, events: 0, replayedSkipped: 0, invalid: 0, evaluations: 0, alerts: 0, suppressed: 0, evalErrors: 0, conflicts: 0, passes: 0, loads: 0, ticks: 0, lastCommitAt: 0 };
+  readonly stats: ProcessorStats = { batches: 0, events: 0, replayedSkipped: 0, invalid: 0, evaluations: 0, alerts: 0, suppressed: 0, evalErrors: 0, conflicts: 0, passes: 0, loads: 0, ticks: 0, lastCommitAt: 0, transactionMs: 0, deliveryWaitMs: 0 };
   private lock: Promise<unknown> = Promise.resolve();
   private readonly pending = new Set<Promise<void>>();
   private readonly watermarks = new Map<string, number>();
@@ -245,6 +249,7 @@ export class MonitorProcessor {
         }
       });
       this.stats.batches++;
+      this.stats.transactionMs += Math.round(performance.now() - t0);
       this.stats.replayedSkipped += outcome.skipped;
       if (outcome.outcome) {
         this.stats.events += outcome.evaluated;
@@ -344,7 +349,11 @@ export class MonitorProcessor {
 
   private async deliverInBackground(r: BatchOutcome, signal: AbortSignal): Promise<void> {
     if (r.alerts.length === 0) return;
-    while (this.pending.size >= this.opts.maxPendingDeliveries) await Promise.race(this.pending);
+    if (this.pending.size >= this.opts.maxPendingDeliveries) {
+      const t0 = performance.now();
+      while (this.pending.size >= this.opts.maxPendingDeliveries) await Promise.race(this.pending);
+      this.stats.deliveryWaitMs += Math.round(performance.now() - t0);
+    }
     const p = this.delivery.deliver(r.alerts, signal).catch((err: unknown) => {
       this.log.warn({ alerts: r.alerts.length, err: errorMessage(err) }, 'alert delivery abandoned (stopping); the alerts stay in the outbox');
     });
