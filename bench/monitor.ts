@@ -100,6 +100,7 @@ async function run(o: ReturnType<typeof parseOptions>, stamp: string, cleanup: C
   cleanup.add('disconnect the Kafka admin client', () => kafkaAdmin.disconnect());
 
   const port = (url: string, fallback: number) => Number(new URL(url).port || fallback);
+  const deleteRedisPrefix = async (prefix: string) => void (await deleteKeysMatching(redis, `${escapeGlob(prefix)}*`));
   const b: MonitorBench = {
     kafka, admin: kafkaAdmin, stamp, progress,
     resultsDir: repoPath('bench', 'results'),
@@ -111,9 +112,9 @@ async function run(o: ReturnType<typeof parseOptions>, stamp: string, cleanup: C
     onCleanup: (what, fn) => {
       if (!o.keep || what.startsWith('stop')) cleanup.add(what, fn);
     },
-    deleteRedisPrefix: async (prefix) => void (await deleteKeysMatching(redis, `${escapeGlob(prefix)}*`)),
+    deleteRedisPrefix,
     discardState: async (prefix) => {
-      if (!o.keep) await deleteKeysMatching(redis, `${escapeGlob(prefix)}*`);
+      if (!o.keep) await deleteRedisPrefix(prefix);
     },
     redisForks: async () => {
       const info = await redis.info();

@@ -333,7 +333,8 @@ export async function measureLatency(b: MonitorBench, partitions: number, w: Wor
     const total = Math.min(w.events.length, Math.round(o.rate * (o.warmupSeconds + o.seconds)));
     const encoded = w.events.slice(0, total).map((e) => encodeEvent(e));
     const cpu = new CpuMeter({ bench: process.pid, monitor: m.pid, ...b.servicePids });
-    let forks0: ReturnType<MonitorBench['redisForks']> | undefined;
+    let measuring = false;
+    let forks0: ReturnType<MonitorBench['redisForks']> = Promise.resolve({ forks: 0, rewriting: false, keys: 0 });
     const t0 = performance.now();
     const warmupMs = o.warmupSeconds * 1000;
     let tMeasure = 0;
@@ -343,7 +344,8 @@ export async function measureLatency(b: MonitorBench, partitions: number, w: Wor
     const inflight = new Set<Promise<unknown>>();
     while (sent < total) {
       const elapsed = performance.now() - t0;
-      if (forks0 === undefined && elapsed >= warmupMs) {
+      if (!measuring && elapsed >= warmupMs) {
+        measuring = true;
         forks0 = b.redisForks();
         cpu.start();
         tMeasure = performance.now();
@@ -356,9 +358,9 @@ export async function measureLatency(b: MonitorBench, partitions: number, w: Wor
           if (sent % o.probeEvery === 0) {
             const p = probe();
             const now = performance.now();
-            inFlight.set(p.id, { at: now, wall: Date.now(), window: forks0 === undefined ? -1 : Math.floor((now - tMeasure) / 5000) });
+            inFlight.set(p.id, { at: now, wall: Date.now(), window: measuring ? Math.floor((now - tMeasure) / 5000) : -1 });
             messages.push({ key: p.key, value: p.value });
-            if (forks0 !== undefined) probes++;
+            if (measuring) probes++;
           }
           messages.push({ key: w.keys[sent]!, value: encoded[sent]! });
         }
@@ -370,7 +372,7 @@ export async function measureLatency(b: MonitorBench, partitions: number, w: Wor
       await sleep(5);
     }
     await Promise.all(inflight);
-    if (forks0 === undefined) throw new Error(`${label}: the workload (${total} events) ended within the warm-up; generate more events`);
+    if (!measuring) throw new Error(`${label}: the workload (${total} events) ended within the warm-up; generate more events`);
     const achievedRate = Math.round((sent - sentBeforeMeasure) / ((performance.now() - tMeasure) / 1000));
     const drainUntil = Date.now() + 60_000;
     while (inFlight.size > 0 && Date.now() < drainUntil) await sleep(50);

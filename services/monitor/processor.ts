@@ -30,7 +30,7 @@ import { evaluateBatch } from './batch-evaluator.js';
 import type { BatchOutcome } from './batch-evaluator.js';
 import type { AlertDelivery } from './delivery.js';
 import type { RuleSet } from './rule-source.js';
-import type { AppliedThrough, PartitionRef, StateTransactions } from './transaction.js';
+import type { AppliedThrough, PartitionRef, StateTransactions, Txn } from './transaction.js';
 import { tickTime } from './tick-time.js';
 
 export const MONITOR_LOG = {
@@ -98,6 +98,11 @@ interface Waiting {
   reject: (err: unknown) => void;
   /** performance.now() when queued. */
   queuedAt: number;
+}
+
+/** `topic:partition`, the key of a partition in the processor's maps. */
+function partitionKey(p: PartitionRef): string {
+  return `${p.topic}:${p.partition}`;
 }
 
 class ConflictError extends ProvstreamError {
@@ -179,25 +184,11 @@ export class MonitorProcessor {
    * what was applied already, evaluate, commit state + alerts + every partition's offset.
    */
   private async commitWaiting(): Promise<void> {
-    const taken: Waiting[] = [];
-    const partitions = new Set<string>();
-    let events = 0;
-    for (let i = 0; i < this.waiting.length; ) {
-      const w = this.waiting[i]!;
-      const pk = `${w.piece.ref.topic}:${w.piece.ref.partition}`;
-      if (taken.length > 0 && (partitions.has(pk) || events + w.piece.events.length > this.opts.maxEventsPerTransaction)) {
-        i++;
-        continue;
-      }
-      taken.push(w);
-      partitions.add(pk);
-      events += w.piece.events.length;
-      this.waiting.splice(i, 1);
-    }
+    const taken = this.takeWaiting();
     if (taken.length === 0) return;
     const pieces = taken.map((w) => w.piece);
     const signal = taken.length === 1 ? taken[0]!.signal : AbortSignal.any(taken.map((w) => w.signal));
-    const ctx = { pieces: pieces.map((p) => `${p.ref.topic}:${p.ref.partition}@${p.nextOffset}`) };
+    const ctx = { pieces: pieces.map((p) => `${partitionKey(p.ref)}@${p.nextOffset}`) };
     const t0 = performance.now();
     const ms = { waited: Math.round(t0 - Math.min(...taken.map((w) => w.queuedAt))), begin: 0, evaluate: 0, commit: 0 };
     try {
@@ -207,31 +198,11 @@ export class MonitorProcessor {
         const te = performance.now();
         ms.begin = Math.round(te - tb);
         try {
-          const todo: Array<{ offset: bigint; event: ProvEvent }> = [];
-          const applied: AppliedThrough[] = [];
-          const watermarks: Array<[string, number]> = [];
-          let skipped = 0;
           const now = this.clock();
-          for (const p of pieces) {
-            const from = txn.appliedOffset(p.ref);
-            if (from !== null && from > p.last) {
-              skipped += p.events.length; // all of it applied already (re-delivered)
-              continue;
-            }
-            const mine = from === null ? p.events : p.events.filter((e) => e.offset >= from);
-            skipped += p.events.length - mine.length;
-            const wmKey = `${p.ref.topic}:${p.ref.partition}`;
-            let watermark = this.watermarks.get(wmKey) ?? 0;
-            for (const e of mine) {
-              todo.push(e);
-              if (e.event.time > watermark) watermark = e.event.time;
-            }
-            watermarks.push([wmKey, watermark]);
-            applied.push({ partition: p.ref, nextOffset: p.nextOffset, progress: { watermark, lag: p.lag, at: now } });
-          }
+          const { todo, applied, skipped } = this.unapplied(txn, pieces, now);
           if (applied.length === 0) {
             await txn.abort();
-            return { skipped, outcome: undefined };
+            return { skipped, outcome: undefined, evaluated: 0 };
           }
           const set = this.rules();
           const r = await evaluateBatch(todo.map((e) => ({ event: e.event, rules: set.index.candidates(e.event) })), now, txn.load);
@@ -241,7 +212,7 @@ export class MonitorProcessor {
           ms.commit = Math.round(performance.now() - tc);
           if (!c.committed) throw new ConflictError();
           this.reportFailedCommands(c.failed, ctx);
-          for (const [k, wm] of watermarks) this.watermarks.set(k, wm);
+          for (const a of applied) this.watermarks.set(partitionKey(a.partition), a.progress.watermark);
           return { skipped, outcome: r, evaluated: todo.length };
         } catch (err) {
           await txn.abort();
@@ -260,6 +231,52 @@ export class MonitorProcessor {
     } catch (err) {
       for (const w of taken) w.reject(err);
     }
+  }
+
+  /** Removes from the queue the pieces of the next transaction (see commitWaiting). */
+  private takeWaiting(): Waiting[] {
+    const taken: Waiting[] = [];
+    const partitions = new Set<string>();
+    let events = 0;
+    for (let i = 0; i < this.waiting.length; ) {
+      const w = this.waiting[i]!;
+      const pk = partitionKey(w.piece.ref);
+      if (taken.length > 0 && (partitions.has(pk) || events + w.piece.events.length > this.opts.maxEventsPerTransaction)) {
+        i++;
+        continue;
+      }
+      taken.push(w);
+      partitions.add(pk);
+      events += w.piece.events.length;
+      this.waiting.splice(i, 1);
+    }
+    return taken;
+  }
+
+  /**
+   * The pieces' events not applied yet (by the applied offsets `txn` read), and for every piece
+   * with any, its partition's new offset and progress (watermark: the largest event time so far).
+   */
+  private unapplied(txn: Txn, pieces: readonly Piece[], now: number): { todo: Piece['events']; applied: Array<Required<AppliedThrough>>; skipped: number } {
+    const todo: Piece['events'] = [];
+    const applied: Array<Required<AppliedThrough>> = [];
+    let skipped = 0;
+    for (const p of pieces) {
+      const from = txn.appliedOffset(p.ref);
+      if (from !== null && from > p.last) {
+        skipped += p.events.length; // all of it applied already (re-delivered)
+        continue;
+      }
+      const mine = from === null ? p.events : p.events.filter((e) => e.offset >= from);
+      skipped += p.events.length - mine.length;
+      let watermark = this.watermarks.get(partitionKey(p.ref)) ?? 0;
+      for (const e of mine) {
+        todo.push(e);
+        if (e.event.time > watermark) watermark = e.event.time;
+      }
+      applied.push({ partition: p.ref, nextOffset: p.nextOffset, progress: { watermark, lag: p.lag, at: now } });
+    }
+    return { todo, applied, skipped };
   }
 
   /**
