@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { gunzipSync } from 'node:zlib';
+import { deflateSync, gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { useFastGzip } from './gzip-codec.js';
 
@@ -16,5 +16,8 @@ describe('useFastGzip', () => {
     expect(gunzipSync(z).equals(data)).toBe(true);
     expect((await codec.decompress(z)).equals(data)).toBe(true);
     expect((await before.decompress(z)).equals(data)).toBe(true);
+    // zlib-wrapped batches (other clients) decompress too, as with kafkajs' own unzip; corrupt ones reject.
+    expect((await codec.decompress(deflateSync(data))).equals(data)).toBe(true);
+    await expect(codec.decompress(Buffer.from('not gzip'))).rejects.toThrow(/header/);
   });
 });
