@@ -54,6 +54,7 @@ function parseOptions(argv: string[]) {
     .option('--rate <n>', 'latency: background load (events/s)', positiveInt('--rate'), 10_000)
     .option('--seconds <n>', 'latency: how long to measure', positiveInt('--seconds'), 15)
     .option('--warmup <n>', 'latency: seconds of load before the measurement (JIT, first state keys, first fetches of a new monitor); their probes are printed apart', nonNegativeInt('--warmup'), 5)
+    .option('--stall <ms>', 'latency: pause the monitor (SIGSTOP) for this long 1 s after the load starts, then resume it: how it catches up from a backlog (as after a pause or a restart; use a --warmup long enough to include it, or measure it)', nonNegativeInt('--stall'), 0)
     .option('--probe-every <n>', 'latency: one probe per n events', positiveInt('--probe-every'), 100)
     .addOption(new Option('--producer <mode>', 'how events are sent: sdk = as the SDK emitters send them (packed per key into batch frames, GZIP); unpacked = one event per message, uncompressed (the figures before this option)').choices(['sdk', 'unpacked']).default('sdk'))
     .option('--monitor-env <KEY=VALUE...>', 'extra env for the monitor processes, e.g. MONITOR_MAX_WAIT_MS=5 (printed with the results)')
@@ -61,7 +62,7 @@ function parseOptions(argv: string[]) {
     .option('--keep', 'keep the benchmark topics, groups, Redis keys and database')
     .showHelpAfterError('(run with --help for usage)');
   cmd.parse(argv);
-  const o = cmd.opts<{ events: number; denseEvents: number; runs: number; partitions: number; rate: number; seconds: number; warmup: number; probeEvery: number; producer: ProducerMode; monitorEnv?: string[]; json?: boolean; keep?: boolean }>();
+  const o = cmd.opts<{ events: number; denseEvents: number; runs: number; partitions: number; rate: number; seconds: number; warmup: number; probeEvery: number; stall: number; producer: ProducerMode; monitorEnv?: string[]; json?: boolean; keep?: boolean }>();
   const monitorEnv: Record<string, string> = {};
   for (const kv of o.monitorEnv ?? []) {
     const eq = kv.indexOf('=');
@@ -164,9 +165,9 @@ async function run(o: ReturnType<typeof parseOptions>, stamp: string, cleanup: C
     for (const l of loads) {
       const lw = teamsWorkload(l.rate * (o.warmup + o.seconds), `${stamp}-lat-${l.key}-${i}`, 'team', Date.now()); // the teams the rules are scoped to
       progress(`latency run ${i}/${o.runs}: 100 ${l.shape} rules, ${formatNumber(l.rate)} events/s for ${o.warmup} s of warm-up + ${o.seconds} s, one probe per ${o.probeEvery} events`);
-      const r = await measureLatency(b, o.partitions, lw, `lat-${l.key}-${i}`, benchRules(100, l.shape), { rate: l.rate, seconds: o.seconds, warmupSeconds: o.warmup, probeEvery: o.probeEvery, producer: o.producer });
+      const r = await measureLatency(b, o.partitions, lw, `lat-${l.key}-${i}`, benchRules(100, l.shape), { rate: l.rate, seconds: o.seconds, warmupSeconds: o.warmup, probeEvery: o.probeEvery, stallMs: o.stall, producer: o.producer });
       latency[l.key]!.push(r);
-      progress(`  p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, max ${r.maxMs} ms over ${r.probes} probes (until the alert record was created: p50 ${r.recordP50Ms} ms, p99 ${r.recordP99Ms} ms; p99 by 5 s ${r.p99By5sMs.join(' / ')} ms; warm-up p99 ${r.warmupP99Ms} ms) at ${formatNumber(r.achievedRate)} events/s; Redis forks (AOF rewrites) ${r.redisForks}, keys at start ${formatNumber(r.redisKeys)}; monitor since its start: ${formatNumber(r.stats['batches'] ?? 0)} transactions, ${formatNumber(r.stats['transactionMs'] ?? 0)} ms in them, ${formatNumber(r.stats['deliveryWaitMs'] ?? 0)} ms waiting for deliveries; cores ${JSON.stringify(r.cpu)}`);
+      progress(`  p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, max ${r.maxMs} ms over ${r.probes} probes (until the alert record was created: p50 ${r.recordP50Ms} ms, p99 ${r.recordP99Ms} ms; p99 by 5 s ${r.p99By5sMs.join(' / ')} ms; warm-up p99 ${r.warmupP99Ms} ms${r.caughtUpMs !== undefined ? `; after the ${formatNumber(o.stall)} ms stall, the last probe over 500 ms was sent ${formatNumber(r.caughtUpMs)} ms after the monitor resumed` : ''}) at ${formatNumber(r.achievedRate)} events/s; Redis forks (AOF rewrites) ${r.redisForks}, keys at start ${formatNumber(r.redisKeys)}; monitor since its start: ${formatNumber(r.stats['batches'] ?? 0)} transactions, ${formatNumber(r.stats['transactionMs'] ?? 0)} ms in them, ${formatNumber(r.stats['deliveryWaitMs'] ?? 0)} ms waiting for deliveries; cores ${JSON.stringify(r.cpu)}`);
     }
   }
 
@@ -191,7 +192,7 @@ async function run(o: ReturnType<typeof parseOptions>, stamp: string, cleanup: C
     stamp,
     machine: machineInfo(),
     versions: { kafka: kafkaVersion(), clickhouse: ver?.v ?? 'unknown', redis: redisVersion },
-    settings: { events: w.events.length, denseEvents: Math.min(o.denseEvents, w.events.length), runs: o.runs, partitions: o.partitions, rate: o.rate, latencyRates: Object.fromEntries(loads.map((l) => [l.key, l.rate])), seconds: o.seconds, warmupSeconds: o.warmup, probeEvery: o.probeEvery, producer: o.producer, monitorEnv: o.monitorEnv, publishedPerSec, mode: 'separate process: bin/provstream.js monitor', database, loadAverage: { before: loadBefore, after: loadavg().map((x) => Math.round(x * 100) / 100) } },
+    settings: { events: w.events.length, denseEvents: Math.min(o.denseEvents, w.events.length), runs: o.runs, partitions: o.partitions, rate: o.rate, latencyRates: Object.fromEntries(loads.map((l) => [l.key, l.rate])), seconds: o.seconds, warmupSeconds: o.warmup, probeEvery: o.probeEvery, stallMs: o.stall, producer: o.producer, monitorEnv: o.monitorEnv, publishedPerSec, mode: 'separate process: bin/provstream.js monitor', database, loadAverage: { before: loadBefore, after: loadavg().map((x) => Math.round(x * 100) / 100) } },
     mix: mixOf(w.events),
     lines,
     details: { rates, latency },

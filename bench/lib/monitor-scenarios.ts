@@ -250,6 +250,11 @@ export interface LatencyResult {
   p99By5sMs: number[];
   /** p99 of the probes sent during the warm-up (not in the figures above). */
   warmupP99Ms: number;
+  /**
+   * With a stall (LatencyOptions.stallMs): how long after the monitor was resumed the last probe
+   * whose latency exceeded 500 ms was sent (0: none did), i.e. how long it took to catch up.
+   */
+  caughtUpMs?: number;
   p99Ms: number;
   maxMs: number;
   cpu: CpuShares;
@@ -263,6 +268,18 @@ export interface LatencyOptions {
   /** Seconds of load before probes count (see measureLatency). */
   warmupSeconds: number;
   probeEvery: number;
+  /** ms the monitor is paused (SIGSTOP) 1 s after the load starts, then resumed: a backlog to catch up from (0: none). */
+  stallMs: number;
+}
+
+/** When a stalled run pauses the monitor: ms after its load started. */
+const STALL_AT_MS = 1000;
+
+/** ms after `resumedAt` (ms since the load started) that the last probe over 500 ms was sent; 0 when none was. */
+export function caughtUp(timeline: ReadonlyArray<{ sent: number; ms: number }>, resumedAt: number): number {
+  let last = resumedAt;
+  for (const t of timeline) if (t.ms > 500 && t.sent > last) last = t.sent;
+  return Math.round(last - resumedAt);
 }
 
 export async function measureLatency(b: MonitorBench, partitions: number, w: Workload, label: string, yaml: string, o: LatencyOptions): Promise<LatencyResult> {
@@ -277,7 +294,9 @@ export async function measureLatency(b: MonitorBench, partitions: number, w: Wor
   const m = await startMonitor(b, label, { PROVSTREAM_TOPIC: topic, MONITOR_GROUP_ID: group, MONITOR_REDIS_PREFIX: prefix, MONITOR_ALERTS_TOPIC: alerts, ...rulesFile(b, label, yaml) });
 
   /** Probes in flight: when sent (performance.now() and wall clock), and in which phase. */
-  const inFlight = new Map<string, { at: number; wall: number; window: number }>();
+  const inFlight = new Map<string, { at: number; wall: number; window: number; sinceLoad: number }>();
+  /** Every probe of the load (warm-up included): ms after the load started it was sent, its latency. */
+  const timeline: Array<{ sent: number; ms: number }> = [];
   const latencies: number[] = [];
   const recorded: number[] = [];
   const warmup: number[] = [];
@@ -295,6 +314,7 @@ export async function measureLatency(b: MonitorBench, partitions: number, w: Wor
       if (id === undefined || p === undefined) return;
       inFlight.delete(id);
       const ms = performance.now() - p.at;
+      if (p.sinceLoad >= 0) timeline.push({ sent: p.sinceLoad, ms });
       if (p.window < 0) {
         warmup.push(ms);
         return;
@@ -317,7 +337,7 @@ export async function measureLatency(b: MonitorBench, partitions: number, w: Wor
     // The group has joined and the whole path works before the load starts.
     for (let tries = 0; ; tries++) {
       const p = probe();
-      inFlight.set(p.id, { at: performance.now(), wall: Date.now(), window: -1 });
+      inFlight.set(p.id, { at: performance.now(), wall: Date.now(), window: -1, sinceLoad: -1 });
       await producer.send({ topic, messages: [{ key: p.key, value: p.value }] });
       await sleep(500);
       if (warmup.length > 0) break;
@@ -342,8 +362,23 @@ export async function measureLatency(b: MonitorBench, partitions: number, w: Wor
     let sent = 0;
     let probes = 0;
     const inflight = new Set<Promise<unknown>>();
+    let stalled = o.stallMs === 0;
     while (sent < total) {
       const elapsed = performance.now() - t0;
+      if (!stalled && elapsed >= STALL_AT_MS) {
+        stalled = true;
+        process.kill(m.pid, 'SIGSTOP');
+        const resume = setTimeout(() => process.kill(m.pid, 'SIGCONT'), o.stallMs);
+        // If the run fails while it is paused, resume it before it is stopped (clean-ups run last first).
+        b.onCleanup(`stop: resume the paused monitor (${label})`, async () => {
+          clearTimeout(resume);
+          try {
+            process.kill(m.pid, 'SIGCONT');
+          } catch {
+            // it has exited already (the usual case: stopped at the end of its run)
+          }
+        });
+      }
       if (!measuring && elapsed >= warmupMs) {
         measuring = true;
         forks0 = b.redisForks();
@@ -358,7 +393,7 @@ export async function measureLatency(b: MonitorBench, partitions: number, w: Wor
           if (sent % o.probeEvery === 0) {
             const p = probe();
             const now = performance.now();
-            inFlight.set(p.id, { at: now, wall: Date.now(), window: measuring ? Math.floor((now - tMeasure) / 5000) : -1 });
+            inFlight.set(p.id, { at: now, wall: Date.now(), window: measuring ? Math.floor((now - tMeasure) / 5000) : -1, sinceLoad: now - t0 });
             messages.push({ key: p.key, value: p.value });
             if (measuring) probes++;
           }
@@ -388,6 +423,7 @@ export async function measureLatency(b: MonitorBench, partitions: number, w: Wor
       recordP50Ms: Math.round(percentile(recorded, 50)), recordP99Ms: Math.round(percentile(recorded, 99)),
       p99By5sMs: Array.from(byWindow, (l) => (l && l.length > 0 ? Math.round(percentile(l, 99)) : 0)),
       warmupP99Ms: warmup.length > 0 ? Math.round(percentile(warmup, 99)) : 0,
+      ...(o.stallMs > 0 ? { caughtUpMs: caughtUp(timeline, STALL_AT_MS + o.stallMs) } : {}),
       cpu: shares, stats: { ...m.lastStats },
     };
   } finally {

@@ -14,6 +14,7 @@ import { groupConsumerConfig, stopWithGrace } from '../lib/kafka.js';
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
+import { MONITOR_LOG } from './processor.js';
 import type { MonitorProcessor } from './processor.js';
 
 export interface MonitorConsumerOptions {
@@ -66,6 +67,7 @@ export class MonitorConsumer {
       this.running = false;
       this.log.error({ err: errorMessage(e.payload.error), restart: e.payload.restart }, 'Kafka consumer crashed');
     });
+    if (this.log.isLevelEnabled('debug')) this.traceFetches(consumer);
     await consumer.connect();
     await consumer.subscribe({ topic: this.opts.topic, fromBeginning: this.opts.fromBeginning });
     await consumer.run({
@@ -78,6 +80,28 @@ export class MonitorConsumer {
       eachBatch: (payload) => this.handleBatch(payload),
     });
     this.running = true;
+  }
+
+  /**
+   * Debug log of each fetch: wall ms from request to decoded batches, the CPU ms the process spent
+   * meanwhile (decoding runs on this thread), and the Fetch request's own round trip and size.
+   */
+  private traceFetches(consumer: Consumer): void {
+    let started: { at: number; cpu: NodeJS.CpuUsage } | undefined;
+    let request: { ms: number; bytes: number } | undefined;
+    consumer.on(consumer.events.FETCH_START, () => {
+      started = { at: performance.now(), cpu: process.cpuUsage() };
+    });
+    consumer.on(consumer.events.REQUEST, (e) => {
+      if (e.payload.apiName === 'Fetch') request = { ms: e.payload.duration, bytes: e.payload.size };
+    });
+    consumer.on(consumer.events.FETCH, () => {
+      if (!started) return;
+      const cpu = process.cpuUsage(started.cpu);
+      this.log.debug({ event: MONITOR_LOG.fetch, ms: Math.round(performance.now() - started.at), cpuMs: Math.round((cpu.user + cpu.system) / 1000), request }, 'fetched');
+      started = undefined;
+      request = undefined;
+    });
   }
 
   private async handleBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {

@@ -40,6 +40,8 @@ export const MONITOR_LOG = {
   invalid: 'monitor.event.invalid',
   evalError: 'monitor.rule.error',
   tick: 'monitor.tick',
+  /** debug: one Kafka fetch (consumer.ts) */
+  fetch: 'monitor.fetch',
 } as const;
 
 export interface InMessage {
@@ -224,7 +226,7 @@ export class MonitorProcessor {
       this.stats.replayedSkipped += outcome.skipped;
       if (outcome.outcome) {
         this.stats.events += outcome.evaluated;
-        this.record(outcome.outcome, { ...ctx, events: outcome.evaluated, ms });
+        this.record(outcome.outcome, { ...ctx, events: outcome.evaluated, ms, lag: pieces.reduce((n, p) => n + p.lag, 0) });
         await this.deliverInBackground(outcome.outcome, signal);
       }
       for (const w of taken) w.resolve();

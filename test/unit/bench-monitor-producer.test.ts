@@ -1,10 +1,11 @@
 /**
  * bench-monitor's producer modes: what `--producer sdk` sends holds exactly the events of
  * `unpacked`, key by key and in order, and the events counted below a committed offset are the
- * events of the messages before it (the maximum rate is events per second, not messages).
+ * events of the messages before it (the maximum rate is events per second, not messages); and
+ * --stall's catch-up figure.
  */
 import { describe, expect, it } from 'vitest';
-import { EventCounts, messagesFor, partitionerFor } from '../../bench/lib/monitor-scenarios.js';
+import { EventCounts, messagesFor, partitionerFor, caughtUp } from '../../bench/lib/monitor-scenarios.js';
 import { teamsWorkload } from '../../bench/lib/monitor-rules.js';
 import { decodeEvent, splitFrames } from '../../services/model/codec.js';
 
@@ -46,5 +47,20 @@ describe('bench-monitor producer modes', () => {
     const seen = new Set(w.keys.map((k) => partitionOf(k)));
     expect([...seen].sort()).toEqual([0, 1, 2, 3]);
     for (const k of w.keys.slice(0, 50)) expect(partitionOf(k)).toBe(partitionOf(k));
+  });
+});
+
+describe('caughtUp (bench-monitor --stall)', () => {
+  it('is how long after the resume the last probe over 500 ms was sent; probes sent during the stall do not count', () => {
+    const timeline = [
+      { sent: 1500, ms: 2600 }, // during the stall (resumed at 3000)
+      { sent: 3200, ms: 1900 },
+      { sent: 4700, ms: 501 },
+      { sent: 4800, ms: 90 },
+      { sent: 9000, ms: 499 },
+    ];
+    expect(caughtUp(timeline, 3000)).toBe(1700);
+    expect(caughtUp(timeline.slice(3), 3000)).toBe(0);
+    expect(caughtUp([{ sent: 1500, ms: 2600 }], 3000)).toBe(0);
   });
 });
