@@ -187,6 +187,12 @@ async function run(o: ReturnType<typeof parseOptions>, stamp: string, cleanup: C
     line('slowdown: 1 rule / 100 dense rules', o.partitions, '×', eps('one').map((v, i) => v / eps('dense')[i]!)),
     line('diagnostic: no rule (consume, decode, commit)', o.partitions, 'events/s', eps('none')),
   ];
+  if (o.stall > 0) {
+    for (const l of loads) {
+      const caught = latency[l.key]!.map((r) => r.caughtUpMs ?? 0);
+      lines.push(line(`catch-up after a ${formatNumber(o.stall)} ms stall (last probe > 500 ms), 100 ${l.shape} rules, ${formatNumber(l.rate)} events/s`, o.partitions, 'ms', caught));
+    }
+  }
   return {
     benchmark: 'monitor' as const,
     stamp,
