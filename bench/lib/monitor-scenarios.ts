@@ -362,21 +362,25 @@ export async function measureLatency(b: MonitorBench, partitions: number, w: Wor
     let sent = 0;
     let probes = 0;
     const inflight = new Set<Promise<unknown>>();
-    let stalled = o.stallMs === 0;
+    /** With a stall: ms after the load started when the monitor was (to be) resumed. */
+    let resumedAt: number | undefined;
     while (sent < total) {
       const elapsed = performance.now() - t0;
-      if (!stalled && elapsed >= STALL_AT_MS) {
-        stalled = true;
+      if (o.stallMs > 0 && resumedAt === undefined && elapsed >= STALL_AT_MS) {
+        resumedAt = elapsed + o.stallMs;
         process.kill(m.pid, 'SIGSTOP');
-        const resume = setTimeout(() => process.kill(m.pid, 'SIGCONT'), o.stallMs);
-        // If the run fails while it is paused, resume it before it is stopped (clean-ups run last first).
-        b.onCleanup(`stop: resume the paused monitor (${label})`, async () => {
-          clearTimeout(resume);
+        const resume = () => {
           try {
             process.kill(m.pid, 'SIGCONT');
           } catch {
-            // it has exited already (the usual case: stopped at the end of its run)
+            // it has exited already
           }
+        };
+        const timer = setTimeout(resume, o.stallMs);
+        // If the run fails while it is paused, resume it before it is stopped (clean-ups run last first).
+        b.onCleanup(`stop: resume the paused monitor (${label})`, async () => {
+          clearTimeout(timer);
+          resume();
         });
       }
       if (!measuring && elapsed >= warmupMs) {
@@ -423,7 +427,7 @@ export async function measureLatency(b: MonitorBench, partitions: number, w: Wor
       recordP50Ms: Math.round(percentile(recorded, 50)), recordP99Ms: Math.round(percentile(recorded, 99)),
       p99By5sMs: Array.from(byWindow, (l) => (l && l.length > 0 ? Math.round(percentile(l, 99)) : 0)),
       warmupP99Ms: warmup.length > 0 ? Math.round(percentile(warmup, 99)) : 0,
-      ...(o.stallMs > 0 ? { caughtUpMs: caughtUp(timeline, STALL_AT_MS + o.stallMs) } : {}),
+      ...(resumedAt !== undefined ? { caughtUpMs: caughtUp(timeline, resumedAt) } : {}),
       cpu: shares, stats: { ...m.lastStats },
     };
   } finally {
