@@ -133,7 +133,7 @@ describe('clean stop (SIGTERM) with batches in the pipeline', () => {
   const fx = ingestFixture('stop');
 
   it('exits 0 having committed exactly the batches it wrote: nothing lost, nothing left to re-deliver', async () => {
-    const { events, keys } = workload('stop', 60);
+    const { events, keys } = workload('stop', 300); // ~30k events: far more than a consumer writes between the first rows and SIGTERM, even on a slow machine
     await produce(fx.topic, events, keys, 2_000, 0);
     // Where each event landed: the producer's own partitioner, one message per event, in order.
     const partitioner = Partitioners.DefaultPartitioner();
