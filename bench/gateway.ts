@@ -38,6 +38,7 @@ import { postAll, waitIngested } from './lib/gateway-load.js';
 import type { LoadResult } from './lib/gateway-load.js';
 import { line, machineInfo, renderTable, timestamp, writeResults, formatNumber } from './lib/report.js';
 import type { ResultLine } from './lib/report.js';
+import { positiveInt } from './lib/options.js';
 
 interface Options {
   olEvents: number;
@@ -59,11 +60,6 @@ const RUNS_PER_UNIT = 10;
 const EVENTS_PER_UNIT = airflowStream().events.length + sparkStream().events.length + dbtStream().events.length;
 
 const progress = (msg: string) => process.stderr.write(`bench-gateway: ${msg}\n`);
-const positiveInt = (name: string) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got ${JSON.stringify(v)}`);
-  return n;
-};
 
 function parseOptions(argv: string[], env: Record<string, string | undefined>): Options {
   const cmd = new Command('bench-gateway')

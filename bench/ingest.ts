@@ -44,6 +44,7 @@ import { machineInfo, line, median, writeResults, timestamp, formatNumber } from
 import { renderRecord, cpuCost } from './lib/ingest-record.js';
 import type { IngestRecord, PartitionResults } from './lib/ingest-record.js';
 import type { ResultLine } from './lib/report.js';
+import { positiveInt } from './lib/options.js';
 
 const TARGETS = { throughput: 50_000, ratio: 20, freshnessP99Ms: 2_000 } as const;
 
@@ -66,11 +67,6 @@ interface Options {
 }
 
 const progress = (msg: string) => process.stderr.write(`bench-ingest: ${msg}\n`);
-const positiveInt = (name: string) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got ${JSON.stringify(v)}`);
-  return n;
-};
 
 function parseOptions(argv: string[], env: Env): Options {
   const cmd = new Command('bench-ingest')
