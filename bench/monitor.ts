@@ -79,6 +79,11 @@ function parseOptions(argv: string[]) {
   return { ...o, monitorEnv, json: !!o.json, keep: !!o.keep, ...urls };
 }
 
+/** What both kinds of measurement print about their conditions: Redis, the monitor's own stats, CPU shares. */
+function runFacts(r: MaxRateResult | LatencyResult): string {
+  return `Redis forks (AOF rewrites) ${r.redisForks}, keys at start ${formatNumber(r.redisKeys)}; monitor since its start: ${formatNumber(r.stats['batches'] ?? 0)} transactions, ${formatNumber(r.stats['transactionMs'] ?? 0)} ms in them, ${formatNumber(r.stats['deliveryWaitMs'] ?? 0)} ms waiting for deliveries; cores ${JSON.stringify(r.cpu)}`;
+}
+
 async function run(o: ReturnType<typeof parseOptions>, stamp: string, cleanup: Cleanup) {
   const loadBefore = loadavg().map((x) => Math.round(x * 100) / 100);
   const database = `bench_monitor_${stamp}`;
@@ -148,7 +153,7 @@ async function run(o: ReturnType<typeof parseOptions>, stamp: string, cleanup: C
       progress(`max rate run ${i}/${o.runs}, ${s.rules} rule(s) ${s.key}: a new monitor consumes ${formatNumber(s.events)} events`);
       const r = await measureMaxRate(b, topic, counts, s.events, `${s.key}-${i}`, s.rules, s.yaml);
       rates[s.key]!.push(r);
-      progress(`  ${formatNumber(r.eventsPerSec)} events/s (${r.seconds} s); alerts ${r.stats['alerts'] ?? '?'}, evaluations ${r.stats['evaluations'] ?? '?'}, Redis round trips ${r.stats['loads'] ?? '?'}; Redis forks (AOF rewrites) ${r.redisForks}, keys at start ${formatNumber(r.redisKeys)}; monitor since its start: ${formatNumber(r.stats['batches'] ?? 0)} transactions, ${formatNumber(r.stats['transactionMs'] ?? 0)} ms in them, ${formatNumber(r.stats['deliveryWaitMs'] ?? 0)} ms waiting for deliveries; cores ${JSON.stringify(r.cpu)}`);
+      progress(`  ${formatNumber(r.eventsPerSec)} events/s (${r.seconds} s); alerts ${r.stats['alerts'] ?? '?'}, evaluations ${r.stats['evaluations'] ?? '?'}, Redis round trips ${r.stats['loads'] ?? '?'}; ${runFacts(r)}`);
     }
   }
 
@@ -167,7 +172,7 @@ async function run(o: ReturnType<typeof parseOptions>, stamp: string, cleanup: C
       progress(`latency run ${i}/${o.runs}: 100 ${l.shape} rules, ${formatNumber(l.rate)} events/s for ${o.warmup} s of warm-up + ${o.seconds} s, one probe per ${o.probeEvery} events`);
       const r = await measureLatency(b, o.partitions, lw, `lat-${l.key}-${i}`, benchRules(100, l.shape), { rate: l.rate, seconds: o.seconds, warmupSeconds: o.warmup, probeEvery: o.probeEvery, stallMs: o.stall, producer: o.producer });
       latency[l.key]!.push(r);
-      progress(`  p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, max ${r.maxMs} ms over ${r.probes} probes (until the alert record was created: p50 ${r.recordP50Ms} ms, p99 ${r.recordP99Ms} ms; p99 by 5 s ${r.p99By5sMs.join(' / ')} ms; warm-up p99 ${r.warmupP99Ms} ms${r.caughtUpMs !== undefined ? `; after the ${formatNumber(o.stall)} ms stall, the last probe over 500 ms was sent ${formatNumber(r.caughtUpMs)} ms after the monitor resumed` : ''}) at ${formatNumber(r.achievedRate)} events/s; Redis forks (AOF rewrites) ${r.redisForks}, keys at start ${formatNumber(r.redisKeys)}; monitor since its start: ${formatNumber(r.stats['batches'] ?? 0)} transactions, ${formatNumber(r.stats['transactionMs'] ?? 0)} ms in them, ${formatNumber(r.stats['deliveryWaitMs'] ?? 0)} ms waiting for deliveries; cores ${JSON.stringify(r.cpu)}`);
+      progress(`  p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, max ${r.maxMs} ms over ${r.probes} probes (until the alert record was created: p50 ${r.recordP50Ms} ms, p99 ${r.recordP99Ms} ms; p99 by 5 s ${r.p99By5sMs.join(' / ')} ms; warm-up p99 ${r.warmupP99Ms} ms${r.caughtUpMs !== undefined ? `; after the ${formatNumber(o.stall)} ms stall, the last probe over 500 ms was sent ${formatNumber(r.caughtUpMs)} ms after the monitor resumed` : ''}) at ${formatNumber(r.achievedRate)} events/s; ${runFacts(r)}`);
     }
   }
 
