@@ -131,7 +131,7 @@ async function measureSize(o: Options, size: number, stamp: string, versions: Gr
     target: size,
     stats: { vertices: built.stats.vertices, edges: built.stats.edges, events: built.stats.events, verticesByKind: built.stats.verticesByKind, edgesByType: built.stats.edgesByType },
     generateMs: built.generateMs,
-    build: { applyMs: built.applyMs, compactMs: built.compactMs, buildMs: built.buildMs },
+    build: { applyMs: built.applyMs, compactMs: built.compactMs, relayoutMs: built.relayoutMs, buildMs: built.buildMs },
     memory: { estimate: built.estimate, heapBytes: built.heapBytes, heapBytesPerEdge: built.heapBytes / Math.max(1, g.edgeCount) },
     queries: o.queries,
     inMemory,

@@ -17,7 +17,7 @@ export interface SizeResult {
   target: number;
   stats: Pick<GenerateStats, 'vertices' | 'edges' | 'events' | 'verticesByKind' | 'edgesByType'>;
   generateMs: number;
-  build: { applyMs: number; compactMs: number; buildMs: number };
+  build: { applyMs: number; compactMs: number; relayoutMs: number; buildMs: number };
   memory: { estimate: MemoryEstimate; heapBytes: number; heapBytesPerEdge: number };
   queries: number;
   inMemory: InMemoryRun[];
@@ -104,7 +104,7 @@ export function renderGraphRecord(rec: GraphRecord, path: string): string {
     const e = s.memory.estimate;
     const summary = s.inMemory[0]?.summary;
     out.push(
-      `${formatNumber(s.stats.vertices)} vertices, ${formatNumber(s.stats.edges)} edges (${(s.stats.edges / s.stats.vertices).toFixed(2)} per vertex), ${formatNumber(s.stats.events)} events: generated in ${(s.generateMs / 1000).toFixed(1)} s, applied in ${(s.build.applyMs / 1000).toFixed(1)} s + compacted in ${(s.build.compactMs / 1000).toFixed(2)} s`,
+      `${formatNumber(s.stats.vertices)} vertices, ${formatNumber(s.stats.edges)} edges (${(s.stats.edges / s.stats.vertices).toFixed(2)} per vertex), ${formatNumber(s.stats.events)} events: generated in ${(s.generateMs / 1000).toFixed(1)} s, applied in ${(s.build.applyMs / 1000).toFixed(1)} s + compacted in ${(s.build.compactMs / 1000).toFixed(2)} s + laid out in ${(s.build.relayoutMs / 1000).toFixed(2)} s`,
       `  machine load (1-min average, ${rec.machine.cores} cores): ${s.loadAverage.start.toFixed(1)} at start, ${s.loadAverage.end.toFixed(1)} at end`,
       `  memory: estimate ${mb(e.totalBytes)} (vertices ${mb(e.vertexBytes)}, edges ${mb(e.edgeBytes)}, properties ${mb(e.propBytes)}, ids ${mb(e.idBytes)}); measured heap delta ${mb(s.memory.heapBytes)}`,
     );

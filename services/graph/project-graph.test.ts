@@ -125,6 +125,36 @@ describe('ProjectGraph.apply', () => {
   });
 });
 
+describe('ProjectGraph.relayout', () => {
+  it('moves the per-vertex state with the vertices: references, older states, property times and metric steps', () => {
+    const g = new ProjectGraph('p');
+    const versions = Array.from({ length: 6 }, (_, n) => entityId('data/raw.csv', `sha256:${n}`));
+    versions.forEach((id, n) => g.apply({ type: 'entity', id, artifact: 'data/raw.csv', version: n + 1, contentHash: `sha256:${n}`, entityType: 'dataset', sizeBytes: null }, 10 + n));
+    for (let n = 1; n < versions.length; n++) g.apply({ type: 'relation', relation: 'wasRevisionOf', from: versions[n]!, to: versions[n - 1]!, role: null }, 20 + n);
+    g.apply(activity('COMPLETED', 200), 50);
+    g.apply({ type: 'relation', relation: 'used', from: run, to: versions[2]!, role: null }, 60);
+    g.apply({ type: 'property', subject: versions[3]!, key: 'quality', value: { kind: 'string', value: 'good' } }, 70);
+    g.apply({ type: 'metric', subject: run, key: 'loss', step: 3, value: 0.3, time: 80 }, 80);
+    const before = versions.map((id) => g.graph.indexOf(id));
+    g.relayout();
+    const after = versions.map((id) => g.graph.indexOf(id));
+    expect(after).not.toEqual(before); // the newest version's closure comes first: the order changed
+    for (let n = 0; n < versions.length; n++) expect(g.resolve(`data/raw.csv@${n + 1}`)).toBe(after[n]);
+    expect(g.resolve('data/raw.csv')).toBe(after[5]);
+    // What was applied before the relayout still wins against older events.
+    g.apply(activity('RUNNING', null), 40); // moves the vertex's time earlier, not its state
+    expect(g.graph.prop(g.graph.indexOf(run), 'status')).toBe('COMPLETED');
+    expect(g.apply({ type: 'property', subject: versions[3]!, key: 'quality', value: { kind: 'string', value: 'old' } }, 65)).toBe('unchanged');
+    expect(g.apply({ type: 'metric', subject: run, key: 'loss', step: 2, value: 0.9, time: 90 }, 90)).toBe('unchanged');
+    expect(g.apply({ type: 'metric', subject: run, key: 'loss', step: 4, value: 0.2, time: 95 }, 95)).toBe('changed');
+    // New versions append to the artifact's list.
+    const v7 = entityId('data/raw.csv', 'sha256:7');
+    g.apply({ type: 'entity', id: v7, artifact: 'data/raw.csv', version: 7, contentHash: 'sha256:7', entityType: 'dataset', sizeBytes: null }, 100);
+    expect(g.resolve('data/raw.csv')).toBe(g.graph.indexOf(v7));
+    expect(g.resolve('data/raw.csv@1')).toBe(after[0]);
+  });
+});
+
 describe('ProjectGraphs', () => {
   it('keeps one graph per project and ignores projects it does not serve', () => {
     const all = new ProjectGraphs();

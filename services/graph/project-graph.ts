@@ -146,6 +146,30 @@ export class ProjectGraph {
     return versions.find((v) => this.graph.prop(v, 'version') === Number(which)) ?? -1;
   }
 
+  /**
+   * Renumbers the graph's vertices for locality ({@link ProvGraph.relayout}) and moves this
+   * object's per-vertex state with them. Content and answers are unchanged (only the order of
+   * vertices within a lineage level, which follows the index). Call after a bulk load, between
+   * queries: vertex indices held from before are invalid afterwards.
+   */
+  relayout(): void {
+    const newOf = this.graph.relayout();
+    const n = newOf.length;
+    const at = (v: number): number => (v >= 0 ? newOf[v]! : v);
+    const next = new Int32Array(n).fill(NOT_LISTED);
+    for (let v = 0; v < Math.min(this.nextVersion.length, n); v++) next[newOf[v]!] = at(this.nextVersion[v]!);
+    this.nextVersion = next;
+    for (let a = 0; a < this.firstVersion.length; a++) {
+      this.firstVersion[a] = at(this.firstVersion[a]!);
+      this.lastVersion[a] = at(this.lastVersion[a]!);
+    }
+    const stateTimes = new Float64Array(n).fill(-Infinity);
+    for (let v = 0; v < Math.min(this.stateTimes.length, n); v++) stateTimes[newOf[v]!] = this.stateTimes[v]!;
+    this.stateTimes = stateTimes;
+    this.propTimes.renumber(newOf);
+    this.metricSteps.renumber(newOf);
+  }
+
   /** Every artifact (for "did you mean" messages and listings), in first-seen order. */
   artifactNames(): string[] {
     const names: string[] = [];
@@ -209,8 +233,24 @@ const KEY_IDS = 2 ** 21;
  */
 class SlotValues {
   private readonly keyIds = new Map<string, number>();
-  private readonly values = new NumberMap();
-  private readonly overflow = new Map<string, number>();
+  private values = new NumberMap();
+  private overflow = new Map<string, number>();
+
+  /** Moves every entry of vertex v to vertex newOf[v] (see ProjectGraph.relayout). */
+  renumber(newOf: Uint32Array): void {
+    const values = new NumberMap(this.values.size);
+    this.values.forEach((key, value) => {
+      const id = key % KEY_IDS;
+      values.set(newOf[(key - id) / KEY_IDS]! * KEY_IDS + id, value);
+    });
+    this.values = values;
+    const overflow = new Map<string, number>();
+    for (const [key, value] of this.overflow) {
+      const sep = key.indexOf('\0');
+      overflow.set(`${newOf[Number(key.slice(0, sep))]!}${key.slice(sep)}`, value);
+    }
+    this.overflow = overflow;
+  }
 
   get(v: number, key: string): number | undefined {
     if (v < 0) return undefined;
@@ -265,6 +305,11 @@ export class ProjectGraphs {
 
   get(project: string): ProjectGraph | undefined {
     return this.byProject.get(project);
+  }
+
+  /** {@link ProjectGraph.relayout} for every project (after a bootstrap). */
+  relayout(): void {
+    for (const g of this.byProject.values()) g.relayout();
   }
 
   projects(): string[] {

@@ -2,7 +2,8 @@
  * fast-check generators of small random provenance graphs and boundaries, for property tests
  * only. Graphs have ≤ 12 vertices; edge types come from a small per-case palette so that equal
  * label strings (the similar-provenance case) are common; events arrive in a random interleaving
- * and with tiny compaction thresholds so placeholders, CSR and append buffer all get exercised.
+ * and with tiny compaction thresholds so placeholders, CSR and append buffer all get exercised;
+ * in about half of the cases the graph is relaid out (renumbered) at some point of the stream.
  */
 import fc from 'fast-check';
 import { EDGE_ENDPOINTS, EDGE_TYPES, LINEAGE_EDGE_TYPES, type EdgeType, type VertexKind } from '../../model/types.js';
@@ -20,6 +21,9 @@ export interface GraphSpec {
   /** Interleaving of vertex and edge events: true = next vertex event. */
   interleave: boolean[];
   compactMinEdges: number;
+  /** Before which step of the interleaving the graph is relaid out (ProvGraph.relayout; at the
+   * end when past the last step), or never (undefined). */
+  relayoutAt?: number | undefined;
 }
 
 const PREFIX: Record<VertexKind, string> = { entity: 'ent', activity: 'act', agent: 'agt' };
@@ -89,6 +93,7 @@ export function arbGraphSpec(options: GraphShape): fc.Arbitrary<GraphSpec> {
         edges: options.acyclic && n < 2 ? fc.constant([]) : fc.array(edge, { maxLength: options.maxEdges ?? 28, size: 'max' }),
         interleave: fc.array(fc.boolean(), { maxLength: 40 }),
         compactMinEdges: fc.constant(compactMinEdges),
+        relayoutAt: fc.option(fc.integer({ min: 0, max: 40 }), { nil: undefined }),
       });
     });
 }
@@ -108,7 +113,12 @@ export function buildFromSpec(spec: GraphSpec): BuiltGraph {
   const edges: RawEdge[] = spec.edges.map((e) => ({ type: e.type, from: id(e.from), to: id(e.to), time: e.time }));
   let vi = 0;
   let ei = 0;
+  let laidOut = false;
   for (let step = 0; vi < vertexEvents.length || ei < edges.length; step++) {
+    if (step === spec.relayoutAt) {
+      graph.relayout();
+      laidOut = true;
+    }
     const takeVertex = ei >= edges.length || (vi < vertexEvents.length && (spec.interleave[step] ?? true));
     if (takeVertex) {
       const i = vertexEvents[vi++]!;
@@ -118,6 +128,7 @@ export function buildFromSpec(spec: GraphSpec): BuiltGraph {
       graph.addEdge(e.type, e.from, e.to, e.time);
     }
   }
+  if (spec.relayoutAt !== undefined && !laidOut) graph.relayout();
   const exists = new Set([...vertexEvents.map(id), ...edges.flatMap((e) => [e.from, e.to])]);
   const vertices: RawVertex[] = spec.kinds
     .map((kind, i) => ({ id: id(i), kind, props: spec.added[i] ? spec.props[i]! : {} }))

@@ -130,6 +130,72 @@ function uuidFor(i: number): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
+describe('ProvGraph.relayout', () => {
+  /** Everything the graph holds, by id (no indices), and its version. */
+  function content(g: ProvGraph): unknown {
+    const vertices: Record<string, unknown> = {};
+    for (let v = 0; v < g.vertexCount; v++) {
+      vertices[g.idOf(v)] = { kind: g.kindOf(v), time: g.timeOf(v), placeholder: g.isPlaceholder(v), label: g.labelOf(v), props: g.props(v) };
+    }
+    const out: string[] = [];
+    const incoming: string[] = [];
+    g.forEachEdge((f, t, c, time) => out.push(`${EDGE_TYPES[c]}|${g.idOf(f)}|${g.idOf(t)}|${time}`));
+    for (let v = 0; v < g.vertexCount; v++) for (const n of g.neighbours(v, 'in')) incoming.push(`${n.type}|${g.idOf(n.vertex)}|${g.idOf(v)}|${n.time}`);
+    return { vertices, out: out.sort(), incoming: incoming.sort(), version: g.version, edges: g.edgeCount };
+  }
+
+  it('keeps the content, places every vertex after its upstream neighbours (DAG), and later updates still deduplicate', () => {
+    const op = fc.record({
+      type: fc.constantFrom(...EDGE_TYPES),
+      a: fc.integer({ min: 0, max: 11 }),
+      b: fc.integer({ min: 0, max: 11 }),
+      time: fc.integer({ min: 0, max: 20 }),
+    });
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 50 }), fc.array(op, { maxLength: 20 }), fc.integer({ min: 0, max: 6 }), (before, after, minEdges) => {
+        const g = new ProvGraph({ compactMinEdges: minEdges, compactFraction: 0.3 });
+        // Higher number → lower number: a DAG. Odd numbers are activities, some with a label and
+        // a property; one id has a character above U+00FF (kept apart by the intern table).
+        const id = (i: number): string => (i % 2 === 0 ? `ent:e${i}${i === 4 ? 'é€' : ''}` : `act:a${i}`);
+        const add = (o: { type: (typeof EDGE_TYPES)[number]; a: number; b: number; time: number }) => {
+          if (o.a === o.b) return;
+          g.addEdge(o.type, id(Math.max(o.a, o.b)), id(Math.min(o.a, o.b)), o.time);
+        };
+        for (const o of before) {
+          add(o);
+          if (o.a % 2 === 1) g.addVertex(id(o.a), 'activity', o.time, { step: o.b, cmd: `run ${o.b}` }, `job${o.a}`);
+        }
+        const expected = content(g);
+        const n = g.vertexCount;
+        const newOf = g.relayout();
+        expect(newOf.length).toBe(n);
+        expect([...newOf].sort((x, y) => x - y)).toEqual(Array.from({ length: n }, (_, i) => i));
+        expect(content(g)).toEqual(expected);
+        for (let v = 0; v < n; v++) for (const w of g.neighbours(v, 'out')) expect(w.vertex).toBeLessThan(v);
+        // The same events again change nothing; new ones land as on a graph never relaid out.
+        const twin = new ProvGraph({ compactMinEdges: minEdges, compactFraction: 0.3 });
+        for (const o of before) {
+          if (o.a !== o.b) twin.addEdge(o.type, id(Math.max(o.a, o.b)), id(Math.min(o.a, o.b)), o.time);
+          if (o.a % 2 === 1) twin.addVertex(id(o.a), 'activity', o.time, { step: o.b, cmd: `run ${o.b}` }, `job${o.a}`);
+        }
+        const version = g.version;
+        for (const o of before) add(o);
+        expect(g.version).toBe(version);
+        for (const o of after) {
+          add(o);
+          if (o.a !== o.b) twin.addEdge(o.type, id(Math.max(o.a, o.b)), id(Math.min(o.a, o.b)), o.time);
+        }
+        const got = content(g) as { version: number };
+        const want = content(twin) as { version: number };
+        expect({ ...got, version: 0 }).toEqual({ ...want, version: 0 });
+        g.compact();
+        expect({ ...(content(g) as object), version: 0 }).toEqual({ ...want, version: 0 });
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
 describe('ProvGraph memory', () => {
   it('stays ≤ 150 bytes/edge at 10^5 vertices and 3·10^5 edges (estimate from array sizes)', () => {
     const g = new ProvGraph();

@@ -7,7 +7,8 @@
  * label (string-table id, Int32) live in parallel typed arrays; properties in a string-table-backed
  * {@link PropStore}; edges in CSR form for both directions plus an append buffer ({@link EdgeStore}).
  *
- * Invariants: a vertex index never changes (compaction included); an edge (type, from, to) is
+ * Invariants: a vertex index never changes (compaction included) except through
+ * {@link ProvGraph.relayout}, which renumbers every vertex at once; an edge (type, from, to) is
  * stored once, with the earliest time seen; a vertex's time is the earliest time anything asserted
  * it (its own event or an incident edge), so an "as of T" view never shows an edge whose endpoint
  * it hides. Pure: no I/O. Callbacks must not mutate the graph they iterate.
@@ -17,7 +18,7 @@ import { EDGE_TYPES, VERTEX_KINDS, type EdgeType, type VertexKind } from '../../
 import { EdgeStore, type NeighbourVisitor } from './edges.js';
 import { InternTable } from './intern.js';
 import { PropStore, StringTable, type PropValue } from './props.js';
-import { byteSize, fit, grow } from './typed.js';
+import { byteSize, fit, gather, grow } from './typed.js';
 
 export type { PropValue } from './props.js';
 export type { NeighbourVisitor } from './edges.js';
@@ -246,6 +247,40 @@ export class ProvGraph {
     this.store.trim();
     this.strings.trim();
     this.ids.trim();
+  }
+
+  /**
+   * Renumbers the vertices for locality and returns the mapping (old index → new index). The
+   * new order is a depth-first postorder over the upstream (PROV-direction) edges, the searches
+   * started from the newest vertices first: a vertex comes right after the part of its upstream
+   * closure not placed before it. Its kind, time, label, id characters, properties and edges
+   * follow it, so an upstream lineage walk reads mostly contiguous memory instead of one
+   * random cache line per array per vertex (on a graph much larger than the CPU caches, lineage
+   * at depth 20 got ~3× faster; services/graph/README.md, "Performance").
+   *
+   * Content is unchanged (same ids, kinds, times, labels, properties, edges) and so is
+   * {@link version}; every index held from before is invalid afterwards. Vertices added later
+   * are appended after the laid-out ones. Meant for after a bulk load (the service's bootstrap).
+   * O((n + m) + n log n) time; transient memory about the size of the edge arrays.
+   */
+  relayout(): Uint32Array {
+    this.compact();
+    const n = this.ids.size;
+    const times = this.times;
+    const roots = new Uint32Array(n);
+    for (let v = 0; v < n; v++) roots[v] = v;
+    roots.sort((a, b) => times[b]! - times[a]! || b - a);
+    const order = this.edges.postorder(roots);
+    const newOf = new Uint32Array(n);
+    for (let i = 0; i < n; i++) newOf[order[i]!] = i;
+    this.ids.permute(order);
+    this.kinds = gather(this.kinds, order);
+    this.times = gather(this.times, order);
+    this.placeholder = gather(this.placeholder, order);
+    this.labels = gather(this.labels, order);
+    this.store.permute(newOf);
+    this.edges.renumber(order, newOf);
+    return newOf;
   }
 
   /** Footprint from the capacities of the typed arrays and intern tables that hold everything. O(1). */

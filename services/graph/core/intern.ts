@@ -104,6 +104,38 @@ export class InternTable {
     if (this.offsets.length > this.count + 1) this.offsets = this.offsets.slice(0, this.count + 1);
   }
 
+  /**
+   * Renumbers the strings: afterwards string `order[i]` has id i (`order` is a permutation of
+   * 0..size-1). The characters are copied in the new order, so strings with nearby ids are
+   * nearby in memory. O(total length + size).
+   */
+  permute(order: Uint32Array): void {
+    if (order.length !== this.count) throw new RangeError(`permute: ${order.length} positions for ${this.count} strings`);
+    const bytes = new Uint8Array(Math.max(this.used, 1));
+    const offsets = new Uint32Array(this.count + 1);
+    const hashes = new Uint32Array(Math.max(this.count, 1));
+    const wide = new Map<number, string>();
+    let used = 0;
+    for (let i = 0; i < this.count; i++) {
+      const old = order[i]!;
+      const start = this.offsets[old]!;
+      const end = this.offsets[old + 1]!;
+      bytes.set(this.bytes.subarray(start, end), used);
+      used += end - start;
+      offsets[i + 1] = used;
+      hashes[i] = this.hashes[old]!;
+      const w = this.wide.get(old);
+      if (w !== undefined) wide.set(i, w);
+    }
+    this.bytes = bytes;
+    this.view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.offsets = offsets;
+    this.hashes = hashes;
+    this.wide.clear();
+    for (const [id, w] of wide) this.wide.set(id, w);
+    this.rehash(this.slots.length);
+  }
+
   private find(s: string, hash: number): number {
     const mask = this.slots.length - 1;
     for (let slot = hash & mask; ; slot = (slot + 1) & mask) {

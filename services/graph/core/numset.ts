@@ -121,6 +121,14 @@ export class NumberMap {
     return this.keys.byteLength + this.values.byteLength;
   }
 
+  /** Calls `fn(key, value)` for every entry, in no particular order; `fn` must not change the map. */
+  forEach(fn: (key: number, value: number) => void): void {
+    for (let i = 0; i < this.keys.length; i++) {
+      const key = this.keys[i]!;
+      if (key !== EMPTY) fn(key, this.values[i]!);
+    }
+  }
+
   private resize(capacity: number): void {
     const oldKeys = this.keys;
     const oldValues = this.values;

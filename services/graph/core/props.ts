@@ -114,6 +114,19 @@ export class PropStore {
     return out;
   }
 
+  /**
+   * Renumbers the subjects: subject v becomes newOf[v] (a permutation of 0..n-1, n ≥ every
+   * subject set so far). Only the per-subject heads move; the records stay where they are. O(n).
+   */
+  permute(newOf: Uint32Array): void {
+    const n = newOf.length;
+    if (this.subjects > n) throw new RangeError(`permute: ${n} positions for ${this.subjects} subjects`);
+    const head = new Int32Array(n).fill(NONE);
+    for (let v = 0; v < this.subjects; v++) head[newOf[v]!] = this.head[v]!;
+    this.head = head;
+    this.subjects = n;
+  }
+
   /** Releases spare capacity (arrays grow by doubling); later sets regrow them. */
   trim(): void {
     this.head = fit(this.head, this.subjects);

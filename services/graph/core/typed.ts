@@ -31,3 +31,11 @@ export function byteSize(...arrays: readonly NumericArray[]): number {
 export function fit<T extends NumericArray>(a: T, n: number): T {
   return a.length > n ? (a.slice(0, n) as T) : a;
 }
+
+/** A new array of the same type with out[i] = a[order[i]] (order: new position → old index; every old index < a.length). */
+export function gather<T extends NumericArray>(a: T, order: Uint32Array): T {
+  const Ctor = a.constructor as new (n: number) => T;
+  const out = new Ctor(order.length);
+  for (let i = 0; i < order.length; i++) out[i] = a[order[i]!]!;
+  return out;
+}
