@@ -15,13 +15,13 @@
  */
 import { kindOfId } from '../../model/ids.js';
 import { EDGE_TYPES, VERTEX_KINDS, type EdgeType, type VertexKind } from '../../model/types.js';
-import { EdgeStore, type NeighbourVisitor } from './edges.js';
+import { EdgeStore, type EdgeVisitor, type NeighbourVisitor } from './edges.js';
 import { InternTable } from './intern.js';
 import { PropStore, StringTable, type PropValue } from './props.js';
 import { byteSize, fit, gather, grow } from './typed.js';
 
 export type { PropValue } from './props.js';
-export type { NeighbourVisitor } from './edges.js';
+export type { EdgeVisitor, NeighbourVisitor } from './edges.js';
 
 /** Dense code of each edge type: its index in EDGE_TYPES (bit position in a type mask). */
 export const EDGE_TYPE_CODE: Readonly<Record<EdgeType, number>> = Object.fromEntries(
@@ -217,6 +217,28 @@ export class ProvGraph {
   forEachNeighbour(v: number, dir: Direction, mask: number, fn: NeighbourVisitor, asOf = Infinity, notBefore = -Infinity): void {
     if (!(v >= 0 && v < this.ids.size)) throw new RangeError(`no vertex ${v}`);
     this.edges.forEach(v, dir, mask, fn, asOf, notBefore);
+  }
+
+  /**
+   * Breadth-first search in place ({@link EdgeStore.bfs}): queue[0, tail) holds the start
+   * vertices, stamped with `generation` at distance 0; appends every vertex first reached over
+   * edges of `dir` in `mask` no later than asOf, whose own time is no later than asOf either, up
+   * to distance maxDepth, and returns the new tail. `onEdge` sees every followed edge. The arrays
+   * must hold vertexCount entries.
+   */
+  bfs(
+    queue: Uint32Array,
+    tail: number,
+    stamp: Uint32Array,
+    dist: Uint32Array,
+    generation: number,
+    dir: Direction,
+    mask: number,
+    maxDepth: number,
+    asOf: number,
+    onEdge: EdgeVisitor | null,
+  ): number {
+    return this.edges.bfs(queue, tail, stamp, dist, generation, dir, mask, maxDepth, asOf, asOf === Infinity ? null : this.times, onEdge);
   }
 
   /** Allocating convenience over {@link forEachNeighbour}. */

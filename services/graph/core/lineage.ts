@@ -7,7 +7,7 @@
  * not O(|V|) for clearing. Not reentrant per graph (queries are synchronous, so fine).
  */
 import { LINEAGE_EDGE_TYPES, type EdgeType, type VertexKind } from '../../model/types.js';
-import { edgeTypeMask, edgeTypeOfCode, type Direction, type ProvGraph } from './graph.js';
+import { edgeTypeMask, edgeTypeOfCode, type Direction, type EdgeVisitor, type ProvGraph } from './graph.js';
 import { grow } from './typed.js';
 
 export type LineageDirection = 'upstream' | 'downstream' | 'both';
@@ -106,24 +106,29 @@ export function lineage(graph: ProvGraph, start: string | readonly string[], que
   const n = graph.vertexCount;
   const seenEdges = new Set<number | string>();
   for (const dir of ['out', 'in'] as const) {
-    bfs(graph, starts, dir, mask, maxDepth, asOf, (v, distance) => {
-      const direction = distance === 0 ? 'start' : dir === 'out' ? 'upstream' : 'downstream';
+    const onEdge = withEdges
+      ? (u: number, w: number, code: number, time: number): void => {
+          const f = dir === 'out' ? u : w;
+          const t = dir === 'out' ? w : u;
+          const key = n < 2 ** 24 ? (f * n + t) * 8 + code : `${f},${t},${code}`;
+          if (seenEdges.has(key)) return;
+          seenEdges.add(key);
+          from.push(f);
+          to.push(t);
+          codes.push(code);
+          times.push(time);
+        }
+      : null;
+    const { queue, dist, count } = bfs(graph, starts, dir, mask, maxDepth, asOf, onEdge);
+    for (let i = 0; i < count; i++) {
+      const v = queue[i]!;
+      const distance = dist[v]!;
       const prev = found.get(v);
       if (!prev || distance < prev.distance) {
+        const direction = distance === 0 ? 'start' : dir === 'out' ? 'upstream' : 'downstream';
         found.set(v, { id: prev?.id ?? graph.idOf(v), index: v, kind: graph.kindOf(v), distance, direction });
       }
-    }, (u, w, code, time) => {
-      if (!withEdges) return;
-      const f = dir === 'out' ? u : w;
-      const t = dir === 'out' ? w : u;
-      const key = n < 2 ** 24 ? (f * n + t) * 8 + code : `${f},${t},${code}`;
-      if (seenEdges.has(key)) return;
-      seenEdges.add(key);
-      from.push(f);
-      to.push(t);
-      codes.push(code);
-      times.push(time);
-    });
+    }
   }
   const edges: LineageEdge[] = new Array<LineageEdge>(from.length);
   for (let i = 0; i < from.length; i++) {
@@ -143,25 +148,28 @@ function oneWay(graph: ProvGraph, starts: readonly number[], dir: Direction, mas
   const codes: number[] = [];
   const times: number[] = [];
   const out = dir === 'out';
-  const { queue, dist, pos, count } = bfs(graph, starts, dir, mask, maxDepth, asOf, () => undefined, (u, w, code, time) => {
-    if (!withEdges) return;
-    from.push(out ? u : w);
-    to.push(out ? w : u);
-    codes.push(code);
-    times.push(time);
-  });
+  const onEdge = withEdges
+    ? (u: number, w: number, code: number, time: number): void => {
+        from.push(out ? u : w);
+        to.push(out ? w : u);
+        codes.push(code);
+        times.push(time);
+      }
+    : null;
+  const { queue, dist, pos, count } = bfs(graph, starts, dir, mask, maxDepth, asOf, onEdge);
   for (let a = 0; a < count; ) {
     let b = a + 1;
     while (b < count && dist[queue[b]!] === dist[queue[a]!]) b++;
-    if (b - a > 1) queue.subarray(a, b).sort();
+    sortRange(queue, a, b);
     a = b;
   }
+  const direction = out ? 'upstream' : 'downstream';
   const vertices = new Array<LineageVertex>(count);
   for (let i = 0; i < count; i++) {
     const v = queue[i]!;
     const distance = dist[v]!;
-    pos[v] = i;
-    vertices[i] = { id: graph.idOf(v), index: v, kind: graph.kindOf(v), distance, direction: distance === 0 ? 'start' : out ? 'upstream' : 'downstream' };
+    if (withEdges) pos[v] = i;
+    vertices[i] = { id: graph.idOf(v), index: v, kind: graph.kindOf(v), distance, direction: distance === 0 ? 'start' : direction };
   }
   const edges = new Array<LineageEdge>(from.length);
   for (let i = 0; i < from.length; i++) {
@@ -170,9 +178,24 @@ function oneWay(graph: ProvGraph, starts: readonly number[], dir: Direction, mas
   return { vertices, edges };
 }
 
+/** Sorts a[lo, hi) ascending: insertion sort for the short levels of a lineage walk (no subarray view to allocate), the typed-array sort beyond. */
+function sortRange(a: Uint32Array, lo: number, hi: number): void {
+  if (hi - lo > 32) {
+    a.subarray(lo, hi).sort();
+    return;
+  }
+  for (let i = lo + 1; i < hi; i++) {
+    const x = a[i]!;
+    let j = i;
+    for (; j > lo && a[j - 1]! > x; j--) a[j] = a[j - 1]!;
+    a[j] = x;
+  }
+}
+
 /**
- * Level-ordered BFS reporting each vertex once (at its distance) and each followed edge once.
- * Returns the scratch arrays: queue[0, count) holds the visited vertices in BFS order.
+ * Level-ordered BFS from `starts` (those no later than asOf), each vertex once at its distance;
+ * `onEdge` sees each followed edge. Returns the scratch arrays: queue[0, count) holds the
+ * visited vertices in BFS order, dist their distances.
  */
 function bfs(
   graph: ProvGraph,
@@ -181,8 +204,7 @@ function bfs(
   mask: number,
   maxDepth: number,
   asOf: number,
-  onVertex: (v: number, distance: number) => void,
-  onEdge: (u: number, w: number, code: number, time: number) => void,
+  onEdge: EdgeVisitor | null,
 ): { queue: Uint32Array; dist: Uint32Array; pos: Uint32Array; count: number } {
   const s = scratchFor(graph);
   const { stamp, dist, queue, pos, generation } = s;
@@ -192,24 +214,7 @@ function bfs(
     stamp[v] = generation;
     dist[v] = 0;
     queue[tail++] = v;
-    onVertex(v, 0);
   }
-  // Without an as-of time no vertex is too late: skip reading its time (a cache miss per edge
-  // on a large graph).
-  const timed = asOf !== Infinity;
-  for (let head = 0; head < tail; head++) {
-    const u = queue[head]!;
-    const d = dist[u]!;
-    if (d >= maxDepth) continue;
-    graph.forEachNeighbour(u, dir, mask, (w, code, time) => {
-      if (timed && graph.timeOf(w) > asOf) return;
-      onEdge(u, w, code, time);
-      if (stamp[w] === generation) return;
-      stamp[w] = generation;
-      dist[w] = d + 1;
-      queue[tail++] = w;
-      onVertex(w, d + 1);
-    }, asOf);
-  }
-  return { queue, dist, pos, count: tail };
+  const count = graph.bfs(queue, tail, stamp, dist, generation, dir, mask, maxDepth, asOf, onEdge);
+  return { queue, dist, pos, count };
 }
