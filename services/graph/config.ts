@@ -2,6 +2,7 @@
 import { hostname } from 'node:os';
 import { EnvReader, DEFAULT_URLS, LOG_LEVELS } from '../lib/config.js';
 import type { Env } from '../lib/config.js';
+import { DEFAULT_RELAYOUT_POLICY } from './project-graph.js';
 import type { StreamStart } from './stream.js';
 
 export interface GraphConfig {
@@ -29,6 +30,10 @@ export interface GraphConfig {
   /** Projects this instance holds (null: all of them). */
   projects: string[] | null;
   bootstrapPageRows: number;
+  /** Lay a live graph out again once it grew by this fraction (0: only after the bootstrap) ... */
+  relayoutGrowth: number;
+  /** ... and by at least this many vertices. */
+  relayoutMinVertices: number;
   /** How many recently applied event ids `waitFor` can recognise. */
   recentEventIds: number;
   defaultWaitMs: number;
@@ -61,6 +66,8 @@ export function loadGraphConfig(env: Env): GraphConfig {
     httpPort: r.int('GRAPH_HTTP_PORT', 18080, 0, 65535),
     projects: projects === '*' ? null : projects.split(',').map((p) => p.trim()).filter(Boolean),
     bootstrapPageRows: r.int('GRAPH_BOOTSTRAP_PAGE_ROWS', 50_000, 1, 5_000_000),
+    relayoutGrowth: r.int('GRAPH_RELAYOUT_GROWTH_PERCENT', DEFAULT_RELAYOUT_POLICY.growth * 100, 0, 10_000) / 100,
+    relayoutMinVertices: r.int('GRAPH_RELAYOUT_MIN_VERTICES', DEFAULT_RELAYOUT_POLICY.minVertices, 1, 1_000_000_000),
     recentEventIds: r.int('GRAPH_RECENT_EVENT_IDS', 100_000, 1, 10_000_000),
     defaultWaitMs: r.int('GRAPH_WAIT_MS', 5000, 0, 600_000),
     maxWaitMs: r.int('GRAPH_MAX_WAIT_MS', 30_000, 0, 600_000),

@@ -44,7 +44,10 @@ describe('graph service on real Kafka, ClickHouse and Redis', () => {
   });
   const start = async (): Promise<RunningGraph> => {
     // Tiny pages: the bootstrap must page through every table (keyset cursor, enum keys included).
-    const cfg = loadGraphConfig({ ...env(), GRAPH_INSTANCE_ID: instance, GRAPH_HTTP_PORT: '0', GRAPH_CACHE_PREFIX: prefix, GRAPH_BOOTSTRAP_PAGE_ROWS: '7', GRAPH_SESSION_TIMEOUT_MS: '6000' });
+    const cfg = loadGraphConfig({ ...env(), GRAPH_INSTANCE_ID: instance, GRAPH_HTTP_PORT: '0', GRAPH_CACHE_PREFIX: prefix, GRAPH_BOOTSTRAP_PAGE_ROWS: '7', GRAPH_SESSION_TIMEOUT_MS: '6000',
+      // Renumber the live graph after almost every streamed batch, so every answer below also
+      // checks that a relayout between batches changes nothing a client sees.
+      GRAPH_RELAYOUT_GROWTH_PERCENT: '1', GRAPH_RELAYOUT_MIN_VERTICES: '1' });
     const g = await startGraph(cfg, process.env['GRAPH_TEST_LOG'] ? pino({ level: 'debug' }, pino.destination(process.env['GRAPH_TEST_LOG'])) : silentLogger);
     await g.ready;
     return g;

@@ -63,7 +63,7 @@ export async function startGraph(cfg: GraphConfig, log: Logger): Promise<Running
   await admin.connect();
   await ensureTopics(admin, [{ topic: cfg.eventsTopic, numPartitions: cfg.topicPartitions }]);
 
-  const graphs = new ProjectGraphs(cfg.projects ? new Set(cfg.projects) : null);
+  const graphs = new ProjectGraphs(cfg.projects ? new Set(cfg.projects) : null, { growth: cfg.relayoutGrowth, minVertices: cfg.relayoutMinVertices });
   const freshness = new Freshness(cfg.eventsTopic, cfg.recentEventIds);
   const queries = new GraphQueries({
     graphs,

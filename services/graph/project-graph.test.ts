@@ -155,6 +155,33 @@ describe('ProjectGraph.relayout', () => {
   });
 });
 
+describe('ProjectGraphs.relayoutGrown', () => {
+  const addEntities = (gs: ProjectGraphs, project: string, from: number, to: number) => {
+    for (let i = from; i < to; i++) gs.apply(project, { type: 'entity', id: entityId('data/x.csv', `sha256:${i}`), artifact: 'data/x.csv', version: i + 1, contentHash: `sha256:${i}`, entityType: 'dataset', sizeBytes: null }, i);
+  };
+
+  it('lays a graph out again once it grew by the policy (fraction and minimum), each project on its own', () => {
+    const gs = new ProjectGraphs(null, { growth: 0.5, minVertices: 10 });
+    addEntities(gs, 'a', 0, 9);
+    expect(gs.relayoutGrown()).toEqual([]); // 9 new vertices < the minimum of 10
+    addEntities(gs, 'a', 9, 20);
+    addEntities(gs, 'b', 0, 5);
+    expect(gs.relayoutGrown().map((r) => [r.project, r.vertices, r.added])).toEqual([['a', 20, 20]]);
+    expect(gs.get('a')!.verticesSinceRelayout).toBe(0);
+    addEntities(gs, 'a', 20, 29);
+    expect(gs.relayoutGrown()).toEqual([]); // 9 < 0.5 × 20 and < 10
+    addEntities(gs, 'a', 29, 30);
+    expect(gs.relayoutGrown().map((r) => r.added)).toEqual([10]);
+    expect(gs.get('a')!.resolve('data/x.csv@30')).toBe(gs.get('a')!.graph.indexOf(entityId('data/x.csv', 'sha256:29')));
+  });
+
+  it('never relays out with growth 0', () => {
+    const gs = new ProjectGraphs(null, { growth: 0, minVertices: 1 });
+    addEntities(gs, 'a', 0, 50);
+    expect(gs.relayoutGrown()).toEqual([]);
+  });
+});
+
 describe('ProjectGraphs', () => {
   it('keeps one graph per project and ignores projects it does not serve', () => {
     const all = new ProjectGraphs();

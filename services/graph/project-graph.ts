@@ -57,6 +57,9 @@ export class ProjectGraph {
   /** (vertex, metric key) → highest step applied. */
   private readonly metricSteps = new SlotValues();
 
+  /** Vertices covered by the last relayout (those after it are in arrival order). */
+  private laidOut = 0;
+
   constructor(readonly project: string) {}
 
   /**
@@ -155,6 +158,7 @@ export class ProjectGraph {
   relayout(): void {
     const newOf = this.graph.relayout();
     const n = newOf.length;
+    this.laidOut = n;
     const at = (v: number): number => (v >= 0 ? newOf[v]! : v);
     const next = new Int32Array(n).fill(NOT_LISTED);
     for (let v = 0; v < Math.min(this.nextVersion.length, n); v++) next[newOf[v]!] = at(this.nextVersion[v]!);
@@ -168,6 +172,11 @@ export class ProjectGraph {
     this.stateTimes = stateTimes;
     this.propTimes.renumber(newOf);
     this.metricSteps.renumber(newOf);
+  }
+
+  /** Vertices added since the last relayout (all of them before the first). */
+  get verticesSinceRelayout(): number {
+    return this.graph.vertexCount - this.laidOut;
   }
 
   /** Every artifact (for "did you mean" messages and listings), in first-seen order. */
@@ -281,12 +290,27 @@ function newer(graph: ProvGraph, a: number, b: number): boolean {
   return graph.timeOf(a) > graph.timeOf(b);
 }
 
+/**
+ * When a live graph is laid out again: once the vertices added since its last relayout are at
+ * least `growth` × those laid out then, and at least `minVertices` (growth 0: never).
+ */
+export interface RelayoutPolicy {
+  growth: number;
+  minVertices: number;
+}
+
+/** Amortized like compaction: each relayout costs O(n + m) and waits for n/4 new vertices. */
+export const DEFAULT_RELAYOUT_POLICY: RelayoutPolicy = { growth: 0.25, minVertices: 10_000 };
+
 /** The live graphs of every project this instance serves, created on first event. */
 export class ProjectGraphs {
   private readonly byProject = new Map<string, ProjectGraph>();
 
   /** `served`: the projects this instance holds (null: all). */
-  constructor(private readonly served: ReadonlySet<string> | null = null) {}
+  constructor(
+    private readonly served: ReadonlySet<string> | null = null,
+    private readonly relayoutPolicy: RelayoutPolicy = DEFAULT_RELAYOUT_POLICY,
+  ) {}
 
   serves(project: string): boolean {
     return this.served === null || this.served.has(project);
@@ -310,6 +334,26 @@ export class ProjectGraphs {
   /** {@link ProjectGraph.relayout} for every project (after a bootstrap). */
   relayout(): void {
     for (const g of this.byProject.values()) g.relayout();
+  }
+
+  /**
+   * Lays out again every graph that grew past the policy since its last relayout (vertices
+   * that arrive from the stream are appended in arrival order, which a lineage walk reads ~3×
+   * slower on a large graph). Call between batches, never while indices are held. Returns what
+   * it did, for the log.
+   */
+  relayoutGrown(): Array<{ project: string; vertices: number; added: number; ms: number }> {
+    const done: Array<{ project: string; vertices: number; added: number; ms: number }> = [];
+    const { growth, minVertices } = this.relayoutPolicy;
+    if (growth <= 0) return done;
+    for (const g of this.byProject.values()) {
+      const added = g.verticesSinceRelayout;
+      if (added < minVertices || added < growth * (g.graph.vertexCount - added)) continue;
+      const started = performance.now();
+      g.relayout();
+      done.push({ project: g.project, vertices: g.graph.vertexCount, added, ms: Math.round(performance.now() - started) });
+    }
+    return done;
   }
 
   projects(): string[] {

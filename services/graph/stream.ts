@@ -155,6 +155,7 @@ export class GraphStream {
         maxTime = Math.max(maxTime ?? -Infinity, v.event.time);
       }
     }
+    for (const r of this.graphs.relayoutGrown()) this.log.info(r, `graph of project ${r.project} laid out again for locality (${r.added} vertices added since the last layout)`);
     this.freshness.recordBatch(batch.partition, Number(batch.lastOffset()), high, maxTime, ids);
     this.stats.batches++;
     this.stats.events += ids.length;
