@@ -17,6 +17,7 @@
 import { agentId } from '../../model/ids.js';
 import type { VertexKind } from '../../model/types.js';
 import { EDGE_TYPE_CODE, type ProvGraph, type PropValue } from './graph.js';
+import { VertexMap } from './vertex-map.js';
 
 export type CompareOp = '=' | '!=' | '<' | '<=' | '>' | '>=';
 
@@ -97,20 +98,21 @@ function compile(graph: ProvGraph, p: VertexPredicate): Compiled {
 }
 
 /**
- * A memoized "is v excluded" test: true when any predicate matches. Built per query (the memo
- * is a Uint8Array over the graph's current vertices); O(1) amortized per vertex for all
- * predicates but `agent`, which costs O(out-degree).
+ * A memoized "is v excluded" test: true when any predicate matches. Built per query; the memo is
+ * `scratch` (an empty map the caller lends, see vertex-map.ts) or a map of its own. O(1)
+ * amortized per vertex for all predicates but `agent`, which costs O(out-degree).
  */
-export function compileExclusion(graph: ProvGraph, predicates: readonly VertexPredicate[] | undefined): (v: number) => boolean {
+export function compileExclusion(graph: ProvGraph, predicates: readonly VertexPredicate[] | undefined, scratch?: VertexMap): (v: number) => boolean {
   if (!predicates || predicates.length === 0) return () => false;
   const tests = predicates.map((p) => compile(graph, p));
-  const memo = new Uint8Array(graph.vertexCount); // 0 unknown, 1 kept, 2 excluded
+  const memo = scratch ?? new VertexMap(); // 0 unknown, 1 kept, 2 excluded
+  if (!scratch) memo.reset(graph.vertexCount);
   return (v) => {
-    const m = memo[v];
+    const m = memo.get(v);
     if (m === 1) return false;
     if (m === 2) return true;
     const excluded = tests.some((f) => f(v));
-    memo[v] = excluded ? 2 : 1;
+    memo.set(v, excluded ? 2 : 1);
     return excluded;
   };
 }

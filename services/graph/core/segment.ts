@@ -20,9 +20,9 @@
  * pairs (s, s) backwards along equally-labelled in-edges of both components; pair (x, q) at
  * level ℓ means x ⇝ s and q ⇝ s share a label string of length ℓ; pairs with
  * ℓ + distFromDst(q) > L are pruned (that sum never decreases going backwards). See similar.ts.
- * Complexity: O(visited vertices + their edges) for core and expansion (plus one zeroed
- * O(|V|) allocation per array, never scanned); O(Σ over reached pairs of indeg(x)·indeg(q)) for
- * the similar part, O(|E|²) worst case.
+ * Complexity: O(visited vertices + their edges) for core and expansion (per-vertex state in
+ * scratch maps sized by what the query visits: vertex-map.ts); O(Σ over reached pairs of
+ * indeg(x)·indeg(q)) for the similar part, O(|E|²) worst case.
  *
  * There is no separate "as of" parameter: the time window's upper bound plays that role for
  * edges (vertex times are never later than their edges', see graph.ts).
@@ -30,7 +30,8 @@
 import { LINEAGE_EDGE_TYPES, type EdgeType, type VertexKind } from '../../model/types.js';
 import { compileExclusion, type VertexPredicate } from './boundary.js';
 import { edgeTypeMask, edgeTypeOfCode, type Direction, type ProvGraph } from './graph.js';
-import { similarMatches, type Distances, type TraversalBounds } from './similar.js';
+import { similarMatches, type Distances, type SimilarPart, type TraversalBounds } from './similar.js';
+import { withVertexMaps, type VertexMap } from './vertex-map.js';
 
 export interface SegmentBoundary {
   /** Excluded vertices are never traversed; an excluded source or destination is simply absent. */
@@ -95,31 +96,45 @@ export function segment(
   const hops = boundary.expansion?.hops ?? 0;
   if (!(maxLen >= 0) || (maxLen !== Infinity && !Number.isInteger(maxLen))) throw new RangeError(`invalid maxLength ${maxLen}`);
   if (!(hops >= 0) || !Number.isInteger(hops)) throw new RangeError(`invalid expansion hops ${hops}`);
-  const bounds: TraversalBounds = {
-    mask: edgeTypeMask(boundary.edgeTypes ?? LINEAGE_EDGE_TYPES),
-    from: boundary.timeWindow?.from ?? -Infinity,
-    to: boundary.timeWindow?.to ?? Infinity,
-    maxLen,
-    excluded: compileExclusion(graph, boundary.exclude),
-  };
   const expansionMask = hops > 0 ? edgeTypeMask(boundary.expansion?.edges ?? []) : 0;
-  const dst = resolve(graph, destinations, bounds.excluded);
-  const src = resolve(graph, sources, bounds.excluded);
+  // Every step below touches only visited vertices (scratch maps sized by what the query
+  // visits), so a query costs O(visited + their edges), not O(|V|).
+  return withVertexMaps(graph, 6, ([memo, fromDstMap, toSrcMap, stateMap, matchMap, coreMap]) => {
+    const bounds: TraversalBounds = {
+      mask: edgeTypeMask(boundary.edgeTypes ?? LINEAGE_EDGE_TYPES),
+      from: boundary.timeWindow?.from ?? -Infinity,
+      to: boundary.timeWindow?.to ?? Infinity,
+      maxLen,
+      excluded: compileExclusion(graph, boundary.exclude, memo),
+    };
+    const dst = resolve(graph, destinations, bounds.excluded);
+    const src = resolve(graph, sources, bounds.excluded);
+    const fromDst = distances(graph, dst, 'out', bounds, null, fromDstMap!);
+    // Sources not reached from Vdst cannot end a core path; every vertex on a path from a reached
+    // vertex is itself reached, so the second BFS may stay inside the first one's visit set.
+    const toSrc = sources.length === 0 ? null : distances(graph, src.filter((s) => fromDst.get(s) >= 0), 'in', bounds, fromDst, toSrcMap!);
+    const core = toSrc === null ? fromDst.order : toSrc.order.filter((v) => fromDst.get(v) + toSrc.get(v) <= maxLen);
+    const similar = sources.length === 0 ? null : similarMatches(graph, bounds, src, fromDst, core, matchMap!, coreMap!);
+    return assemble(graph, bounds, src, dst, hops, expansionMask, fromDst, toSrc, core, similar, stateMap!);
+  });
+}
 
-  // Every step below touches only visited vertices (typed arrays are allocated zeroed, never
-  // scanned), so a query costs O(visited + their edges) plus an O(|V|) calloc.
-  const fromDst = distances(graph, dst, 'out', bounds, null);
-  // Sources not reached from Vdst cannot end a core path; every vertex on a path from a reached
-  // vertex is itself reached, so the second BFS may stay inside the first one's visit set.
-  const toSrc = sources.length === 0 ? null : distances(graph, src.filter((s) => fromDst.get(s) >= 0), 'in', bounds, fromDst);
-  const core = toSrc === null ? fromDst.order : toSrc.order.filter((v) => fromDst.get(v) + toSrc.get(v) <= maxLen);
-  const similar = sources.length === 0 ? null : similarMatches(graph, bounds, src, fromDst, core);
-
-  // Expansion: BFS over expansion edges from core ∪ similar, up to `hops`.
-  const n = graph.vertexCount;
-  const state = new Uint8Array(n); // 0 outside, 1 core, 2 similar, 3 expansion
-  for (const v of core) state[v] = 1;
-  for (const v of similar?.vertices ?? []) state[v] = 2;
+/** Expansion around core ∪ similar, then the result vertices (roles, distances) and induced edges. */
+function assemble(
+  graph: ProvGraph,
+  bounds: TraversalBounds,
+  src: readonly number[],
+  dst: readonly number[],
+  hops: number,
+  expansionMask: number,
+  fromDst: Distances,
+  toSrc: Distances | null,
+  core: readonly number[],
+  similar: SimilarPart | null,
+  state: VertexMap, // 0 outside, 1 core, 2 similar, 3 expansion
+): SegmentResult {
+  for (const v of core) state.set(v, 1);
+  for (const v of similar?.vertices ?? []) state.set(v, 2);
   const result = [...core, ...(similar?.vertices ?? [])];
   const hopsOf = new Map<number, number>();
   let frontier = result.slice();
@@ -127,8 +142,8 @@ export function segment(
     const next: number[] = [];
     for (const u of frontier) {
       graph.forEachNeighbour(u, 'out', expansionMask, (w) => {
-        if (state[w] !== 0 || bounds.excluded(w)) return;
-        state[w] = 3;
+        if (state.get(w) !== 0 || bounds.excluded(w)) return;
+        state.set(w, 3);
         hopsOf.set(w, h);
         next.push(w);
       }, bounds.to, bounds.from);
@@ -144,7 +159,7 @@ export function segment(
   const edgeMask = bounds.mask | expansionMask;
   result.sort((a, b) => a - b);
   for (const v of result) {
-    const st = state[v];
+    const st = state.get(v);
     const role: SegmentRole = st === 1 ? (srcSet.has(v) ? 'source' : dstSet.has(v) ? 'destination' : 'core') : st === 2 ? 'similar' : 'expansion';
     vertices.push({
       id: graph.idOf(v),
@@ -157,7 +172,7 @@ export function segment(
       hops: st === 3 ? hopsOf.get(v)! : null,
     });
     graph.forEachNeighbour(v, 'out', edgeMask, (w, code, time) => {
-      if (state[w] !== 0) edges.push({ type: edgeTypeOfCode(code), from: graph.idOf(v), to: graph.idOf(w), time });
+      if (state.get(w) !== 0) edges.push({ type: edgeTypeOfCode(code), from: graph.idOf(v), to: graph.idOf(w), time });
     }, bounds.to, bounds.from);
   }
   return { vertices, edges, graphVersion: graph.version };
@@ -177,23 +192,23 @@ function resolve(graph: ProvGraph, ids: readonly string[], excluded: (v: number)
  * Multi-source BFS along `dir` within the bounds, depth ≤ maxLen; when `within` is given only
  * vertices it reached are entered. O(visited + their edges).
  */
-function distances(graph: ProvGraph, starts: readonly number[], dir: Direction, b: TraversalBounds, within: Distances | null): Distances {
-  const plusOne = new Int32Array(graph.vertexCount); // distance + 1; 0 = unreached
+function distances(graph: ProvGraph, starts: readonly number[], dir: Direction, b: TraversalBounds, within: Distances | null, plusOne: VertexMap): Distances {
+  // plusOne: distance + 1; 0 = unreached
   const order: number[] = [];
   for (const s of starts) {
-    if (plusOne[s] !== 0) continue;
-    plusOne[s] = 1;
+    if (plusOne.get(s) !== 0) continue;
+    plusOne.set(s, 1);
     order.push(s);
   }
   for (let head = 0; head < order.length; head++) {
     const u = order[head]!;
-    const d = plusOne[u]!; // = dist(u) + 1 = dist of its neighbours
+    const d = plusOne.get(u); // = dist(u) + 1 = dist of its neighbours
     if (d > b.maxLen) continue;
     graph.forEachNeighbour(u, dir, b.mask, (w) => {
-      if (plusOne[w] !== 0 || (within !== null && within.get(w) < 0) || b.excluded(w)) return;
-      plusOne[w] = d + 1;
+      if (plusOne.get(w) !== 0 || (within !== null && within.get(w) < 0) || b.excluded(w)) return;
+      plusOne.set(w, d + 1);
       order.push(w);
     }, b.to, b.from);
   }
-  return { order, get: (v) => plusOne[v]! - 1 };
+  return { order, get: (v) => plusOne.get(v) - 1 };
 }

@@ -14,6 +14,7 @@
  */
 import type { ProvGraph } from './graph.js';
 import { NumberSet } from './numset.js';
+import type { VertexMap } from './vertex-map.js';
 
 /** Boundary after resolution: what one traversal step may use. */
 export interface TraversalBounds {
@@ -43,7 +44,8 @@ export interface SimilarPart {
 const TYPE_SLOTS = 8;
 
 /**
- * The similar vertices. `fromDst` are core-search distances from Vdst; `core` the core vertices.
+ * The similar vertices. `fromDst` are core-search distances from Vdst; `core` the core vertices;
+ * `matchPlusOne` and `coreIndex` are empty scratch maps (the answer's matchLength reads the first).
  * O(Σ over reached pairs of indeg(x)·indeg(q)) time, O(pairs) memory; pairs ≤ |V|·|core|.
  */
 export function similarMatches(
@@ -52,21 +54,21 @@ export function similarMatches(
   sources: readonly number[],
   fromDst: Distances,
   core: readonly number[],
+  matchPlusOne: VertexMap, // shortest match length + 1; 0 = no match
+  coreIndex: VertexMap, // index in `core` + 1; 0 = not core
 ): SimilarPart {
   const n = graph.vertexCount;
-  const matchPlusOne = new Int32Array(n); // shortest match length + 1; 0 = no match
-  const part: SimilarPart = { vertices: [], matchLength: (v) => (matchPlusOne[v] ?? 0) - 1 };
+  const part: SimilarPart = { vertices: [], matchLength: (v) => matchPlusOne.get(v) - 1 };
   const coreSize = core.length;
   if (coreSize === 0) return part;
-  const coreIndex = new Int32Array(n); // index in `core` + 1; 0 = not core
-  core.forEach((v, i) => (coreIndex[v] = i + 1));
+  core.forEach((v, i) => coreIndex.set(v, i + 1));
   if (!Number.isSafeInteger(n * coreSize)) throw new RangeError('segment too large for pair keys');
   const seen = new NumberSet();
   let xs: number[] = [];
   let qs: number[] = [];
   for (const s of sources) {
-    if (coreIndex[s] === 0) continue;
-    const key = s * coreSize + coreIndex[s]! - 1;
+    if (coreIndex.get(s) === 0) continue;
+    const key = s * coreSize + coreIndex.get(s) - 1;
     if (seen.has(key)) continue;
     seen.add(key);
     xs.push(s);
@@ -85,7 +87,7 @@ export function similarMatches(
       let typesWithCandidates = 0;
       graph.forEachNeighbour(q, 'in', b.mask, (q2, code) => {
         const d = fromDst.get(q2);
-        if (d < 0 || d + level + 1 > b.maxLen || coreIndex[q2] === 0) return;
+        if (d < 0 || d + level + 1 > b.maxLen || coreIndex.get(q2) === 0) return;
         if (((typesWithCandidates >>> code) & 1) === 0) {
           buckets[code]!.length = 0;
           typesWithCandidates |= 1 << code;
@@ -96,12 +98,12 @@ export function similarMatches(
       graph.forEachNeighbour(x, 'in', typesWithCandidates, (x2, code) => {
         if (b.excluded(x2)) return;
         for (const q2 of buckets[code]!) {
-          const key = x2 * coreSize + coreIndex[q2]! - 1;
+          const key = x2 * coreSize + coreIndex.get(q2) - 1;
           if (!seen.add(key)) continue;
           nextXs.push(x2);
           nextQs.push(q2);
-          if (coreIndex[x2] === 0 && matchPlusOne[x2] === 0) {
-            matchPlusOne[x2] = level + 2;
+          if (coreIndex.get(x2) === 0 && matchPlusOne.get(x2) === 0) {
+            matchPlusOne.set(x2, level + 2);
             part.vertices.push(x2);
           }
         }
