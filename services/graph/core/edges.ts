@@ -145,9 +145,10 @@ export class EdgeStore {
    * asOf, up to distance maxDepth. `onEdge`, when given, sees every followed edge (u expanded, w
    * its neighbour), including edges to vertices reached before. Returns the new tail.
    *
-   * Why not forEach with a callback: on a graph larger than the CPU caches a lineage walk was
-   * ~4× slower that way (a closure and a buffer-head read per vertex, a time read per edge even
-   * when no time filter applies); these loops read only the offsets, targets and types.
+   * Why not forEach with a callback: that costs a closure and a buffer-head read per vertex and
+   * a time read per edge even when no time filter applies; these loops read only the offsets,
+   * targets and types. Depth-20 lineage at 10^6 vertices, cold caches: 0.086–0.097 → 0.074–0.081
+   * ms p50 (bench-graph).
    */
   bfs(
     queue: Uint32Array,
