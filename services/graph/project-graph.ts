@@ -299,6 +299,14 @@ export interface RelayoutPolicy {
   minVertices: number;
 }
 
+/** One relayout done by {@link ProjectGraphs.relayoutGrown}, for the log. */
+export interface RelayoutDone {
+  project: string;
+  vertices: number;
+  added: number;
+  ms: number;
+}
+
 /** Amortized like compaction: each relayout costs O(n + m) and waits for n/4 new vertices. */
 export const DEFAULT_RELAYOUT_POLICY: RelayoutPolicy = { growth: 0.25, minVertices: 10_000 };
 
@@ -342,8 +350,8 @@ export class ProjectGraphs {
    * slower on a large graph). Call between batches, never while indices are held. Returns what
    * it did, for the log.
    */
-  relayoutGrown(): Array<{ project: string; vertices: number; added: number; ms: number }> {
-    const done: Array<{ project: string; vertices: number; added: number; ms: number }> = [];
+  relayoutGrown(): RelayoutDone[] {
+    const done: RelayoutDone[] = [];
     const { growth, minVertices } = this.relayoutPolicy;
     if (growth <= 0) return done;
     for (const g of this.byProject.values()) {

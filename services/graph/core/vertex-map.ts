@@ -9,7 +9,9 @@
  * and turns into a zeroed array over the vertices once it holds more than DENSE_AFTER entries
  * (a large query, for which the allocation is noise and direct indexing beats probing). A dense
  * array with generation stamps kept in a pool (O(1) clear) was measured too: as fast at p50, but
- * it keeps 8 bytes per vertex per map alive (~48 MB for a 10^6-vertex graph).
+ * it keeps 8 bytes per vertex per map alive (~48 MB for a 10^6-vertex graph). The sparse part is
+ * not numset.ts's NumberMap (Float64 keys for any integer below 2^53, a new map per reset):
+ * built on it, segment p50 was 1.08–1.21 ms against 0.90–0.93 with these Int32 arrays.
  * {@link withVertexMaps} lends maps from a per-graph pool for one synchronous computation and
  * takes them back. Pure, no I/O.
  */
