@@ -205,10 +205,12 @@ describe('graph HTTP API (in-process)', () => {
     expect(s.body.error.message).toMatch(/body.boundary.exclude\[0\].op must be one of/);
     expect(s.body.error.message).toMatch(/body.boundary.maxLength must be an integer/);
     expect(s.body.error.message).toMatch(/body.boundary.hops is not a boundary field/);
-    const m = await post(`${base}/summarize`, { segments: [], k: -1 });
+    const m = await post(`${base}/summarize`, { segments: [], k: -1, extraEdgeTypes: ['wasAssociatedWith'], edgeTypes: ['usedBy'] });
     expect(m.status).toBe(400);
     expect(m.body.error.message).toMatch(/segments must be a list of 1 to/);
     expect(m.body.error.message).toMatch(/k must be an integer/);
+    expect(m.body.error.message).toMatch(/extraEdgeTypes is no longer accepted: .*use edgeTypes/);
+    expect(m.body.error.message).toMatch(/edgeTypes has unknown edge type\(s\) "usedBy"/);
     const bad = await app.inject({ method: 'POST', url: `${base}/segment`, headers: { 'content-type': 'application/json' }, payload: '{nope' });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().error.code).toBe('bad-request');

@@ -12,7 +12,7 @@
  *   GET  /api/v1/projects/:project/impact/:id       ?depth=&types=&asOf=&maxNodes=
  *   GET  /api/v1/projects/:project/diff?a=&b=
  *   POST /api/v1/projects/:project/segment          {sources, destinations, boundary}
- *   POST /api/v1/projects/:project/summarize        {segments, labelKeys, k, roles, extraEdgeTypes, pathCheckLength}
+ *   POST /api/v1/projects/:project/summarize        {segments, labelKeys, k, roles, edgeTypes, pathCheckLength}
  * Every query route also takes waitFor=<eventId>, minOffsets=0:12,1:40 and waitMs (query string,
  * or the same fields in a POST body).
  */

@@ -174,7 +174,7 @@ export class GraphQueries {
     return this.cachedOrComputed('summarize', project, resolved, started, waitedMs, pg, () => {
       const computed = segments.map((s) => ('vertices' in s ? null : runSegment(pg, s)));
       const inputs = segments.map((s, i) => ('vertices' in s ? s.vertices : { vertices: computed[i]!.vertices }));
-      const sum = summarize(pg.graph, inputs, req.labelKeys, req.k, { roles: req.roles, extraEdgeTypes: req.extraEdgeTypes });
+      const sum = summarize(pg.graph, inputs, req.labelKeys, req.k, { roles: req.roles, edgeTypes: req.edgeTypes });
       const check = sum.checkNoFalsePaths(req.pathCheckLength);
       const segmentStats = new Map<number, { vertices: number; edges: number }>();
       for (const m of sum.members) {

@@ -42,7 +42,8 @@ export interface SummarizeRequest {
   /** Refinement rounds; Infinity = full bisimulation. */
   k: number;
   roles?: SegmentRole[];
-  extraEdgeTypes?: EdgeType[];
+  /** Edge types taken between a segment's vertices (default: all, SPEC §6). */
+  edgeTypes?: EdgeType[];
   /** L of the no-false-path check. */
   pathCheckLength: number;
 }
@@ -317,8 +318,9 @@ export function parseSummarizeBody(body: unknown): SummarizeRequest {
     if (!Array.isArray(b['roles']) || b['roles'].some((r) => !(ROLES as readonly unknown[]).includes(r))) p.add('roles', `must be a list of ${ROLES.join(', ')}`);
     else req.roles = b['roles'] as SegmentRole[];
   }
-  const extra = edgeTypes(p, 'extraEdgeTypes', b['extraEdgeTypes']);
-  if (extra) req.extraEdgeTypes = extra;
+  if (b['extraEdgeTypes'] !== undefined) p.add('extraEdgeTypes', 'is no longer accepted: summarize now takes every edge type between a segment\'s vertices (SPEC §6); use edgeTypes to restrict them, e.g. the lineage types only');
+  const types = edgeTypes(p, 'edgeTypes', b['edgeTypes']);
+  if (types) req.edgeTypes = types;
   p.done();
   return req;
 }
