@@ -1,13 +1,16 @@
 /**
  * Numbered ClickHouse migrations (schemas/clickhouse/NNN_name.sql), applied in order at service
- * start. Applied versions are recorded in `schema_migrations`; statements are idempotent
- * (IF NOT EXISTS), so two services starting at once are harmless.
+ * start. Applied versions are recorded in `schema_migrations`; statements are idempotent, so two
+ * services starting at once are harmless: CREATE … IF NOT EXISTS, and an ALTER TABLE … ADD COLUMN
+ * that finds its column already added by the other starter counts as applied (18.16 has no
+ * ADD COLUMN IF NOT EXISTS; it checks every column of one ALTER before changing any).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Warehouse } from './clickhouse.js';
 import { sql } from './sql-literal.js';
 import { repoPath } from './paths.js';
+import { errorMessage } from './errors.js';
 
 export interface Migration {
   version: number;
@@ -33,6 +36,11 @@ export function loadMigrations(dir = repoPath('schemas', 'clickhouse')): Migrati
     .sort((a, b) => a.version - b.version);
 }
 
+/** An ADD COLUMN refused because the column exists: a concurrent migrate() applied the statement. */
+export function addedAlready(statement: string, err: unknown): boolean {
+  return /^ALTER\s+TABLE\s[\s\S]*\bADD\s+COLUMN\b/i.test(statement) && /already exists/i.test(errorMessage(err));
+}
+
 /** Applies the migrations not yet recorded; returns the versions applied now. */
 export async function migrate(wh: Warehouse, migrations = loadMigrations()): Promise<number[]> {
   await wh.command(
@@ -42,7 +50,13 @@ export async function migrate(wh: Warehouse, migrations = loadMigrations()): Pro
   const applied: number[] = [];
   for (const m of migrations) {
     if (done.has(m.version)) continue;
-    for (const s of m.statements) await wh.command(s);
+    for (const s of m.statements) {
+      try {
+        await wh.command(s);
+      } catch (err) {
+        if (!addedAlready(s, err)) throw err;
+      }
+    }
     await wh.command(sql`INSERT INTO schema_migrations (version, name) VALUES (${m.version}, ${m.name})`);
     applied.push(m.version);
   }

@@ -3,8 +3,9 @@
  * must run on 18.16 and on current releases), on a database filled through the ingest mapping.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freshDatabase } from '../../test/helpers.js';
-import { migrate } from '../lib/migrations.js';
+import { freshDatabase, services, uniqueName } from '../../test/helpers.js';
+import { connectWarehouse } from '../lib/clickhouse.js';
+import { loadMigrations, migrate } from '../lib/migrations.js';
 import { TableSink } from '../ingest/sinks.js';
 import { addEventRows, emptyRows, tsvTablesOf } from '../ingest/rows.js';
 import { sampleProject } from '../demo/sample.js';
@@ -21,6 +22,23 @@ describe('migrations and the query catalogue on the real server', () => {
     await new TableSink(db).write(tsvTablesOf(rows));
   });
   afterAll(async () => db?.drop());
+
+  it('two services migrating an empty database at once both succeed (ADD COLUMN raced)', async () => {
+    const database = uniqueName('migrate_race');
+    const a = await connectWarehouse({ url: services().clickhouseUrl, database }, { create: true });
+    const b = await connectWarehouse({ url: services().clickhouseUrl, database }, { create: true });
+    try {
+      // Both read an empty schema_migrations, so both run every statement, the ALTERs included.
+      const [x, y] = await Promise.all([migrate(a), migrate(b)]);
+      expect(x).toEqual(loadMigrations().map((m) => m.version));
+      expect(y).toEqual(x);
+      const columns = (await a.query<{ name: string }>('DESCRIBE TABLE dead_letters')).map((r) => r.name);
+      expect(columns).toContain('source_index'); // 005's ADD COLUMN
+    } finally {
+      await a.command(`DROP DATABASE IF EXISTS ${database}`);
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
 
   it('migrations are idempotent: a second run applies nothing', async () => {
     expect(await migrate(db)).toEqual([]);
