@@ -75,6 +75,19 @@ describe('graph command output', () => {
     expect(text.split('\n')[0]).toBe('summary: 10 vertices + 8 edges → 5 + 4 (compaction 0.50), 0 round(s), stable, no false path up to length 6');
     expect(text).toMatch(/activity\(command=train\)\s+2\s+2\s+durationMs 300 \[200..400\]/);
     expect(text).toMatch(/activity\(command=train\)\s+used\s+entity\(artifact=data\/features.parquet\)\s+2\s+2/);
+    // Both runs agree on every string property (one value each) or differ on all (ids): nothing mixed.
+    expect(text).not.toMatch(/status /);
+    // A property whose members split over a few values is shown; uniform or all-distinct ones are not.
+    const mixed = json(a) as AnswerJson<{ vertices: Array<{ label: string; values: Record<string, unknown> }> }>;
+    const train = mixed.result.vertices.find((v) => v.label === 'activity(command=train)')!;
+    train.values = {
+      status: { count: 3, distinct: 2, top: [{ value: 'COMPLETED', count: 2 }, { value: 'FAILED', count: 1 }] },
+      host: { count: 3, distinct: 3, top: [{ value: 'a', count: 1 }, { value: 'b', count: 1 }, { value: 'c', count: 1 }] },
+      user: { count: 3, distinct: 1, top: [{ value: 'alice', count: 3 }] },
+    };
+    const shown = renderSummary(mixed as AnswerJson<never>);
+    expect(shown).toMatch(/activity\(command=train\).*status COMPLETED 2, FAILED 1/);
+    expect(shown).not.toMatch(/host a 1|user alice/);
   });
 
   it('shortens ids', () => {

@@ -76,7 +76,14 @@ interface Segment {
   edges: unknown[];
 }
 interface Summary {
-  vertices: Array<{ block: number; label: string; members: number; segments: number; numeric: Record<string, { mean: number; min: number; max: number }> }>;
+  vertices: Array<{
+    block: number;
+    label: string;
+    members: number;
+    segments: number;
+    numeric: Record<string, { mean: number; min: number; max: number }>;
+    values?: Record<string, { count: number; distinct: number; top: Array<{ value: string | boolean; count: number }> }>;
+  }>;
   edges: Array<{ type: string; from: number; to: number; frequency: number; segments: number }>;
   input: { vertices: number; edges: number };
   summary: { vertices: number; edges: number };
@@ -216,7 +223,16 @@ export function renderSummary(a: AnswerJson<Summary>): string {
       .slice(0, 3)
       .map(([k, x]) => `${k} ${+x.mean.toPrecision(4)} [${+x.min.toPrecision(4)}..${+x.max.toPrecision(4)}]`)
       .join('; ');
-  const vertices = s.vertices.map((v) => ({ block: v.block, label: v.label, members: v.members, segments: v.segments, 'numeric (mean [min..max])': numeric(v) }));
+  // Properties whose members disagree on a few values (e.g. status COMPLETED 9, FAILED 1): where
+  // outliers show; one value is already uniform, a value per member (hashes, ids) is noise.
+  const mixed = (v: Summary['vertices'][number]) =>
+    Object.entries(v.values ?? {})
+      .filter(([, x]) => x.distinct > 1 && x.distinct <= x.top.length && x.distinct < x.count)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .slice(0, 2)
+      .map(([k, x]) => `${k} ${x.top.map((t) => `${String(t.value)} ${t.count}`).join(', ')}`)
+      .join('; ');
+  const vertices = s.vertices.map((v) => ({ block: v.block, label: v.label, members: v.members, segments: v.segments, 'numeric (mean [min..max])': numeric(v), 'mixed values': mixed(v) }));
   const edges = s.edges.map((e) => ({ from: label(e.from), type: e.type, to: label(e.to), frequency: e.frequency, segments: e.segments }));
   const check = s.pathCheck.ok ? `no false path up to length ${s.pathCheck.maxLength}` : `FALSE PATH found up to length ${s.pathCheck.maxLength}: ${JSON.stringify(s.pathCheck.falsePath ?? s.pathCheck.unmappedEdge)}`;
   return [

@@ -127,8 +127,16 @@ describe('graph service on real Kafka, ClickHouse and Redis', () => {
     expect(vertices.map((v) => `${v.label}×${v.members}/${v.segments}`).sort()).toEqual(
       ['activity(command=clean)', 'activity(command=train)', 'entity(artifact=data/features.parquet)', 'entity(artifact=data/raw.csv)', 'entity(artifact=models/model.bin)'].map((l) => `${l}×2/2`),
     );
-    const edges = await db.query<{ frequency: number }>(summaryEdgeRows(project, queryId));
+    // The aggregates of SPEC §6 in SQL: both train runs COMPLETED; edge times min <= mean <= max.
+    const train = (await db.query<{ label: string; value_keys: string[]; top_values: string[]; top_counts: number[] }>(summaryVertexRows(project, queryId))).find((v) => v.label === 'activity(command=train)')!;
+    const status = train.value_keys.indexOf('status');
+    expect([train.top_values[status], Number(train.top_counts[status])]).toEqual(['COMPLETED', 2]);
+    type EdgeRow = { type: string; src_block: number; dst_block: number; frequency: number; time_min: string; time_max: string; time_mean: number };
+    const edges = await db.query<EdgeRow>(summaryEdgeRows(project, queryId));
     expect(edges.map((e) => e.frequency)).toEqual([2, 2, 2, 2]);
+    const answered = (e: EdgeRow) => (s.edges as Array<{ type: string; from: number; to: number; time: unknown }>).find((x) => x.type === e.type && x.from === e.src_block && x.to === e.dst_block)?.time;
+    expect(edges.map(answered)).toEqual(edges.map((e) => ({ count: 2, min: Number(e.time_min), max: Number(e.time_max), mean: e.time_mean })));
+    expect(edges.every((e) => Number(e.time_min) > 0 && Number(e.time_min) <= e.time_mean && e.time_mean <= Number(e.time_max))).toBe(true);
     const [q] = await db.query<{ operation: string; compaction: number; stable: number; input_vertices: number }>(graphQuery(project, queryId));
     expect(q).toMatchObject({ operation: 'summarize', compaction: 0.5, stable: 1, input_vertices: 10 });
     expect((await http('POST', '/summarize', summarizeBody)).body['cached']).toBe(true);

@@ -61,6 +61,8 @@ export function summaryRows(q: StoredQuery, s: SummaryAnswer): { vertices: Row[]
   return {
     vertices: s.vertices.map((v) => {
       const numeric = Object.entries(v.numeric);
+      const values = Object.entries(v.values).flatMap(([key, x]) => x.top.map((t) => ({ key, value: String(t.value), count: t.count })));
+      const valueKeys = Object.entries(v.values);
       return {
         ...base,
         graph_epoch: q.graph.epoch,
@@ -77,9 +79,15 @@ export function summaryRows(q: StoredQuery, s: SummaryAnswer): { vertices: Row[]
         'numeric.min': numeric.map(([, a]) => a.min),
         'numeric.max': numeric.map(([, a]) => a.max),
         'numeric.mean': numeric.map(([, a]) => a.mean),
+        'value_keys.key': valueKeys.map(([k]) => k),
+        'value_keys.count': valueKeys.map(([, x]) => x.count),
+        'value_keys.distinct': valueKeys.map(([, x]) => x.distinct),
+        'top_values.key': values.map((x) => x.key),
+        'top_values.value': values.map((x) => x.value),
+        'top_values.count': values.map((x) => x.count),
       };
     }),
-    edges: s.edges.map((e) => ({ ...base, type: e.type, src_block: e.from, dst_block: e.to, frequency: e.frequency, segments: e.segments })),
+    edges: s.edges.map((e) => ({ ...base, type: e.type, src_block: e.from, dst_block: e.to, frequency: e.frequency, segments: e.segments, time_min: e.time.min, time_max: e.time.max, time_mean: e.time.mean })),
   };
 }
 

@@ -252,12 +252,13 @@ export function segmentResultRows(project: string, queryId: string): string {
 /** A stored summary: vertices with frequencies, then (summaryEdgeRows) its edges. */
 export function summaryVertexRows(project: string, queryId: string): string {
   return sql`
-    SELECT block, kind, label, members, segments, vertex_ids, numeric.key AS numeric_keys, numeric.mean AS numeric_means
+    SELECT block, kind, label, members, segments, vertex_ids, numeric.key AS numeric_keys, numeric.mean AS numeric_means,
+      top_values.key AS value_keys, top_values.value AS top_values, top_values.count AS top_counts
     FROM summary_vertices FINAL WHERE project = ${project} AND query_id = ${queryId} ORDER BY block`;
 }
 
 export function summaryEdgeRows(project: string, queryId: string): string {
   return sql`
-    SELECT type, src_block, dst_block, frequency, segments
+    SELECT type, src_block, dst_block, frequency, segments, time_min, time_max, time_mean
     FROM summary_edges FINAL WHERE project = ${project} AND query_id = ${queryId} ORDER BY src_block, type, dst_block`;
 }

@@ -24,6 +24,8 @@ export interface UnionGraph {
   outOff: Uint32Array;
   outTgt: Uint32Array;
   outType: Uint8Array;
+  /** Edge times (epoch ms), in outTgt's order. */
+  outTime: Float64Array;
   inOff: Uint32Array;
   inSrc: Uint32Array;
   inType: Uint8Array;

@@ -5,7 +5,7 @@ import { arbGraphSpec, buildFromSpec, type GraphSpec } from './arbitraries.js';
 import { bruteBisimulation, dedupeEdges, type RawGraph } from './bruteforce.js';
 import { ProvGraph } from './graph.js';
 import { segment } from './segment.js';
-import { summarize, type LabelKeys } from './summarize.js';
+import { summarize, VALUE_COUNTS_TOP, type LabelKeys } from './summarize.js';
 import { buildWorkedExample, ent } from './worked-example.js';
 
 /** Block ids renumbered by first occurrence, so two partitions compare with toEqual. */
@@ -89,6 +89,7 @@ describe('summarize properties (random graphs, random segments)', () => {
         expect(sum.input).toEqual({ vertices: union.labels.length, edges: union.edges.length });
         expect(sum.vertices.reduce((a, v) => a + v.members, 0)).toBe(union.labels.length);
         expect(sum.edges.reduce((a, e) => a + e.frequency, 0)).toBe(union.edges.length);
+        expect(sum.edges.every((e) => e.time.count === e.frequency && e.time.min <= e.time.mean && e.time.mean <= e.time.max)).toBe(true);
         expect(sum.summary).toEqual({ vertices: sum.vertices.length, edges: sum.edges.length });
         if (union.labels.length > 0) expect(sum.compaction).toBeCloseTo((sum.vertices.length + sum.edges.length) / (union.labels.length + union.edges.length), 12);
         if (k === Infinity) expect(sum.stable).toBe(true);
@@ -188,6 +189,28 @@ describe('summarize examples', () => {
     const agents = new Set(lineageOnly.vertices.filter((v) => v.kind === 'agent').map((v) => v.block));
     expect(agents.size).toBeGreaterThan(0);
     expect(lineageOnly.edges.some((e) => agents.has(e.from) || agents.has(e.to))).toBe(false);
+  });
+
+  it('aggregates string and boolean properties by value, and edge times (SPEC §6: vertices and edges)', () => {
+    const g = new ProvGraph();
+    const segments: string[][] = [];
+    const statuses = ['COMPLETED', 'COMPLETED', 'FAILED', 'COMPLETED', 'ABORTED', 'COMPLETED'];
+    statuses.forEach((status, i) => {
+      g.addVertex(`act:train${i}`, 'activity', 10 * i, { command: 'train', status, cached: i % 2 === 0, host: `h${i}`, durationMs: 100 + i });
+      g.addVertex(`ent:model${i}`, 'entity', 10 * i, { artifact: 'models/model.bin' });
+      g.addEdge('wasGeneratedBy', `ent:model${i}`, `act:train${i}`, 1000 + 10 * i);
+      segments.push([`ent:model${i}`, `act:train${i}`]);
+    });
+    const sum = summarize(g, segments, { activity: 'command', entity: 'artifact' }, Infinity);
+    expect(sum.summary).toEqual({ vertices: 2, edges: 1 });
+    const train = sum.vertices.find((v) => v.kind === 'activity')!;
+    expect(train.values['status']).toEqual({ count: 6, distinct: 3, top: [{ value: 'COMPLETED', count: 4 }, { value: 'ABORTED', count: 1 }, { value: 'FAILED', count: 1 }] });
+    expect(train.values['cached']).toEqual({ count: 6, distinct: 2, top: [{ value: false, count: 3 }, { value: true, count: 3 }] });
+    expect(train.values['host']).toMatchObject({ count: 6, distinct: 6 });
+    expect(train.values['host']!.top).toHaveLength(VALUE_COUNTS_TOP);
+    expect(train.values['durationMs']).toBeUndefined(); // numeric: in `numeric`
+    expect(train.numeric['durationMs']).toEqual({ count: 6, min: 100, max: 105, mean: 102.5 });
+    expect(sum.edges[0]!.time).toEqual({ count: 6, min: 1000, max: 1050, mean: 1025 });
   });
 
   it('rejects unknown vertices and invalid k', () => {

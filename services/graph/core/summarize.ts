@@ -52,6 +52,19 @@ export interface NumericAggregate {
   mean: number;
 }
 
+/** Counts of the values of a non-numeric property (strings, booleans) over the members that have it. */
+export interface ValueCounts {
+  /** Members that have the property. */
+  count: number;
+  /** Distinct values among them. */
+  distinct: number;
+  /** The most frequent values, at most VALUE_COUNTS_TOP, by count (then value). */
+  top: Array<{ value: string | boolean; count: number }>;
+}
+
+/** How many values ValueCounts.top lists. */
+export const VALUE_COUNTS_TOP = 5;
+
 export interface SummaryVertex {
   /** Index of this summary vertex (summary edges refer to it). */
   block: number;
@@ -67,6 +80,8 @@ export interface SummaryVertex {
   vertexIds: string[];
   /** Per numeric property over its members. */
   numeric: Record<string, NumericAggregate>;
+  /** Per string or boolean property over its members, e.g. status: COMPLETED 9, FAILED 1. */
+  values: Record<string, ValueCounts>;
 }
 
 export interface SummaryEdge {
@@ -77,6 +92,8 @@ export interface SummaryEdge {
   frequency: number;
   /** Distinct segments those edges lie in. */
   segments: number;
+  /** The times of those edges (epoch ms). */
+  time: NumericAggregate;
 }
 
 export interface Summary {
@@ -154,6 +171,8 @@ export function summarize(graph: ProvGraph, segments: readonly SegmentInput[], l
   const lastSeg = new Int32Array(count).fill(-1);
   const ids: Array<Set<string>> = Array.from({ length: count }, () => new Set());
   const numeric: Array<Map<string, NumericAggregate>> = Array.from({ length: count }, () => new Map());
+  // Per block and property, counts by value; booleans keyed apart from the strings "true"/"false".
+  const categorical: Array<Map<string, Map<string | boolean, number>>> = Array.from({ length: count }, () => new Map());
   const memberList: Summary['members'] = [];
   for (let u = 0; u < n; u++) {
     const b = block[u]!;
@@ -169,7 +188,12 @@ export function summarize(graph: ProvGraph, segments: readonly SegmentInput[], l
     ids[b]!.add(id);
     memberList.push({ segment: seg, id, block: b });
     for (const [key, value] of Object.entries(graph.props(v))) {
-      if (typeof value !== 'number') continue;
+      if (typeof value !== 'number') {
+        let byValue = categorical[b]!.get(key);
+        if (!byValue) categorical[b]!.set(key, (byValue = new Map()));
+        byValue.set(value, (byValue.get(value) ?? 0) + 1);
+        continue;
+      }
       const agg = numeric[b]!.get(key);
       if (agg) {
         agg.count++;
@@ -187,7 +211,9 @@ export function summarize(graph: ProvGraph, segments: readonly SegmentInput[], l
     const agg: Record<string, NumericAggregate> = {};
     for (const [key, a] of numeric[b]!) agg[key] = { ...a, mean: a.mean / a.count };
     const text = Object.entries(values).map(([key, val]) => `${key}=${String(val)}`).join(',');
-    vertices.push({ block: b, kind, label: `${kind}(${text})`, labelValues: values, members: members[b]!, segments: segs[b]!, vertexIds: [...ids[b]!], numeric: agg });
+    const counts: Record<string, ValueCounts> = {};
+    for (const [key, byValue] of categorical[b]!) counts[key] = valueCounts(byValue);
+    vertices.push({ block: b, kind, label: `${kind}(${text})`, labelValues: values, members: members[b]!, segments: segs[b]!, vertexIds: [...ids[b]!], numeric: agg, values: counts });
   }
   const edgeIndex = new Map<number, number>();
   const edges: SummaryEdge[] = [];
@@ -202,17 +228,23 @@ export function summarize(graph: ProvGraph, segments: readonly SegmentInput[], l
       if (e === undefined) {
         e = edges.length;
         edgeIndex.set(key, e);
-        edges.push({ type: edgeTypeOfCode(code), from, to, frequency: 0, segments: 0 });
+        edges.push({ type: edgeTypeOfCode(code), from, to, frequency: 0, segments: 0, time: { count: 0, min: Infinity, max: -Infinity, mean: 0 } });
         edgeLastSeg.push(-1);
       }
       const edge = edges[e]!;
       edge.frequency++;
+      const time = union.outTime[i]!;
+      edge.time.count++;
+      if (time < edge.time.min) edge.time.min = time;
+      if (time > edge.time.max) edge.time.max = time;
+      edge.time.mean += time; // sum until finalized below
       if (edgeLastSeg[e] !== union.segment[u]) {
         edgeLastSeg[e] = union.segment[u]!;
         edge.segments++;
       }
     }
   }
+  for (const e of edges) e.time.mean /= e.time.count;
   const inputSize = n + union.edgeCount;
   const summarySize = vertices.length + edges.length;
   const finalBlock = block;
@@ -230,6 +262,17 @@ export function summarize(graph: ProvGraph, segments: readonly SegmentInput[], l
   };
 }
 
+/** Counts by value, the most frequent first (ties by value: strings before booleans, then in order). */
+function valueCounts(byValue: ReadonlyMap<string | boolean, number>): ValueCounts {
+  let count = 0;
+  for (const c of byValue.values()) count += c;
+  const top = [...byValue]
+    .sort(([a, x], [b, y]) => y - x || (typeof a === typeof b ? (a < b ? -1 : a > b ? 1 : 0) : typeof a === 'string' ? -1 : 1))
+    .slice(0, VALUE_COUNTS_TOP)
+    .map(([value, c]) => ({ value, count: c }));
+  return { count, distinct: byValue.size, top };
+}
+
 /** Builds the disjoint union of the segments with their induced edges of the `mask` types. */
 function buildUnion(graph: ProvGraph, segments: readonly SegmentInput[], mask: number, roles: readonly SegmentRole[]): UnionGraph {
   const stamp = new Int32Array(graph.vertexCount).fill(-1);
@@ -239,6 +282,7 @@ function buildUnion(graph: ProvGraph, segments: readonly SegmentInput[], mask: n
   const from: number[] = [];
   const to: number[] = [];
   const type: number[] = [];
+  const time: number[] = [];
   const roleSet = new Set(roles);
   segments.forEach((seg, s) => {
     const ids = 'vertices' in seg ? seg.vertices.filter((v) => roleSet.has(v.role)).map((v) => v.id) : (seg as readonly string[]);
@@ -253,29 +297,32 @@ function buildUnion(graph: ProvGraph, segments: readonly SegmentInput[], mask: n
       segment.push(s);
     }
     for (let u = first; u < vertex.length; u++) {
-      graph.forEachNeighbour(vertex[u]!, 'out', mask, (w, code) => {
+      graph.forEachNeighbour(vertex[u]!, 'out', mask, (w, code, t) => {
         if (stamp[w] !== s) return;
         from.push(u);
         to.push(nodeOf[w]!);
         type.push(code);
+        time.push(t);
       });
     }
   });
   const n = vertex.length;
   const m = from.length;
-  const csr = (src: number[], dst: number[]): { off: Uint32Array; adj: Uint32Array; typ: Uint8Array } => {
+  const csr = (src: number[], dst: number[]): { off: Uint32Array; adj: Uint32Array; typ: Uint8Array; tim: Float64Array } => {
     const off = new Uint32Array(n + 1);
     for (const x of src) off[x + 1]!++;
     for (let i = 0; i < n; i++) off[i + 1]! += off[i]!;
     const cursor = off.slice(0, n);
     const adj = new Uint32Array(m);
     const typ = new Uint8Array(m);
+    const tim = new Float64Array(m);
     for (let e = 0; e < m; e++) {
       const at = cursor[src[e]!]!++;
       adj[at] = dst[e]!;
       typ[at] = type[e]!;
+      tim[at] = time[e]!;
     }
-    return { off, adj, typ };
+    return { off, adj, typ, tim };
   };
   const out = csr(from, to);
   const inn = csr(to, from);
@@ -287,6 +334,7 @@ function buildUnion(graph: ProvGraph, segments: readonly SegmentInput[], mask: n
     outOff: out.off,
     outTgt: out.adj,
     outType: out.typ,
+    outTime: out.tim,
     inOff: inn.off,
     inSrc: inn.adj,
     inType: inn.typ,
