@@ -13,7 +13,7 @@ import type { ChildProcess } from 'node:child_process';
 import { Emitter } from '../emitter/sdk.js';
 import { entityId } from '../model/ids.js';
 import { createRedis } from '../lib/redis.js';
-import { graphQuery, segmentResultRows, summaryEdgeRows, summaryVertexRows } from '../query/catalogue.js';
+import { graphQuery, segmentResultRows, summaryEdgeRows, summaryMemberRows, summaryVertexRows } from '../query/catalogue.js';
 import { ROOT, createTopics, deleteTopics, exited, freshDatabase, groupCaughtUp, services, silentLogger, startIngestProcess, uniqueName, waitFor } from '../../test/helpers.js';
 import { loadGraphConfig } from './config.js';
 import { workedExampleEvents } from './example-events.js';
@@ -140,6 +140,22 @@ describe('graph service on real Kafka, ClickHouse and Redis', () => {
     const [q] = await db.query<{ operation: string; compaction: number; stable: number; input_vertices: number }>(graphQuery(project, queryId));
     expect(q).toMatchObject({ operation: 'summarize', compaction: 0.5, stable: 1, input_vertices: 10 });
     expect((await http('POST', '/summarize', summarizeBody)).body['cached']).toBe(true);
+  });
+
+  it('summarize with an explicit vertex list first: segments stored under their request index, every member mapped to its block', async () => {
+    const explicit = [ids['m2'], ids['a4'], ids['f2']];
+    const r = await http('POST', '/summarize', { ...summarizeBody, segments: [{ vertices: explicit }, summarizeBody.segments[0]] });
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    const s = r.body['result'];
+    // The explicit list's edges count as well: m2 wasGeneratedBy a4, a4 used f2.
+    expect(s.segments).toEqual([{ index: 0, vertices: 3, edges: 2 }, { index: 1, vertices: 5, edges: 4 }]);
+    const queryId = r.body['queryId'];
+    const segmentRows = await db.query<{ segment: number; vertex_id: string }>(segmentResultRows(project, queryId));
+    expect(new Set(segmentRows.map((x) => Number(x.segment)))).toEqual(new Set([1])); // the computed segment, at its index
+    const members = await db.query<{ segment: number; vertex_id: string; block: number }>(summaryMemberRows(project, queryId));
+    expect(members.map((m) => `${m.segment}:${m.vertex_id}`)).toEqual([...explicit.map((id) => `0:${id}`).sort(), ...[ids['d1'], ids['a1'], ids['f1'], ids['a2'], ids['m1']].map((id) => `1:${id}`).sort()]);
+    const labelOf = (segment: number, id: string | undefined) => s.vertices[Number(members.find((m) => Number(m.segment) === segment && m.vertex_id === id)!.block)].label;
+    expect([labelOf(0, ids['m2']), labelOf(0, ids['a4']), labelOf(1, ids['m1'])]).toEqual(['entity(artifact=models/model.bin)', 'activity(command=train)', 'entity(artifact=models/model.bin)']);
   });
 
   const run = 'act:graph-int-eval-1';

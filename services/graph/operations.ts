@@ -96,7 +96,11 @@ export interface StoredQuery {
 /** Durable result tables (ClickHouse); resolves after the rows are acknowledged. */
 export interface ResultSink {
   storeSegment(q: StoredQuery, result: SegmentAnswer): Promise<void>;
-  storeSummary(q: StoredQuery, summary: SummaryAnswer, segments: readonly SegmentAnswer[]): Promise<void>;
+  /**
+   * `segments`: the segment() answers computed for the request, with their index in it (explicit
+   * vertex-list segments have none); `members`: which summary vertex each input node went to.
+   */
+  storeSummary(q: StoredQuery, summary: SummaryAnswer, segments: ReadonlyArray<{ index: number; answer: SegmentAnswer }>, members: Summary['members']): Promise<void>;
 }
 
 export interface GraphQueriesDeps {
@@ -176,12 +180,6 @@ export class GraphQueries {
       const inputs = segments.map((s, i) => ('vertices' in s ? s.vertices : { vertices: computed[i]!.vertices }));
       const sum = summarize(pg.graph, inputs, req.labelKeys, req.k, { roles: req.roles, edgeTypes: req.edgeTypes });
       const check = sum.checkNoFalsePaths(req.pathCheckLength);
-      const segmentStats = new Map<number, { vertices: number; edges: number }>();
-      for (const m of sum.members) {
-        const s = segmentStats.get(m.segment) ?? { vertices: 0, edges: 0 };
-        s.vertices++;
-        segmentStats.set(m.segment, s);
-      }
       const result: SummaryAnswer = {
         vertices: sum.vertices,
         edges: sum.edges,
@@ -191,10 +189,10 @@ export class GraphQueries {
         rounds: sum.rounds,
         stable: sum.stable,
         pathCheck: { ...check, maxLength: req.pathCheckLength },
-        segments: segments.map((_s, index) => ({ index, vertices: segmentStats.get(index)?.vertices ?? 0, edges: computed[index]?.edges.length ?? 0 })),
+        segments: sum.segments.map((stats, index) => ({ index, ...stats })),
       };
-      const stored = computed.filter((c): c is SegmentAnswer => c !== null);
-      return { result, rows: sum.vertices.length, store: (q: StoredQuery) => this.deps.sink.storeSummary(q, result, stored) };
+      const stored = computed.flatMap((answer, index) => (answer === null ? [] : [{ index, answer }]));
+      return { result, rows: sum.vertices.length, store: (q: StoredQuery) => this.deps.sink.storeSummary(q, result, stored, sum.members) };
     });
   }
 

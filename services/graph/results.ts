@@ -11,6 +11,7 @@ import type { Redis } from 'ioredis';
 import type { Warehouse } from '../lib/clickhouse.js';
 import { wrapRedisError } from '../lib/redis.js';
 import type { ResultCache, ResultSink, SegmentAnswer, StoredQuery, SummaryAnswer } from './operations.js';
+import type { Summary } from './core/summarize.js';
 
 type Row = Record<string, unknown>;
 
@@ -101,13 +102,14 @@ export class ClickHouseResultSink implements ResultSink {
     await this.wh.insert('graph_queries', [queryRow(q, 'segment', r.vertices.length, r.edges.length, null)]);
   }
 
-  async storeSummary(q: StoredQuery, s: SummaryAnswer, segments: readonly SegmentAnswer[]): Promise<void> {
-    const seg = segments.map((r, i) => segmentRows(q, i, r));
+  async storeSummary(q: StoredQuery, s: SummaryAnswer, segments: ReadonlyArray<{ index: number; answer: SegmentAnswer }>, members: Summary['members']): Promise<void> {
+    const seg = segments.map(({ index, answer }) => segmentRows(q, index, answer));
     await this.wh.insert('segment_results', seg.flatMap((x) => x.vertices));
     await this.wh.insert('segment_edges', seg.flatMap((x) => x.edges));
     const rows = summaryRows(q, s);
     await this.wh.insert('summary_vertices', rows.vertices);
     await this.wh.insert('summary_edges', rows.edges);
+    await this.wh.insert('summary_members', members.map((m) => ({ query_id: q.queryId, project: q.project, segment: m.segment, vertex_id: m.id, block: m.block })));
     await this.wh.insert('graph_queries', [queryRow(q, 'summarize', s.vertices.length, s.edges.length, s)]);
   }
 }

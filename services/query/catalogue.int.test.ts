@@ -43,7 +43,7 @@ describe('migrations and the query catalogue on the real server', () => {
   it('migrations are idempotent: a second run applies nothing', async () => {
     expect(await migrate(db)).toEqual([]);
     const tables = (await db.query<{ name: string }>('SHOW TABLES')).map((r) => r.name).sort();
-    expect(tables).toEqual(['alert_webhook_failures', 'alerts', 'dead_letters', 'edges', 'edges_by_dst', 'edges_by_dst_mv', 'events_raw', 'fileview_cells', 'fileview_rows', 'graph_queries', 'metrics', 'properties', 'schema_migrations', 'segment_edges', 'segment_results', 'summary_edges', 'summary_vertices', 'vertices']);
+    expect(tables).toEqual(['alert_webhook_failures', 'alerts', 'dead_letters', 'edges', 'edges_by_dst', 'edges_by_dst_mv', 'events_raw', 'fileview_cells', 'fileview_rows', 'graph_queries', 'metrics', 'properties', 'schema_migrations', 'segment_edges', 'segment_results', 'summary_edges', 'summary_members', 'summary_vertices', 'vertices']);
   });
 
   it('visibleEventCount', async () => {

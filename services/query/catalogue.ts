@@ -257,6 +257,13 @@ export function summaryVertexRows(project: string, queryId: string): string {
     FROM summary_vertices FINAL WHERE project = ${project} AND query_id = ${queryId} ORDER BY block`;
 }
 
+/** Which summary vertex each input node (segment, vertex) of a summarize query went to. */
+export function summaryMemberRows(project: string, queryId: string): string {
+  return sql`
+    SELECT segment, vertex_id, block
+    FROM summary_members FINAL WHERE project = ${project} AND query_id = ${queryId} ORDER BY segment, vertex_id`;
+}
+
 export function summaryEdgeRows(project: string, queryId: string): string {
   return sql`
     SELECT type, src_block, dst_block, frequency, segments, time_min, time_max, time_mean

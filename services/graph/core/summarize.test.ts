@@ -21,6 +21,7 @@ function canonical(blocks: readonly number[]): number[] {
 function rawUnion(raw: RawGraph, segments: readonly string[][], K: LabelKeys, types: readonly EdgeType[]) {
   const labels: string[] = [];
   const edges: Array<[number, number, string]> = [];
+  const segmentSizes: Array<{ vertices: number; edges: number }> = [];
   const all = dedupeEdges(raw.edges).filter((e) => types.includes(e.type));
   segments.forEach((seg) => {
     const index = new Map<string, number>();
@@ -32,13 +33,15 @@ function rawUnion(raw: RawGraph, segments: readonly string[][], K: LabelKeys, ty
       const values = (typeof keys === 'string' ? [keys] : keys ?? []).map((k) => v.props[k] ?? null);
       labels.push(JSON.stringify([v.kind, ...values]));
     }
+    const before = edges.length;
     for (const e of all) {
       const f = index.get(e.from);
       const t = index.get(e.to);
       if (f !== undefined && t !== undefined) edges.push([f, t, e.type]);
     }
+    segmentSizes.push({ vertices: index.size, edges: edges.length - before });
   });
-  return { labels, edges };
+  return { labels, edges, segmentSizes };
 }
 
 /** True when every summary walk of length ≤ L has a witness walk in the union (by enumeration). */
@@ -91,6 +94,7 @@ describe('summarize properties (random graphs, random segments)', () => {
         expect(sum.edges.reduce((a, e) => a + e.frequency, 0)).toBe(union.edges.length);
         expect(sum.edges.every((e) => e.time.count === e.frequency && e.time.min <= e.time.mean && e.time.mean <= e.time.max)).toBe(true);
         expect(sum.summary).toEqual({ vertices: sum.vertices.length, edges: sum.edges.length });
+        expect(sum.segments).toEqual(segments.map((_, i) => ({ vertices: union.segmentSizes[i]!.vertices, edges: union.segmentSizes[i]!.edges })));
         if (union.labels.length > 0) expect(sum.compaction).toBeCloseTo((sum.vertices.length + sum.edges.length) / (union.labels.length + union.edges.length), 12);
         if (k === Infinity) expect(sum.stable).toBe(true);
         const check = sum.checkNoFalsePaths(4);

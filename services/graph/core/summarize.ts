@@ -102,6 +102,8 @@ export interface Summary {
   /** Which summary vertex each input node went to. */
   members: Array<{ segment: number; id: string; block: number }>;
   input: { vertices: number; edges: number };
+  /** Per input segment (in order): its nodes and edges in the input. */
+  segments: Array<{ vertices: number; edges: number }>;
   summary: { vertices: number; edges: number };
   /** (summary vertices + edges) / (input vertices + edges); 1 for an empty input. */
   compaction: number;
@@ -245,6 +247,12 @@ export function summarize(graph: ProvGraph, segments: readonly SegmentInput[], l
     }
   }
   for (const e of edges) e.time.mean /= e.time.count;
+  const perSegment = segments.map(() => ({ vertices: 0, edges: 0 }));
+  for (let u = 0; u < n; u++) {
+    const stats = perSegment[union.segment[u]!]!;
+    stats.vertices++;
+    stats.edges += union.outOff[u + 1]! - union.outOff[u]!;
+  }
   const inputSize = n + union.edgeCount;
   const summarySize = vertices.length + edges.length;
   const finalBlock = block;
@@ -254,6 +262,7 @@ export function summarize(graph: ProvGraph, segments: readonly SegmentInput[], l
     edges,
     members: memberList,
     input: { vertices: n, edges: union.edgeCount },
+    segments: perSegment,
     summary: { vertices: vertices.length, edges: edges.length },
     compaction: inputSize === 0 ? 1 : summarySize / inputSize,
     rounds,
