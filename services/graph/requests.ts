@@ -31,6 +31,8 @@ export interface SegmentSpec {
   sources: string[];
   destinations: string[];
   boundary: SegmentBoundary;
+  /** `boundary.asOf`: references are resolved as of this time (it also caps `boundary.timeWindow.to`). */
+  asOf?: number;
 }
 
 /** A summarize input: a segment to compute, or an explicit vertex set. */
@@ -225,12 +227,13 @@ function predicate(p: Problems, path: string, raw: unknown): VertexPredicate | n
   return null;
 }
 
-function boundary(p: Problems, path: string, raw: unknown): SegmentBoundary {
+/** The boundary, and its `asOf` (also folded into timeWindow.to). */
+function boundary(p: Problems, path: string, raw: unknown): { b: SegmentBoundary; asOf?: number } {
   const b: SegmentBoundary = {};
-  if (raw === undefined || raw === null) return b;
+  if (raw === undefined || raw === null) return { b };
   if (!isObj(raw)) {
     p.add(path, 'must be an object');
-    return b;
+    return { b };
   }
   const known = new Set(['exclude', 'edgeTypes', 'maxLength', 'timeWindow', 'expansion', 'asOf']);
   for (const k of Object.keys(raw)) if (!known.has(k)) p.add(`${path}.${k}`, `is not a boundary field (known: ${[...known].join(', ')})`);
@@ -265,7 +268,7 @@ function boundary(p: Problems, path: string, raw: unknown): SegmentBoundary {
       b.expansion = { hops, edges };
     }
   }
-  return b;
+  return asOf === undefined ? { b } : { b, asOf };
 }
 
 function segmentSpec(p: Problems, path: string, raw: unknown): SegmentSpec {
@@ -275,7 +278,11 @@ function segmentSpec(p: Problems, path: string, raw: unknown): SegmentSpec {
   }
   const destinations = stringList(p, `${path}.destinations`, raw['destinations'], true);
   if (destinations.length === 0 && !p.list.some((x) => x.startsWith(`${path}.destinations`))) p.add(`${path}.destinations`, 'must name at least one vertex');
-  return { sources: stringList(p, `${path}.sources`, raw['sources'], false), destinations, boundary: boundary(p, `${path}.boundary`, raw['boundary']) };
+  const spec: SegmentSpec = { sources: stringList(p, `${path}.sources`, raw['sources'], false), destinations, boundary: {} };
+  const { b, asOf } = boundary(p, `${path}.boundary`, raw['boundary']);
+  spec.boundary = b;
+  if (asOf !== undefined) spec.asOf = asOf;
+  return spec;
 }
 
 export function parseSegmentBody(body: unknown): SegmentSpec {
