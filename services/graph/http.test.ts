@@ -246,6 +246,14 @@ describe('graph HTTP API (in-process)', () => {
     expect(m.status).toBe(400);
     expect(m.body.error.message).toMatch(/segments must be a list of 1 to/);
     expect(m.body.error.message).toMatch(/k must be an integer/);
+    // A client's NaN arrives as null: reported, not read as "not given".
+    const nul = await post(`${base}/segment`, { destinations: [ids['m1']], boundary: { maxLength: null, asOf: null, expansion: { hops: null, edges: ['used'] } } });
+    expect(nul.status).toBe(400);
+    expect(nul.body.error.message).toMatch(/body.boundary.maxLength must be an integer from 0 to 10000 \(got null; a NaN or Infinity becomes null in JSON/);
+    expect(nul.body.error.message).toMatch(/body.boundary.asOf must be epoch milliseconds .*\(got null; a NaN/);
+    expect(nul.body.error.message).toMatch(/body.boundary.expansion.hops must be an integer/);
+    const nulSum = await post(`${base}/summarize`, { segments: [{ destinations: [ids['m1']] }], pathCheckLength: null });
+    expect(nulSum.body.error.message).toMatch(/^pathCheckLength must be an integer from 0 to 12 \(got null/);
     const bad = await app.inject({ method: 'POST', url: `${base}/segment`, headers: { 'content-type': 'application/json' }, payload: '{nope' });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().error.code).toBe('bad-request');

@@ -77,11 +77,14 @@ class Problems {
 
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** JSON has no NaN or Infinity: a client's NaN arrives as null, which must not read as "not given". */
+const NULL_HINT = '; a NaN or Infinity becomes null in JSON: leave the field out for the default';
+
 function int(p: Problems, path: string, raw: unknown, min: number, max: number): number | undefined {
-  if (raw === undefined || raw === null || raw === '') return undefined;
-  const n = typeof raw === 'string' ? Number(raw) : raw;
+  if (raw === undefined || raw === '') return undefined;
+  const n = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
   if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
-    p.add(path, `must be an integer from ${min} to ${max} (got ${JSON.stringify(raw)})`);
+    p.add(path, `must be an integer from ${min} to ${max} (got ${JSON.stringify(raw)}${raw === null ? NULL_HINT : ''})`);
     return undefined;
   }
   return n;
@@ -89,14 +92,14 @@ function int(p: Problems, path: string, raw: unknown, min: number, max: number):
 
 /** Epoch ms, or an ISO date/time. */
 function time(p: Problems, path: string, raw: unknown): number | undefined {
-  if (raw === undefined || raw === null || raw === '') return undefined;
+  if (raw === undefined || raw === '') return undefined;
   if (typeof raw === 'number' && Number.isFinite(raw)) return raw;
   if (typeof raw === 'string') {
     if (/^-?\d+$/.test(raw)) return Number(raw);
     const t = Date.parse(raw);
     if (!Number.isNaN(t)) return t;
   }
-  p.add(path, `must be epoch milliseconds or an ISO date such as 2026-11-02T09:00:00Z (got ${JSON.stringify(raw)})`);
+  p.add(path, `must be epoch milliseconds or an ISO date such as 2026-11-02T09:00:00Z (got ${JSON.stringify(raw)}${raw === null ? NULL_HINT : ''})`);
   return undefined;
 }
 
