@@ -199,22 +199,38 @@ export function parseDiffQuery(query: Obj): { a: string; b: string } {
   return { a: a as string, b: b as string };
 }
 
+/** The keys that name a predicate, each with the other fields its object may have. */
+const PREDICATE_FIELDS: Readonly<Record<string, readonly string[]>> = { kind: [], id: [], artifact: [], agent: [], prop: ['op', 'value'], all: [] };
+
+/** One predicate per object, with its own fields only: an extra key would otherwise be ignored silently. */
 function predicate(p: Problems, path: string, raw: unknown): VertexPredicate | null {
   if (!isObj(raw)) {
     p.add(path, 'must be an object such as {"kind":"agent"}, {"artifact":"scripts/*"}, {"agent":"bob"}, {"id":"…"}, {"prop":"pii","op":"=","value":true} or {"all":[…]}');
     return null;
   }
-  if ('kind' in raw) {
+  const named = Object.keys(raw).filter((k) => k in PREDICATE_FIELDS);
+  if (named.length === 0) {
+    p.add(path, `names no known predicate (${Object.keys(PREDICATE_FIELDS).join(', ')})`);
+    return null;
+  }
+  if (named.length > 1) {
+    p.add(path, `combines ${named.map((k) => JSON.stringify(k)).join(' and ')}: one predicate per object; to require several, list them in {"all": […]}`);
+    return null;
+  }
+  const key = named[0]!;
+  const fields = PREDICATE_FIELDS[key]!;
+  let extra = false;
+  for (const k of Object.keys(raw)) {
+    if (k === key || fields.includes(k)) continue;
+    p.add(`${path}.${k}`, `is not a field of a "${key}" predicate (${[key, ...fields].join(', ')})`);
+    extra = true;
+  }
+  if (extra) return null;
+  if (key === 'kind') {
     if (!(VERTEX_KINDS as readonly unknown[]).includes(raw['kind'])) p.add(`${path}.kind`, `must be one of ${VERTEX_KINDS.join(', ')}`);
     return { kind: raw['kind'] as (typeof VERTEX_KINDS)[number] };
   }
-  for (const key of ['id', 'artifact', 'agent'] as const) {
-    if (key in raw) {
-      if (typeof raw[key] !== 'string' || raw[key] === '') p.add(`${path}.${key}`, 'must be a non-empty string');
-      return { [key]: raw[key] as string } as VertexPredicate;
-    }
-  }
-  if ('prop' in raw) {
+  if (key === 'prop') {
     const op = raw['op'] ?? '=';
     const value = raw['value'];
     if (typeof raw['prop'] !== 'string' || raw['prop'] === '') p.add(`${path}.prop`, 'must be a property name');
@@ -222,15 +238,19 @@ function predicate(p: Problems, path: string, raw: unknown): VertexPredicate | n
     if (!['string', 'number', 'boolean'].includes(typeof value)) p.add(`${path}.value`, 'must be a string, number or boolean');
     return { prop: raw['prop'] as string, op: op as CompareOp, value: value as string | number | boolean };
   }
-  if ('all' in raw && Array.isArray(raw['all'])) {
-    const parts = raw['all'].map((q, i) => predicate(p, `${path}.all[${i}]`, q));
+  if (key === 'all') {
+    const list = raw['all'];
+    if (!Array.isArray(list) || list.length === 0) {
+      p.add(`${path}.all`, 'must list at least one predicate (an empty "all" matches every vertex, so it would exclude them all)');
+      return null;
+    }
+    const parts = list.map((q, i) => predicate(p, `${path}.all[${i}]`, q));
     return { all: parts.filter((q): q is VertexPredicate => q !== null) };
   }
-  p.add(path, 'names no known predicate (kind, id, artifact, agent, prop, all)');
-  return null;
+  if (typeof raw[key] !== 'string' || raw[key] === '') p.add(`${path}.${key}`, 'must be a non-empty string');
+  return { [key]: raw[key] as string } as VertexPredicate;
 }
 
-/** The boundary, and its `asOf` (also folded into timeWindow.to). */
 function boundary(p: Problems, path: string, raw: unknown): { b: SegmentBoundary; asOf?: number } {
   const b: SegmentBoundary = {};
   if (raw === undefined || raw === null) return { b };
