@@ -18,6 +18,7 @@ import { sleep } from '../lib/retry.js';
 import { InputError } from '../lib/errors.js';
 import type { Env } from '../lib/config.js';
 import { loadCliConfig, type CliConfig } from './config.js';
+import { integer } from './options.js';
 
 /** Events allowed to wait in the SDK buffer before the publisher pauses (SDK bound: 100,000). */
 export const HIGH_WATER = 20_000;
@@ -146,12 +147,6 @@ export function renderGenerateReport(r: GenerateReport): string {
   if (r.rejected > 0) lines.push(`  REJECTED ${fmt(r.rejected)} events (a generator defect): ${r.rejections.join('; ')}`);
   return lines.join('\n');
 }
-
-const integer = (name: string, min: number) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer ≥ ${min} (1e6 notation works), got ${JSON.stringify(v)}`);
-  return n;
-};
 
 /** Adds `generate` to the CLI; `env` is where its connection settings come from (loadCliConfig). */
 export function registerGenerate(program: Command, env: Env, progress: (m: string) => void): void {

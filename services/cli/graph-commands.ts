@@ -16,6 +16,7 @@ import type { Env } from '../lib/config.js';
 import { InputError, ProvstreamError, ServiceUnavailableError, errorMessage } from '../lib/errors.js';
 import { EDGE_TYPES } from '../model/types.js';
 import { loadCliConfig } from './config.js';
+import { integer } from './options.js';
 import { renderDiff, renderImpact, renderLineage, renderSegment, renderSummary, renderWhy, type AnswerJson } from './graph-render.js';
 
 const out = (s: string) => process.stdout.write(s + '\n');
@@ -157,7 +158,7 @@ export function registerGraphCommands(program: Command, env: Env, progress: (msg
   commonOptions(program.command('segment').description('the part of the graph explaining how destinations were derived from sources (SPEC §5); stored in ClickHouse (segment_results), cached in Redis'))
     .option('--from <vertex>', 'source vertex (repeatable; none: every ancestor of the destinations)', collect)
     .option('--to <vertex>', 'destination vertex (repeatable)', collect)
-    .option('--max-length <n>', 'maximum path length in edges')
+    .option('--max-length <n>', 'maximum path length in edges', integer('--max-length', 0))
     .option('--edge-types <list>', 'edge types that make paths (default: the lineage edges)')
     .option('--exclude-kind <kind>', 'never traverse vertices of this kind (repeatable)', collect)
     .option('--exclude-artifact <glob>', 'never traverse entities whose artifact matches (repeatable; * stays in a folder, ** crosses)', collect)
@@ -166,10 +167,11 @@ export function registerGraphCommands(program: Command, env: Env, progress: (msg
     .option('--exclude-prop <cmp>', 'never traverse vertices whose property compares true, e.g. pii=true (repeatable)', collect)
     .option('--window-from <time>', 'ignore edges recorded before this time')
     .option('--window-to <time>', 'ignore edges recorded after this time')
-    .option('--expand-hops <n>', 'add context: follow --expand-edges outward this many hops')
-    .option('--expand-edges <list>', 'edge types for the expansion, e.g. used,wasAssociatedWith')
+    .option('--as-of <time>', 'the graph as it was at this time: names resolve to the versions of then, later edges are ignored (epoch ms or ISO date)')
+    .option('--expand-hops <n>', 'add context: follow --expand-edges outward this many hops', integer('--expand-hops', 0))
+    .option('--expand-edges <list>', 'edge types for the expansion, e.g. used,wasAssociatedWith (with --expand-hops)')
     .option('--body <file>', 'send this JSON request instead ({sources, destinations, boundary}; services/graph/README.md)')
-    .action(async (o: Common & Record<string, string | string[] | undefined>) => {
+    .action(async (o: Common & Record<string, string | string[] | number | undefined>) => {
       const body = o['body'] ? readJson(String(o['body'])) : segmentBody(o);
       const a = await callGraph<never>(cfg().graphUrl, 'POST', `/api/v1/projects/${project(o)}/segment${query(wait(o))}`, body);
       show(o, a, renderSegment);
@@ -179,16 +181,16 @@ export function registerGraphCommands(program: Command, env: Env, progress: (msg
     .option('--segment <SRC=>DST>', 'a segment to summarize, e.g. "data/raw.csv@1=>models/model.bin@1" (repeatable; comma-separate several vertices)', collect)
     .option('--keys <list>', 'label properties per kind', 'activity=command,entity=artifact')
     .option('-k, --rounds <k>', 'bisimulation rounds ("inf": the full bisimulation)', 'inf')
-    .option('--max-length <n>', 'maximum path length of each segment')
-    .option('--path-check <L>', 'check that no false path up to this length exists', '6')
+    .option('--max-length <n>', 'maximum path length of each segment', integer('--max-length', 0))
+    .option('--path-check <L>', 'check that no false path up to this length exists', integer('--path-check', 0), 6)
     .option('--body <file>', 'send this JSON request instead ({segments, labelKeys, k, …}; services/graph/README.md)')
-    .action(async (o: Common & { segment?: string[]; keys: string; rounds: string; maxLength?: string; pathCheck: string; body?: string }) => {
+    .action(async (o: Common & { segment?: string[]; keys: string; rounds: string; maxLength?: number; pathCheck: number; body?: string }) => {
       let body: unknown;
       if (o.body) body = readJson(o.body);
       else {
         if (!o.segment?.length) throw new InputError('name at least one --segment "SOURCES=>DESTINATIONS" (or give --body file.json)');
-        const boundary = o.maxLength ? { maxLength: Number(o.maxLength) } : {};
-        body = { segments: o.segment.map((s) => ({ ...parseSegmentArg(s), boundary })), labelKeys: parseLabelKeys(o.keys), k: o.rounds, pathCheckLength: Number(o.pathCheck) };
+        const boundary = o.maxLength !== undefined ? { maxLength: o.maxLength } : {};
+        body = { segments: o.segment.map((s) => ({ ...parseSegmentArg(s), boundary })), labelKeys: parseLabelKeys(o.keys), k: o.rounds, pathCheckLength: o.pathCheck };
       }
       const a = await callGraph<never>(cfg().graphUrl, 'POST', `/api/v1/projects/${project(o)}/summarize${query(wait(o))}`, body);
       show(o, a, renderSummary);
@@ -204,10 +206,13 @@ function readJson(file: string): unknown {
   }
 }
 
-function segmentBody(o: Record<string, string | string[] | boolean | undefined>): unknown {
+/** The segment request of the flags (numbers already parsed by their options). Exported for tests. */
+export function segmentBody(o: Record<string, string | string[] | number | boolean | undefined>): unknown {
   const list = (k: string) => (Array.isArray(o[k]) ? (o[k] as string[]) : []);
   const str = (k: string) => (typeof o[k] === 'string' ? (o[k] as string) : undefined);
+  const num = (k: string) => (typeof o[k] === 'number' ? (o[k] as number) : undefined);
   if (list('to').length === 0) throw new InputError('name at least one destination with --to <vertex> (and sources with --from)');
+  if (str('expandEdges') !== undefined && num('expandHops') === undefined) throw new InputError('--expand-edges needs --expand-hops <n> (how many hops to follow them)');
   const exclude = [
     ...list('excludeKind').map((kind) => ({ kind })),
     ...list('excludeArtifact').map((artifact) => ({ artifact })),
@@ -217,9 +222,10 @@ function segmentBody(o: Record<string, string | string[] | boolean | undefined>)
   ];
   const boundary: Record<string, unknown> = {};
   if (exclude.length) boundary['exclude'] = exclude;
-  if (str('maxLength') !== undefined) boundary['maxLength'] = Number(str('maxLength'));
+  if (num('maxLength') !== undefined) boundary['maxLength'] = num('maxLength');
   if (str('edgeTypes') !== undefined) boundary['edgeTypes'] = str('edgeTypes')!.split(',').map((s) => s.trim());
   if (str('windowFrom') !== undefined || str('windowTo') !== undefined) boundary['timeWindow'] = { from: str('windowFrom'), to: str('windowTo') };
-  if (str('expandHops') !== undefined) boundary['expansion'] = { hops: Number(str('expandHops')), edges: (str('expandEdges') ?? '').split(',').map((s) => s.trim()).filter(Boolean) };
+  if (str('asOf') !== undefined) boundary['asOf'] = str('asOf');
+  if (num('expandHops') !== undefined) boundary['expansion'] = { hops: num('expandHops'), edges: (str('expandEdges') ?? '').split(',').map((s) => s.trim()).filter(Boolean) };
   return { sources: list('from'), destinations: list('to'), boundary };
 }

@@ -1,11 +1,12 @@
 /** Text output and argument parsing of the graph commands, on answers computed from the §5.1 example. */
-import { describe, expect, it } from 'vitest';
+import { Command } from 'commander';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import pino from 'pino';
 import { workedExampleEvents } from '../graph/example-events.js';
 import { Freshness } from '../graph/freshness.js';
 import { GraphQueries, type ResultCache, type ResultSink } from '../graph/operations.js';
 import { ProjectGraphs } from '../graph/project-graph.js';
-import { parseLabelKeys, parsePropPredicate, parseSegmentArg } from './graph-commands.js';
+import { parseLabelKeys, parsePropPredicate, parseSegmentArg, registerGraphCommands } from './graph-commands.js';
 import { renderDiff, renderImpact, renderSegment, renderSummary, renderWhy, shortId, type AnswerJson } from './graph-render.js';
 
 const example = workedExampleEvents('ex');
@@ -108,5 +109,48 @@ describe('graph command arguments', () => {
     expect(parsePropPredicate('rows>=1000')).toEqual({ prop: 'rows', op: '>=', value: 1000 });
     expect(parsePropPredicate('stage!=production')).toEqual({ prop: 'stage', op: '!=', value: 'production' });
     expect(() => parsePropPredicate('pii')).toThrow(/key=value/);
+  });
+});
+
+describe('graph command numbers and flag combinations', () => {
+  /** Runs `provstream <args>` against a fake graph service; returns the request it would send, or the error. */
+  const run = async (args: string[]): Promise<{ body?: unknown; url?: string; error?: string }> => {
+    const sent: { body?: unknown; url?: string } = {};
+    vi.stubGlobal('fetch', async (url: string, init: { body: string | null }) => {
+      sent.url = url;
+      if (init.body !== null) sent.body = JSON.parse(init.body);
+      return new Response(JSON.stringify({ error: { code: 'test', message: 'stop here' } }), { status: 418 });
+    });
+    const program = new Command().exitOverride();
+    registerGraphCommands(program, { GRAPH_URL: 'http://graph.test', PROVSTREAM_PROJECT: 'ex' }, () => undefined);
+    try {
+      await program.parseAsync(['node', 'provstream', ...args]);
+    } catch (err) {
+      if (!(err instanceof Error) || !/stop here/.test(err.message)) return { error: err instanceof Error ? err.message : String(err) };
+    }
+    return sent;
+  };
+  afterEach(() => vi.unstubAllGlobals());
+
+  it.each([
+    [['segment', '--to', 'm', '--max-length', 'abc'], /^--max-length must be an integer ≥ 0 .*, got "abc"/],
+    [['segment', '--to', 'm', '--max-length', '-1'], /^--max-length must be an integer ≥ 0 .*, got "-1"/],
+    [['segment', '--to', 'm', '--expand-hops', '1.5', '--expand-edges', 'used'], /^--expand-hops must be an integer ≥ 0 .*, got "1.5"/],
+    [['segment', '--to', 'm', '--expand-edges', 'used'], /^--expand-edges needs --expand-hops <n>/],
+    [['summarize', '--segment', 'a=>b', '--max-length', 'x'], /^--max-length must be an integer ≥ 0 .*, got "x"/],
+    [['summarize', '--segment', 'a=>b', '--path-check', ''], /^--path-check must be an integer ≥ 0 .*, got ""/],
+  ])('rejects %j', async (args, message) => {
+    const r = await run(args);
+    expect(r.error).toMatch(message);
+    expect(r.url).toBeUndefined();
+  });
+
+  it('sends the numbers and --as-of it was given', async () => {
+    const s = await run(['segment', '--to', 'm', '--max-length', '3', '--expand-hops', '2', '--expand-edges', 'used', '--as-of', '2026-01-05']);
+    expect(s.url).toBe('http://graph.test/api/v1/projects/ex/segment');
+    expect(s.body).toEqual({ sources: [], destinations: ['m'], boundary: { maxLength: 3, asOf: '2026-01-05', expansion: { hops: 2, edges: ['used'] } } });
+    const m = await run(['summarize', '--segment', 'a=>b', '--max-length', '0']);
+    expect(m.body).toMatchObject({ segments: [{ sources: ['a'], destinations: ['b'], boundary: { maxLength: 0 } }], pathCheckLength: 6 });
+    expect((await run(['summarize', '--segment', 'a=>b', '--path-check', '4'])).body).toMatchObject({ pathCheckLength: 4 });
   });
 });

@@ -91,6 +91,43 @@ describe('graph HTTP API (in-process)', () => {
     );
   });
 
+  describe('as of a past time, a reference names what existed then', () => {
+    // m1 (models/model.bin@1) is recorded at start + 20, m2 at + 40, m3 at + 50; d1 at + 1, d2 at + 25.
+    const start = Date.UTC(2026, 0, 5, 9, 0, 0);
+    const iso = (t: number) => new Date(t).toISOString();
+
+    it('lineage of a bare artifact is from its newest version at that time', async () => {
+      const r = await get(`${base}/lineage/${encodeURIComponent('models/model.bin')}?depth=1&asOf=${iso(start + 30)}`);
+      expect(r.status).toBe(200);
+      expect(r.body.result.root.id).toBe(ids['m1']);
+      expect(r.body.result.vertices.map((v: { id: string }) => v.id).sort()).toEqual([ids['m1'], ids['a2']].sort());
+      const now = await get(`${base}/lineage/${encodeURIComponent('models/model.bin')}?depth=1`);
+      expect(now.body.result.root.id).toBe(ids['m3']);
+    });
+
+    it.each([
+      ['lineage', 'models/model.bin', start + 5, `models/model.bin had no version at ${iso(start + 5)}; its first version \\(@1\\) is from ${iso(start + 20)} \\(project "ex"\\)`],
+      ['why', 'models/model.bin@3', start + 45, `models/model.bin@3 did not exist yet at ${iso(start + 45)}; it was first recorded at ${iso(start + 50)}`],
+      ['impact', ids['m2']!, start + 39, `${ids['m2']} did not exist yet at ${iso(start + 39)}`],
+    ])('%s of %s before it existed is a 404 that says so', async (op, ref, asOf, message) => {
+      const r = await get(`${base}/${op}/${encodeURIComponent(ref)}?asOf=${asOf}`);
+      expect(r.status).toBe(404);
+      expect(r.body.error).toMatchObject({ code: 'not-found', id: ref, project: 'ex', asOf });
+      expect(r.body.error.message).toMatch(new RegExp(message));
+    });
+
+    it('segment resolves sources and destinations at boundary.asOf', async () => {
+      const r = await post(`${base}/segment`, { sources: ['data/raw.csv'], destinations: ['models/model.bin'], boundary: { asOf: iso(start + 22) } });
+      expect(r.status).toBe(200);
+      const role = (name: string) => r.body.result.vertices.filter((v: { role: string }) => v.role === name).map((v: { id: string }) => v.id);
+      expect(role('source')).toEqual([ids['d1']]);
+      expect(role('destination')).toEqual([ids['m1']]);
+      const early = await post(`${base}/segment`, { sources: ['data/raw.csv'], destinations: ['models/model.bin@2'], boundary: { asOf: start + 30 } });
+      expect(early.status).toBe(404);
+      expect(early.body.error.message).toMatch(/models\/model.bin@2 did not exist yet at/);
+    });
+  });
+
   it('why and impact trees', async () => {
     const w = await get(`${base}/why/${ids['m1']}`);
     expect(w.body.result.ends.sort()).toEqual([ids['c1'], ids['d1'], ids['t1']].sort());
@@ -211,6 +248,14 @@ describe('graph HTTP API (in-process)', () => {
     expect(m.body.error.message).toMatch(/k must be an integer/);
     expect(m.body.error.message).toMatch(/extraEdgeTypes is no longer accepted: .*use edgeTypes/);
     expect(m.body.error.message).toMatch(/edgeTypes has unknown edge type\(s\) "usedBy"/);
+    // A client's NaN arrives as null: reported, not read as "not given".
+    const nul = await post(`${base}/segment`, { destinations: [ids['m1']], boundary: { maxLength: null, asOf: null, expansion: { hops: null, edges: ['used'] } } });
+    expect(nul.status).toBe(400);
+    expect(nul.body.error.message).toMatch(/body.boundary.maxLength must be an integer from 0 to 10000 \(got null; a NaN or Infinity becomes null in JSON/);
+    expect(nul.body.error.message).toMatch(/body.boundary.asOf must be epoch milliseconds .*\(got null; a NaN/);
+    expect(nul.body.error.message).toMatch(/body.boundary.expansion.hops must be an integer/);
+    const nulSum = await post(`${base}/summarize`, { segments: [{ destinations: [ids['m1']] }], pathCheckLength: null });
+    expect(nulSum.body.error.message).toMatch(/^pathCheckLength must be an integer from 0 to 12 \(got null/);
     const bad = await app.inject({ method: 'POST', url: `${base}/segment`, headers: { 'content-type': 'application/json' }, payload: '{nope' });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().error.code).toBe('bad-request');

@@ -135,7 +135,7 @@ export class GraphQueries {
 
   async lineage(project: string, req: LineageRequest, wait: WaitRequest): Promise<Answer<LineageAnswer>> {
     return this.answer(project, wait, (pg) => {
-      const v = this.vertex(pg, req.ref);
+      const v = this.vertex(pg, req.ref, req.asOf);
       const g = pg.graph;
       const r = lineage(g, g.idOf(v), { direction: req.direction, maxDepth: req.depth, edgeTypes: req.types, asOf: req.asOf });
       return {
@@ -147,11 +147,11 @@ export class GraphQueries {
   }
 
   async why(project: string, req: TreeRequest, wait: WaitRequest): Promise<Answer<DerivationTree>> {
-    return this.answer(project, wait, (pg) => why(pg.graph, this.vertex(pg, req.ref), treeOptions(req)));
+    return this.answer(project, wait, (pg) => why(pg.graph, this.vertex(pg, req.ref, req.asOf), treeOptions(req)));
   }
 
   async impact(project: string, req: TreeRequest, wait: WaitRequest): Promise<Answer<ImpactResult>> {
-    return this.answer(project, wait, (pg) => impact(pg.graph, this.vertex(pg, req.ref), treeOptions(req)));
+    return this.answer(project, wait, (pg) => impact(pg.graph, this.vertex(pg, req.ref, req.asOf), treeOptions(req)));
   }
 
   async diff(project: string, req: { a: string; b: string }, wait: WaitRequest): Promise<Answer<VertexDiff>> {
@@ -290,21 +290,21 @@ export class GraphQueries {
     throw new NotFoundError(`project "${project}" has no provenance in the graph (known projects: ${list})`, { project });
   }
 
-  private vertex(pg: ProjectGraph, ref: string): number {
-    const v = pg.resolve(ref);
-    if (v >= 0) return v;
-    throw new NotFoundError(
-      `unknown vertex "${ref}" in project "${pg.project}": give a vertex id (ent:…, act:…, agt:…) or an artifact reference such as data/raw.csv@2 (a version) or data/raw.csv (its latest version)`,
-      { id: ref, project: pg.project },
-    );
+  /** The vertex `ref` names as of `asOf` (ProjectGraph.lookup); a 404 that says why otherwise. */
+  private vertex(pg: ProjectGraph, ref: string, asOf = Infinity): number {
+    const found = pg.lookup(ref, asOf);
+    if (found.vertex >= 0) return found.vertex;
+    const message = found.notYet ? `${found.problem} (project "${pg.project}")` : `unknown vertex "${ref}" in project "${pg.project}": ${found.problem}`;
+    throw new NotFoundError(message, asOf === Infinity ? { id: ref, project: pg.project } : { id: ref, project: pg.project, asOf });
   }
 
-  /** Sources and destinations must exist (404 otherwise); `id` exclusions may name anything. */
+  /** Sources and destinations must exist at spec.asOf (404 otherwise); `id` exclusions may name anything. */
   private resolveSpec(pg: ProjectGraph, spec: SegmentSpec): SegmentSpec {
-    const ids = (refs: readonly string[]) => [...new Set(refs.map((r) => pg.graph.idOf(this.vertex(pg, r))))];
+    const asOf = spec.asOf ?? Infinity;
+    const ids = (refs: readonly string[]) => [...new Set(refs.map((r) => pg.graph.idOf(this.vertex(pg, r, asOf))))];
     const resolvePredicate = (p: VertexPredicate): VertexPredicate => {
       if ('id' in p) {
-        const v = pg.resolve(p.id);
+        const v = pg.resolve(p.id, asOf);
         return { id: v >= 0 ? pg.graph.idOf(v) : p.id };
       }
       if ('all' in p) return { all: p.all.map(resolvePredicate) };
@@ -312,7 +312,9 @@ export class GraphQueries {
     };
     const boundary: SegmentBoundary = { ...spec.boundary };
     if (boundary.exclude) boundary.exclude = boundary.exclude.map(resolvePredicate);
-    return { sources: ids(spec.sources), destinations: ids(spec.destinations), boundary };
+    const resolved: SegmentSpec = { sources: ids(spec.sources), destinations: ids(spec.destinations), boundary };
+    if (spec.asOf !== undefined) resolved.asOf = spec.asOf;
+    return resolved;
   }
 }
 

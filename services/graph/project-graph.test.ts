@@ -91,6 +91,53 @@ describe('ProjectGraph.apply', () => {
     expect(g.artifactNames()).toEqual(['data/raw.csv']);
   });
 
+  describe('as of a time', () => {
+    // raw1 (v1) at 10, raw2 (v2) at 20, the run at 5; times are epoch ms.
+    const g = new ProjectGraph('p');
+    g.apply(entity(raw2, 2), 20);
+    g.apply(entity(raw1, 1), 10);
+    g.apply(activity('RUNNING', null), 5);
+    const iso = (t: number) => new Date(t).toISOString();
+    it.each([
+      ['data/raw.csv', 25, raw2],
+      ['data/raw.csv', 20, raw2],
+      ['data/raw.csv', 19, raw1],
+      ['data/raw.csv@latest', 15, raw1],
+      ['data/raw.csv@1', 10, raw1],
+      [raw1, 10, raw1],
+      [run, 5, run],
+    ])('%s as of %i is %s', (ref, asOf, id) => {
+      expect(g.lookup(ref, asOf)).toEqual({ vertex: g.graph.indexOf(id) });
+      expect(g.resolve(ref, asOf)).toBe(g.graph.indexOf(id));
+    });
+    it.each([
+      ['data/raw.csv', 9, `data/raw.csv had no version at ${iso(9)}; its first version (@1) is from ${iso(10)}`],
+      ['data/raw.csv@2', 19, `data/raw.csv@2 did not exist yet at ${iso(19)}; it was first recorded at ${iso(20)}`],
+      [raw1, 9, `${raw1} did not exist yet at ${iso(9)}; it was first recorded at ${iso(10)}`],
+      [run, 4, `${run} did not exist yet at ${iso(4)}; it was first recorded at ${iso(5)}`],
+    ])('%s as of %i: not yet', (ref, asOf, problem) => {
+      expect(g.lookup(ref, asOf)).toEqual({ vertex: -1, notYet: true, problem });
+    });
+  });
+
+  it.each([
+    ['data/raw.csv@9', /^data\/raw.csv has no version 9 \(its versions: 1, 2\)$/],
+    ['data/raw.csv@x', /^data\/raw.csv has no version "x" \(a version is a number, or "latest"\)/],
+    ['raw.csv', /give a vertex id .*; did you mean data\/raw.csv\?$/],
+    ['data/raw', /did you mean data\/raw.csv\?$/],
+    ['elsewhere/raw.csv@1', /did you mean data\/raw.csv\?$/],
+    ['nope', /^give a vertex id \(ent:…, act:…, agt:…\) or an artifact reference[^?]*$/],
+    ['ent:nope', /^give a vertex id[^?]*$/],
+  ])('an unknown reference %s says what exists', (ref, problem) => {
+    const g = new ProjectGraph('p');
+    g.apply(entity(raw1, 1), 10);
+    g.apply(entity(raw2, 2), 20);
+    const found = g.lookup(ref);
+    expect(found.vertex).toBe(-1);
+    expect(found.notYet).toBeUndefined();
+    expect(found.problem).toMatch(problem);
+  });
+
   it('keeps many artifacts with many versions apart, each version listed once', () => {
     const g = new ProjectGraph('p');
     const ids: string[][] = [];

@@ -25,6 +25,15 @@ import { NumberMap } from './core/numset.js';
 import { InternTable } from './core/intern.js';
 import { grow } from './core/typed.js';
 
+/** A reference resolved ({@link ProjectGraph.lookup}): the vertex, or -1 and why. */
+export interface Lookup {
+  vertex: number;
+  /** Why nothing matched (a sentence for the user). */
+  problem?: string;
+  /** The reference names something that was first recorded after the asked time. */
+  notYet?: boolean;
+}
+
 /** What applying one payload did: 'changed' / 'unchanged' (idempotent repeat or older state) / 'skipped'. */
 export type ApplyOutcome = 'changed' | 'unchanged' | 'skipped';
 
@@ -130,23 +139,61 @@ export class ProjectGraph {
   /**
    * The vertex a reference names, or -1: an exact vertex id; `artifact@N` (version N of the
    * artifact); `artifact@latest` or a bare artifact (its highest version, the latest by time
-   * when versions are unknown).
+   * when versions are unknown). With `asOf`, as {@link lookup}.
    */
-  resolve(ref: string): number {
+  resolve(ref: string, asOf = Infinity): number {
+    return this.lookup(ref, asOf).vertex;
+  }
+
+  /**
+   * {@link resolve} as of a time, saying why when nothing matches. As of `asOf`, a bare artifact
+   * (or `@latest`) names its newest version that existed then (vertex time ≤ asOf); an id or
+   * `artifact@N` that did not exist yet is not resolved (`notYet`), so a query "as of T" never
+   * starts from a vertex recorded after T. `problem` is a sentence for the user.
+   */
+  lookup(ref: string, asOf = Infinity): Lookup {
     const exact = this.graph.indexOf(ref);
-    if (exact >= 0) return exact;
+    if (exact >= 0) return this.existedAt(ref, exact, asOf);
     const at = ref.lastIndexOf('@');
     const artifact = at > 0 ? ref.slice(0, at) : ref;
     const which = at > 0 ? ref.slice(at + 1) : 'latest';
     const versions = this.versionsOf(artifact);
-    if (versions.length === 0) return -1;
+    if (versions.length === 0) return { vertex: -1, problem: this.unknownArtifact(artifact) };
     if (which === 'latest') {
       let best = -1;
-      for (const v of versions) if (best < 0 || newer(this.graph, v, best)) best = v;
-      return best;
+      for (const v of versions) if (this.graph.timeOf(v) <= asOf && (best < 0 || newer(this.graph, v, best))) best = v;
+      if (best >= 0) return { vertex: best };
+      const first = versions.reduce((a, b) => (this.graph.timeOf(b) < this.graph.timeOf(a) ? b : a));
+      return { vertex: -1, notYet: true, problem: `${artifact} had no version at ${isoTime(asOf)}; its first version (${this.versionName(first)}) is from ${isoTime(this.graph.timeOf(first))}` };
     }
-    if (!/^\d+$/.test(which)) return -1;
-    return versions.find((v) => this.graph.prop(v, 'version') === Number(which)) ?? -1;
+    const v = /^\d+$/.test(which) ? versions.find((x) => this.graph.prop(x, 'version') === Number(which)) : undefined;
+    if (v !== undefined) return this.existedAt(ref, v, asOf);
+    const known = versions.map((x) => this.graph.prop(x, 'version')).filter((n): n is number => typeof n === 'number').sort((a, b) => a - b);
+    const list = known.length > 0 ? `its versions: ${known.join(', ')}` : 'its versions carry no version numbers; name one by its id (ent:…)';
+    const what = /^\d+$/.test(which) ? `has no version ${which}` : `has no version "${which}" (a version is a number, or "latest")`;
+    return { vertex: -1, problem: `${artifact} ${what} (${list})` };
+  }
+
+  private existedAt(ref: string, v: number, asOf: number): Lookup {
+    const t = this.graph.timeOf(v);
+    if (t <= asOf) return { vertex: v };
+    return { vertex: -1, notYet: true, problem: `${ref} did not exist yet at ${isoTime(asOf)}; it was first recorded at ${isoTime(t)}` };
+  }
+
+  /** "@3" for a numbered version, else the vertex id. */
+  private versionName(v: number): string {
+    const n = this.graph.prop(v, 'version');
+    return typeof n === 'number' ? `@${n}` : this.graph.idOf(v);
+  }
+
+  /** Unknown name: the generic hint, plus artifacts that contain it or share its file name. */
+  private unknownArtifact(name: string): string {
+    const hint = 'give a vertex id (ent:…, act:…, agt:…) or an artifact reference such as data/raw.csv@2 (a version) or data/raw.csv (its latest version)';
+    if (kindOfId(name) !== null) return hint;
+    const base = (x: string): string => x.slice(x.lastIndexOf('/') + 1);
+    const close = this.artifactNames().filter((a) => a.includes(name) || base(a) === base(name));
+    if (close.length === 0) return hint;
+    return `${hint}; did you mean ${close.slice(0, 5).join(', ')}${close.length > 5 ? ', …' : ''}?`;
   }
 
   /**
@@ -281,6 +328,12 @@ function compact(props: Record<string, PropValue | null>): Record<string, PropVa
   const out: Record<string, PropValue> = {};
   for (const [k, v] of Object.entries(props)) if (v !== null && v !== undefined) out[k] = v;
   return out;
+}
+
+/** An epoch-ms time as ISO text (the number itself when out of Date's range). */
+function isoTime(t: number): string {
+  const d = new Date(t);
+  return Number.isNaN(d.getTime()) ? String(t) : d.toISOString();
 }
 
 function newer(graph: ProvGraph, a: number, b: number): boolean {

@@ -31,6 +31,8 @@ export interface SegmentSpec {
   sources: string[];
   destinations: string[];
   boundary: SegmentBoundary;
+  /** `boundary.asOf`: references are resolved as of this time (it also caps `boundary.timeWindow.to`). */
+  asOf?: number;
 }
 
 /** A summarize input: a segment to compute, or an explicit vertex set. */
@@ -76,11 +78,14 @@ class Problems {
 
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** JSON has no NaN or Infinity: a client's NaN arrives as null, which must not read as "not given". */
+const NULL_HINT = '; a NaN or Infinity becomes null in JSON: leave the field out for the default';
+
 function int(p: Problems, path: string, raw: unknown, min: number, max: number): number | undefined {
-  if (raw === undefined || raw === null || raw === '') return undefined;
-  const n = typeof raw === 'string' ? Number(raw) : raw;
+  if (raw === undefined || raw === '') return undefined;
+  const n = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
   if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
-    p.add(path, `must be an integer from ${min} to ${max} (got ${JSON.stringify(raw)})`);
+    p.add(path, `must be an integer from ${min} to ${max} (got ${JSON.stringify(raw)}${raw === null ? NULL_HINT : ''})`);
     return undefined;
   }
   return n;
@@ -88,14 +93,14 @@ function int(p: Problems, path: string, raw: unknown, min: number, max: number):
 
 /** Epoch ms, or an ISO date/time. */
 function time(p: Problems, path: string, raw: unknown): number | undefined {
-  if (raw === undefined || raw === null || raw === '') return undefined;
+  if (raw === undefined || raw === '') return undefined;
   if (typeof raw === 'number' && Number.isFinite(raw)) return raw;
   if (typeof raw === 'string') {
     if (/^-?\d+$/.test(raw)) return Number(raw);
     const t = Date.parse(raw);
     if (!Number.isNaN(t)) return t;
   }
-  p.add(path, `must be epoch milliseconds or an ISO date such as 2026-11-02T09:00:00Z (got ${JSON.stringify(raw)})`);
+  p.add(path, `must be epoch milliseconds or an ISO date such as 2026-11-02T09:00:00Z (got ${JSON.stringify(raw)}${raw === null ? NULL_HINT : ''})`);
   return undefined;
 }
 
@@ -195,22 +200,38 @@ export function parseDiffQuery(query: Obj): { a: string; b: string } {
   return { a: a as string, b: b as string };
 }
 
+/** The keys that name a predicate, each with the other fields its object may have. */
+const PREDICATE_FIELDS: Readonly<Record<string, readonly string[]>> = { kind: [], id: [], artifact: [], agent: [], prop: ['op', 'value'], all: [] };
+
+/** One predicate per object, with its own fields only: an extra key would otherwise be ignored silently. */
 function predicate(p: Problems, path: string, raw: unknown): VertexPredicate | null {
   if (!isObj(raw)) {
     p.add(path, 'must be an object such as {"kind":"agent"}, {"artifact":"scripts/*"}, {"agent":"bob"}, {"id":"…"}, {"prop":"pii","op":"=","value":true} or {"all":[…]}');
     return null;
   }
-  if ('kind' in raw) {
+  const named = Object.keys(raw).filter((k) => k in PREDICATE_FIELDS);
+  if (named.length === 0) {
+    p.add(path, `names no known predicate (${Object.keys(PREDICATE_FIELDS).join(', ')})`);
+    return null;
+  }
+  if (named.length > 1) {
+    p.add(path, `combines ${named.map((k) => JSON.stringify(k)).join(' and ')}: one predicate per object; to require several, list them in {"all": […]}`);
+    return null;
+  }
+  const key = named[0]!;
+  const fields = PREDICATE_FIELDS[key]!;
+  let extra = false;
+  for (const k of Object.keys(raw)) {
+    if (k === key || fields.includes(k)) continue;
+    p.add(`${path}.${k}`, `is not a field of a "${key}" predicate (${[key, ...fields].join(', ')})`);
+    extra = true;
+  }
+  if (extra) return null;
+  if (key === 'kind') {
     if (!(VERTEX_KINDS as readonly unknown[]).includes(raw['kind'])) p.add(`${path}.kind`, `must be one of ${VERTEX_KINDS.join(', ')}`);
     return { kind: raw['kind'] as (typeof VERTEX_KINDS)[number] };
   }
-  for (const key of ['id', 'artifact', 'agent'] as const) {
-    if (key in raw) {
-      if (typeof raw[key] !== 'string' || raw[key] === '') p.add(`${path}.${key}`, 'must be a non-empty string');
-      return { [key]: raw[key] as string } as VertexPredicate;
-    }
-  }
-  if ('prop' in raw) {
+  if (key === 'prop') {
     const op = raw['op'] ?? '=';
     const value = raw['value'];
     if (typeof raw['prop'] !== 'string' || raw['prop'] === '') p.add(`${path}.prop`, 'must be a property name');
@@ -218,20 +239,25 @@ function predicate(p: Problems, path: string, raw: unknown): VertexPredicate | n
     if (!['string', 'number', 'boolean'].includes(typeof value)) p.add(`${path}.value`, 'must be a string, number or boolean');
     return { prop: raw['prop'] as string, op: op as CompareOp, value: value as string | number | boolean };
   }
-  if ('all' in raw && Array.isArray(raw['all'])) {
-    const parts = raw['all'].map((q, i) => predicate(p, `${path}.all[${i}]`, q));
+  if (key === 'all') {
+    const list = raw['all'];
+    if (!Array.isArray(list) || list.length === 0) {
+      p.add(`${path}.all`, 'must list at least one predicate (an empty "all" matches every vertex, so it would exclude them all)');
+      return null;
+    }
+    const parts = list.map((q, i) => predicate(p, `${path}.all[${i}]`, q));
     return { all: parts.filter((q): q is VertexPredicate => q !== null) };
   }
-  p.add(path, 'names no known predicate (kind, id, artifact, agent, prop, all)');
-  return null;
+  if (typeof raw[key] !== 'string' || raw[key] === '') p.add(`${path}.${key}`, 'must be a non-empty string');
+  return { [key]: raw[key] as string } as VertexPredicate;
 }
 
-function boundary(p: Problems, path: string, raw: unknown): SegmentBoundary {
+function boundary(p: Problems, path: string, raw: unknown): { b: SegmentBoundary; asOf?: number } {
   const b: SegmentBoundary = {};
-  if (raw === undefined || raw === null) return b;
+  if (raw === undefined || raw === null) return { b };
   if (!isObj(raw)) {
     p.add(path, 'must be an object');
-    return b;
+    return { b };
   }
   const known = new Set(['exclude', 'edgeTypes', 'maxLength', 'timeWindow', 'expansion', 'asOf']);
   for (const k of Object.keys(raw)) if (!known.has(k)) p.add(`${path}.${k}`, `is not a boundary field (known: ${[...known].join(', ')})`);
@@ -266,7 +292,7 @@ function boundary(p: Problems, path: string, raw: unknown): SegmentBoundary {
       b.expansion = { hops, edges };
     }
   }
-  return b;
+  return asOf === undefined ? { b } : { b, asOf };
 }
 
 function segmentSpec(p: Problems, path: string, raw: unknown): SegmentSpec {
@@ -276,7 +302,11 @@ function segmentSpec(p: Problems, path: string, raw: unknown): SegmentSpec {
   }
   const destinations = stringList(p, `${path}.destinations`, raw['destinations'], true);
   if (destinations.length === 0 && !p.list.some((x) => x.startsWith(`${path}.destinations`))) p.add(`${path}.destinations`, 'must name at least one vertex');
-  return { sources: stringList(p, `${path}.sources`, raw['sources'], false), destinations, boundary: boundary(p, `${path}.boundary`, raw['boundary']) };
+  const spec: SegmentSpec = { sources: stringList(p, `${path}.sources`, raw['sources'], false), destinations, boundary: {} };
+  const { b, asOf } = boundary(p, `${path}.boundary`, raw['boundary']);
+  spec.boundary = b;
+  if (asOf !== undefined) spec.asOf = asOf;
+  return spec;
 }
 
 export function parseSegmentBody(body: unknown): SegmentSpec {
