@@ -3,9 +3,9 @@
  * project (services/demo/sample.ts) plus a late flag, and a rule set with one or more rules of
  * every kind that fire on it. Pure; imported by tests and the demo only.
  *
- * Clock-independent on purpose: dedup windows are 0 or longer than the stream's event-time span,
- * and no absence rule, so a live monitor (wall clock) and dryRun (event-time clock) must agree
- * exactly on these rules whatever the processing speed (absence has its own tests).
+ * Clock-independent on purpose: no absence rule, so a live monitor (wall clock) and dryRun
+ * (event-time clock) must agree exactly on these rules whatever the processing speed (absence has
+ * its own tests; dedup windows compare event times, so they are clock-independent too).
  */
 import { sampleProject } from '../demo/sample.js';
 import type { ProvEvent } from '../model/types.js';

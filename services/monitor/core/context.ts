@@ -27,7 +27,8 @@ export class EvalContext {
   // Created on first use: most evaluations write a key or two and never miss or dedup twice.
   private misses: Map<string, KeyRead> | undefined;
   private overlay: Map<string, StateEntry | null> | undefined;
-  private dedupedInRound: Set<string> | undefined;
+  /** Dedup keys that alerted in this round, with the record's time. */
+  private dedupedInRound: Map<string, number> | undefined;
 
   private readonly snapshot: Snapshot | undefined;
   private readonly reader: StateReader | undefined;
@@ -98,9 +99,11 @@ export class EvalContext {
   }
 
   /**
-   * Emits an alert unless its dedupKey fired within the rule's dedup window. An earlier alert
-   * with the SAME alertId (the same event re-processed after a crash) does not suppress: it is
-   * emitted again with the same id, and idempotent sinks collapse the two.
+   * Emits an alert unless its dedupKey fired within the rule's dedup window, in event time:
+   * suppressed when |time - the recorded alert's time| < window, so a backlog processed in a
+   * minute dedups like the hours it covers, and a live monitor agrees with `rules test`. An
+   * earlier alert with the SAME alertId (the same event re-processed after a crash) does not
+   * suppress: it is emitted again with the same id, and idempotent sinks collapse the two.
    */
   emit(draft: AlertDraft): EmitOutcome {
     const { rule } = this;
@@ -123,19 +126,27 @@ export class EvalContext {
       notify: rule.notify,
     };
     if (rule.dedupWindowMs > 0) {
-      if (this.dedupedInRound?.has(dedupKey)) {
+      const window = rule.dedupWindowMs;
+      const inRound = this.dedupedInRound?.get(dedupKey);
+      if (inRound !== undefined && Math.abs(alert.time - inRound) < window) {
         this.suppressed.push(alert);
         return 'suppressed';
       }
       const ddKey = this.key('dd', draft.project, draft.subject);
       const prior = this.get(ddKey);
       if (!this.has(ddKey)) return 'pending';
-      if (isRecord(prior) && prior.alertId !== alert.alertId) {
+      // Event time, both ways: a late alert close to a later one is suppressed too. A record
+      // without a time (never written so) counts as within the window.
+      const record = isRecord(prior) ? prior : undefined;
+      const priorTime = record ? (typeof record.time === 'number' ? record.time : alert.time) : undefined;
+      if (record !== undefined && priorTime !== undefined && record.alertId !== alert.alertId && Math.abs(alert.time - priorTime) < window) {
         this.suppressed.push(alert);
         return 'suppressed';
       }
-      (this.dedupedInRound ??= new Set()).add(dedupKey);
-      this.set(ddKey, { alertId: alert.alertId, time: alert.time }, rule.dedupWindowMs);
+      // The record keeps the later of the two alerts: the next one in event order compares with it.
+      const keep = priorTime !== undefined && priorTime > alert.time;
+      (this.dedupedInRound ??= new Map()).set(dedupKey, keep ? priorTime : alert.time);
+      if (!keep) this.set(ddKey, { alertId: alert.alertId, time: alert.time }, dedupTtl(window));
     }
     this.alerts.push(alert);
     return 'emitted';
@@ -178,6 +189,15 @@ export class EvalContext {
 // for the call it is passed to (StateReader's contract; a miss keeps a copy).
 const VALUE_READ: { type: 'value'; key: string } = { type: 'value', key: '' };
 const LIST_READ: { type: 'list'; key: string } = { type: 'list', key: '' };
+
+/**
+ * How long a dedup record is kept (processing time; clean-up only, the window is compared in event
+ * time): the window plus a margin of max(window, 1h), so the record outlives the window even when
+ * the monitor's lag behind event time grows by up to that margin between two alerts of a key.
+ */
+export function dedupTtl(windowMs: number): number {
+  return windowMs + Math.max(windowMs, 3_600_000);
+}
 
 function ttl(ms: number): number {
   return Math.max(1, Math.ceil(ms));

@@ -10,7 +10,10 @@
  * tainted (its mark then stops later paths from re-tainting it).
  *
  * State (per rule, project p):
- *   t:<p>:<vertexId>   {p: [flagged, ..., vertex], e: [flag event, relation events...]}  TTL stateTtl
+ *   t:<p>:<vertexId>   {p: [flagged, ..., vertex], e: [flag event, relation events...]}
+ *                      TTL flagTtl (365d) for a flagged vertex's own mark (p = [vertex]), stateTtl
+ *                      for the others; a mark's TTL is renewed whenever it taints a derivation
+ *                      (and a flagged vertex's when the flag is seen again)
  *   ch:<p>:<vertexId>  list of {id, e}: vertices derived from it (relation event e), newest
  *                      first, capped at maxChildren (older derivations drop out)     TTL stateTtl
  *
@@ -68,9 +71,16 @@ export function onTaint(ctx: EvalContext, rule: TaintRule, event: ProvEvent): vo
   const root = flagged(rule, event);
   if (root) {
     const key = ctx.key('t', P, root);
-    if (ctx.get(key) !== undefined || !ctx.has(key)) return; // already tainted: its descendants are too
+    const known = ctx.get(key);
+    if (!ctx.has(key)) return;
+    if (known !== undefined) {
+      // Already tainted: its descendants are too. A flag seen again keeps its own mark alive.
+      const own = markOf(known);
+      if (own?.p.length === 1) ctx.set(key, toJson(own), rule.taint.flagTtlMs);
+      return;
+    }
     const mark: Mark = { p: [root], e: [event.eventId] };
-    ctx.set(key, toJson(mark), ttl);
+    ctx.set(key, toJson(mark), rule.taint.flagTtlMs);
     spread(ctx, rule, event, root, mark);
     return;
   }
@@ -82,11 +92,15 @@ export function onTaint(ctx: EvalContext, rule: TaintRule, event: ProvEvent): vo
   if (!children.some((c) => asRecord(c)?.id === d.derived)) {
     ctx.push(childrenKey, { id: d.derived, e: event.eventId }, rule.taint.maxChildren, ttl);
   }
-  const sourceMark = markOf(ctx.get(ctx.key('t', P, d.source)));
+  const sourceKey = ctx.key('t', P, d.source);
+  const sourceMark = markOf(ctx.get(sourceKey));
   const derivedKey = ctx.key('t', P, d.derived);
   const derivedMark = ctx.get(derivedKey);
   if (!sourceMark || derivedMark !== undefined || !ctx.has(derivedKey)) return;
   if (sourceMark.p.length - 1 >= rule.taint.maxDepth) return;
+  // The source's mark is in use: renew it, or a lineage that keeps growing from a vertex flagged
+  // (or tainted) long ago would stop being tainted when the mark's TTL ran out.
+  ctx.set(sourceKey, toJson(sourceMark), markTtl(rule, sourceMark));
   const mark: Mark = { p: [...sourceMark.p, d.derived], e: [...sourceMark.e, event.eventId] };
   ctx.set(derivedKey, toJson(mark), ttl);
   alertIfEntity(ctx, rule, event, d.derived, mark);
@@ -138,6 +152,11 @@ function alertIfEntity(ctx: EvalContext, rule: TaintRule, event: ProvEvent, vert
     eventIds: uniqueIds([event.eventId, ...mark.e]),
     vertexIds: [...mark.p],
   });
+}
+
+/** A flagged vertex's own mark lives flagTtl, the marks derived from it stateTtl. */
+function markTtl(rule: TaintRule, mark: Mark): number {
+  return mark.p.length === 1 ? rule.taint.flagTtlMs : rule.stateTtlMs;
 }
 
 function markOf(raw: Json | undefined): Mark | undefined {

@@ -179,8 +179,9 @@ function taint(f: Fields, p: Fields | undefined, match: SubjectSelector | undefi
   const maxDepth = p.number('maxDepth', { integer: true, min: 1, max: LIMITS.taintMaxDepth }) ?? DEFAULTS.taintMaxDepth;
   const maxChildren = p.number('maxChildren', { integer: true, min: 1, max: LIMITS.taintMaxChildren }) ?? DEFAULTS.taintMaxChildren;
   const maxVisit = p.number('maxVisit', { integer: true, min: 1, max: LIMITS.taintMaxVisit }) ?? DEFAULTS.taintMaxVisit;
+  const flagTtlMs = p.duration('flagTtl', { min: 1000 }) ?? DEFAULTS.taintFlagTtlMs;
   if (!when) return undefined;
-  return { kind: 'taint', taint: { when, via, maxDepth, maxChildren, maxVisit } };
+  return { kind: 'taint', taint: { when, via, maxDepth, maxChildren, maxVisit, flagTtlMs } };
 }
 
 const COMPACT = /^\s*([^\s=!<>]+)\s*(==|!=|<=|>=|=|<|>)\s*(.+?)\s*$/;

@@ -143,6 +143,11 @@ export interface TaintRule extends RuleBase {
     maxChildren: number;
     /** Vertices one event may visit while propagating; beyond it propagation stops. */
     maxVisit: number;
+    /**
+     * Lifetime of the mark of a flagged vertex (the few that matched `when`), renewed when it
+     * taints a derivation; other marks live stateTtl, renewed the same way.
+     */
+    flagTtlMs: number;
   };
 }
 
@@ -161,6 +166,7 @@ export const DEFAULTS = {
   taintMaxDepth: 16,
   taintMaxChildren: 1000,
   taintMaxVisit: 5000,
+  taintFlagTtlMs: 365 * 86_400_000,
 } as const;
 
 /** Limits the validator enforces (they bound state size and evaluation rounds). */

@@ -67,7 +67,7 @@ rules:
     expect(rules[3]).toMatchObject({ enabled: false, absence: { mode: 'no-run', withinMs: 86_400_000 } });
     expect(rules[4]).toMatchObject({
       dedupWindowMs: 0,
-      taint: { when: { key: 'pii', op: '==', value: true }, via: ['wasDerivedFrom', 'wasGeneratedBy', 'used'], maxDepth: 16 },
+      taint: { when: { key: 'pii', op: '==', value: true }, via: ['wasDerivedFrom', 'wasGeneratedBy', 'used'], maxDepth: 16, flagTtlMs: 365 * 86_400_000 },
     });
   });
 
@@ -158,6 +158,21 @@ describe('parseRules: validation errors', () => {
       '28: /rules/4/taint/via/0: must be one of wasGeneratedBy, used, wasDerivedFrom, wasRevisionOf, wasInformedBy',
       '28: /rules/4/taint/maxDepth: must be >= 1 and <= 50, got 500',
     ]);
+  });
+
+  it.each([
+    ['400d', { ok: 400 * 86_400_000 }],
+    ['"1w"', { ok: 7 * 86_400_000 }],
+    ['soon', { error: '/0/taint/flagTtl: ' }],
+    ['10ms', { error: '/0/taint/flagTtl: ' }],
+  ])('reads taint.flagTtl %s', (value, expected) => {
+    const text = `- {id: t, kind: taint, severity: info, notify: [feed], taint: {when: "pii = true", flagTtl: ${value}}}`;
+    if ('ok' in expected) {
+      const [r] = ok(text);
+      expect(r?.kind === 'taint' && r.taint.flagTtlMs).toBe(expected.ok);
+    } else {
+      expect(errors(text)).toEqual([expect.stringContaining(expected.error)]);
+    }
   });
 
   it('requires the common fields', () => {

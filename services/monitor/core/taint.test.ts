@@ -199,3 +199,30 @@ describe('lineage taint: property test against graph reachability', () => {
     );
   });
 });
+
+describe('lineage taint: how long marks live', () => {
+  const DAY = 86_400_000;
+  // Steps: [day, 'flag'] flags root; [day, child, parent] derives child from parent (wasDerivedFrom).
+  type Step = [number, 'flag'] | [number, string, string];
+  it.each([
+    ['a derivation 31 days after the flag (stateTtl 30d)', '', [[0, 'flag'], [31, 'a', 'root']], ['a']],
+    ['a derivation after the flagTtl (365d by default)', '', [[0, 'flag'], [366, 'a', 'root']], []],
+    ['a derivation renews the flagged mark', '', [[0, 'flag'], [300, 'a', 'root'], [600, 'b', 'root']], ['a', 'b']],
+    ['a derivation renews a tainted (not flagged) mark', '', [[0, 'flag'], [1, 'a', 'root'], [25, 'b', 'a'], [50, 'c', 'a']], ['a', 'b', 'c']],
+    ['a derived mark nothing uses lives stateTtl', '', [[0, 'flag'], [1, 'a', 'root'], [40, 'c', 'a']], ['a']],
+    ['a renewed derived mark lives stateTtl from its last use', '', [[0, 'flag'], [1, 'a', 'root'], [25, 'b', 'a'], [56, 'c', 'a']], ['a', 'b']],
+    ['flagTtl: 10d', ', flagTtl: 10d', [[0, 'flag'], [11, 'a', 'root']], []],
+    ['flagTtl: 10d, the flag seen again renews it', ', flagTtl: 10d', [[0, 'flag'], [8, 'flag'], [15, 'a', 'root']], ['a']],
+  ] as [string, string, Step[], string[]][])('%s', (_name, options, steps, expected) => {
+    const r = rule(`{id: pii, kind: taint, severity: critical, notify: [feed], dedupWindow: 0, taint: {when: "pii = true"${options}}}`);
+    const s = new Stream();
+    const h = new Harness([r]);
+    const id = (name: string) => s.entityId(`data/${name}`, '1');
+    for (const step of steps) {
+      const time = T0 + step[0] * DAY;
+      if (step[1] === 'flag') h.feed(s.property(id('root'), 'pii', true, time));
+      else h.feed(s.relation('wasDerivedFrom', id(step[1]), id(step[2]!), time));
+    }
+    expect(h.alerts.map((a) => a.subject)).toEqual(expected.map(id));
+  });
+});

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { dryRun } from './dry-run.js';
 import { Harness, MIN, rule, Stream, T0 } from './test-fixtures.js';
 
 const lowAccuracy = (extra = '') =>
@@ -207,5 +208,33 @@ describe('dedup', () => {
     const [again] = h.feed(metric);
     expect(again?.alertId).toBe(first?.alertId);
     expect(h.suppressed).toEqual([]);
+  });
+
+  // [event time, processing time] of each low metric (minutes after T0), and whether it alerts
+  // (true) or is suppressed (false); window 10m. The live harness uses the given processing
+  // times as its clock, dryRun (`rules test`) the event-time watermark: both must give `expected`.
+  it.each([
+    ['a backlog: 11+ minutes apart in event time, processed within seconds', [[1, 30], [12, 30.1], [25, 30.2]], [true, true, true]],
+    ['within the window in event time', [[1, 1], [5, 5]], [true, false]],
+    ['at the window boundary', [[1, 1], [11, 11]], [true, true]],
+    ['a late alert within the window of a later one', [[20, 20], [15, 21]], [true, false]],
+    ['a late alert outside the window, then one close to the later alert', [[20, 20], [5, 21], [16, 22]], [true, true, false]],
+    ['lag grows by 21m between two alerts 8m apart (the record outlives the window)', [[1, 1], [9, 30]], [true, false]],
+  ] as [string, [number, number][], boolean[]][])('in event time, live and dry-run alike: %s', (_name, times, expected) => {
+    const s = new Stream();
+    const model = s.entityId('models/m', 'v1');
+    const entity = s.entity('models/m', 'v1', { time: T0 });
+    const metrics = times.map(([t], i) => s.metric(model, 'accuracy', 0.5 - i / 100, { time: T0 + t * MIN }));
+    const outcome = (alerts: readonly { eventIds: string[] }[]) => metrics.map((m) => alerts.some((a) => a.eventIds[0] === m.eventId));
+
+    const live = new Harness([lowAccuracy()]);
+    live.feed(entity, T0);
+    metrics.forEach((m, i) => live.feed(m, T0 + times[i]![1] * MIN));
+    expect(outcome(live.alerts)).toEqual(expected);
+    expect(outcome(live.suppressed)).toEqual(expected.map((x) => !x));
+
+    const dry = dryRun([lowAccuracy()], [entity, ...metrics]);
+    expect(outcome(dry.alerts)).toEqual(expected);
+    expect(outcome(dry.suppressed)).toEqual(expected.map((x) => !x));
   });
 });
