@@ -43,19 +43,39 @@ async function withRegistry<T>(cfg: MonitorConfig, fn: (r: RuleRegistry) => Prom
   }
 }
 
-export async function rulesAdd(cfg: MonitorConfig, path: string, json: boolean, out: Out): Promise<void> {
+export interface AddOptions {
+  json: boolean;
+  /** Clear the state of every rule of the file that was stored already, changed or not. */
+  resetState?: boolean;
+}
+
+/**
+ * Adds or replaces the rules of a file. A replaced rule keeps its state unless a field that
+ * shapes it changed (classifyRuleChange); `resetState` clears it anyway.
+ */
+export async function rulesAdd(cfg: MonitorConfig, path: string, o: AddOptions, out: Out): Promise<void> {
   const { rules, raw } = await readRuleFile(path);
   const items = rules.map((r, i) => ({ id: r.id, raw: raw[i] }));
   const result = await withRegistry(cfg, async (reg) => {
     const put = await reg.put(items);
     const cleared: Record<string, number> = {};
-    for (const id of put.replaced) cleared[id] = await reg.clearState(id);
+    for (const id of [...put.replaced, ...put.unchanged]) {
+      if (o.resetState || put.changes[id]?.clearsState) cleared[id] = await reg.clearState(id);
+    }
     return { ...put, stateKeysCleared: cleared };
   });
-  if (json) return out(JSON.stringify(result));
+  if (o.json) return out(JSON.stringify(result));
+  const cleared = (id: string) => {
+    const n = result.stateKeysCleared[id];
+    if (n === undefined) return 'state kept';
+    return `state cleared${result.changes[id]?.clearsState ? '' : ' (--reset-state)'} (${n} key${n === 1 ? '' : 's'})`;
+  };
   if (result.added.length) out(`added: ${result.added.join(', ')}`);
-  if (result.replaced.length) out(`replaced: ${result.replaced.map((id) => `${id} (${result.stateKeysCleared[id]} state keys cleared)`).join(', ')}`);
-  if (result.unchanged.length) out(`unchanged: ${result.unchanged.join(', ')}`);
+  for (const id of result.replaced) {
+    const changed = result.changes[id]?.changed ?? [];
+    out(`rule ${id} updated (${changed.length ? `${changed.join(', ')} changed` : 'same definition, written differently'}): ${cleared(id)}`);
+  }
+  for (const id of result.unchanged) out(`rule ${id} unchanged: ${cleared(id)}`);
   out(`running monitors (Redis prefix "${cfg.redisPrefix}") pick this up within ${formatDuration(cfg.rulesPollMs)}`);
 }
 
