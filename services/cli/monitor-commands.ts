@@ -37,12 +37,12 @@ export function registerMonitorCommands(program: Command, env: Env, progress: (m
     .action(async (file: string, o: { json?: boolean; resetState?: boolean }) => rulesAdd(cfg(), file, { json: !!o.json, resetState: !!o.resetState }, out));
   rules
     .command('list')
-    .description('list the rules the monitors run')
+    .description('list the rules stored in the registry (Redis, rules add); rules of a MONITOR_RULES_FILE are not listed, and monitors run the file\'s definition of an id defined in both')
     .option('--json', 'print the validated rules as JSON')
     .action(async (o: { json?: boolean }) => rulesList(cfg(), !!o.json, out));
   rules
     .command('remove')
-    .description('remove rules by id (and their state)')
+    .description('remove rules by id from the registry (and delete their state)')
     .argument('<ids...>', 'rule ids')
     .option('--json', 'print a JSON report')
     .action(async (ids: string[], o: { json?: boolean }) => {

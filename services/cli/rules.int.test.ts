@@ -1,7 +1,8 @@
 /**
  * `provstream rules add` against real Redis: replacing a rule keeps its state when only fields
  * that do not shape it changed (severity, notify, ...), clears it when one that does changed
- * (the threshold), and `--reset-state` clears it on request; each case says what it did.
+ * (the threshold), and `--reset-state` clears it on request; each case says what it did. `rules
+ * add|remove` warn about ids that MONITOR_RULES_FILE defines too (the file's definition runs).
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,7 +12,7 @@ import { services } from '../../test/helpers.js';
 import { configOf, deleteRedisPrefix, monitorEnv } from '../../test/monitor.js';
 import { connectRedis, createRedis } from '../lib/redis.js';
 import type { Redis } from '../lib/redis.js';
-import { rulesAdd } from './rules.js';
+import { rulesAdd, rulesRemove } from './rules.js';
 
 describe('provstream rules add', () => {
   let redis: Redis;
@@ -57,5 +58,23 @@ describe('provstream rules add', () => {
     expect((await state()).length).toBe(2);
     expect(await add(rule('critical', 0.9, '[feed, {type: webhook, url: "https://hooks.example.com/x"}]'), true)).toEqual(['rule acc unchanged: state cleared (--reset-state) (2 keys)']);
     expect(await state()).toEqual([]);
+  });
+
+  it('warns when MONITOR_RULES_FILE defines the same id', async () => {
+    const file = join(dir, 'monitor-rules.yaml');
+    await writeFile(file, rule('warning', 0.5).replace('rules:\n', 'rules:\n  - {id: other, kind: taint, severity: info, notify: [feed], taint: {when: "pii = true"}}\n'));
+    const withFile = { ...cfg, rulesFile: file };
+    const warning = `warning: acc also defined in MONITOR_RULES_FILE (${file}): monitors run the file's definition, not the registry's (its state is the one kept or cleared here)`;
+    const added = join(dir, 'rules.yaml');
+    await writeFile(added, rule('info', 0.7));
+    const lines: string[] = [];
+    await rulesAdd(withFile, added, { json: false }, (x) => lines.push(x));
+    expect(lines).toContain(warning);
+    lines.length = 0;
+    await rulesRemove(withFile, ['acc'], false, (x) => lines.push(x));
+    expect(lines).toEqual([expect.stringMatching(/^removed: acc/), warning]);
+    lines.length = 0;
+    await rulesRemove({ ...cfg, rulesFile: join(dir, 'missing.yaml') }, ['acc'], false, (x) => lines.push(x));
+    expect(lines).toEqual(['not found: acc', expect.stringMatching(/^note: MONITOR_RULES_FILE \(.*missing\.yaml\) cannot be read here/)]);
   });
 });
