@@ -104,7 +104,7 @@ async function redisStore(): Promise<Store> {
       const ref = { topic: 'profile', partition };
       const txn = await txns.begin([ref]);
       const commit = async (r: BatchOutcome): Promise<void> => {
-        const done = await txn.commit({ mutations: r.mutations, alerts: r.alerts, applied: [{ partition: ref, nextOffset: '1', progress: { watermark: 0, lag: 0, at: now } }] });
+        const done = await txn.commit({ mutations: r.mutations, alerts: r.alerts.map((alert) => ({ alert, webhooks: [] })), applied: [{ partition: ref, nextOffset: '1', progress: { watermark: 0, lag: 0, at: now } }] });
         if (!done.committed || done.failed.length > 0) throw new Error(`commit failed: ${done.failed.join('; ')}`);
       };
       return { load: txn.load, commit };

@@ -31,7 +31,7 @@ export interface AlertsOptions {
 
 function minSeverity(s: string | undefined): Severity | undefined {
   if (s === undefined) return undefined;
-  if (!(SEVERITIES as readonly string[]).includes(s)) throw new InputError(`--severity must be one of ${SEVERITIES.join(', ')}`);
+  if (!(SEVERITIES as readonly string[]).includes(s)) throw new InputError(`--severity must be one of ${SEVERITIES.join(', ')}, got ${JSON.stringify(s)}`);
   return s as Severity;
 }
 

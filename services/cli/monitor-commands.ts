@@ -27,18 +27,22 @@ export function registerMonitorCommands(program: Command, env: Env, progress: (m
   const rules = program.command('rules').description('monitoring rules: add, list, remove, or test against recorded events (running monitors pick up changes without restart)');
   rules
     .command('add')
-    .description('add or replace the rules of a YAML/JSON rule file (validated first; a replaced rule starts with fresh state)')
+    .description(
+      'add or replace the rules of a YAML/JSON rule file (validated first). A replaced rule keeps its state (taint marks, history, counts) ' +
+        'unless its kind, match, projects or kind parameters changed; severity, notify, description, enabled, dedupWindow and stateTtl do not clear it',
+    )
     .argument('<file>', 'rule file (services/monitor/core/README.md)')
+    .option('--reset-state', "clear the state of the file's rules that were stored already, even when kept otherwise")
     .option('--json', 'print a JSON report')
-    .action(async (file: string, o: { json?: boolean }) => rulesAdd(cfg(), file, !!o.json, out));
+    .action(async (file: string, o: { json?: boolean; resetState?: boolean }) => rulesAdd(cfg(), file, { json: !!o.json, resetState: !!o.resetState }, out));
   rules
     .command('list')
-    .description('list the rules the monitors run')
+    .description('list the rules stored in the registry (Redis, rules add); rules of a MONITOR_RULES_FILE are not listed, and monitors run the file\'s definition of an id defined in both')
     .option('--json', 'print the validated rules as JSON')
     .action(async (o: { json?: boolean }) => rulesList(cfg(), !!o.json, out));
   rules
     .command('remove')
-    .description('remove rules by id (and their state)')
+    .description('remove rules by id from the registry (and delete their state)')
     .argument('<ids...>', 'rule ids')
     .option('--json', 'print a JSON report')
     .action(async (ids: string[], o: { json?: boolean }) => {

@@ -43,19 +43,62 @@ async function withRegistry<T>(cfg: MonitorConfig, fn: (r: RuleRegistry) => Prom
   }
 }
 
-export async function rulesAdd(cfg: MonitorConfig, path: string, json: boolean, out: Out): Promise<void> {
+export interface AddOptions {
+  json: boolean;
+  /** Clear the state of every rule of the file that was stored already, changed or not. */
+  resetState?: boolean;
+}
+
+/**
+ * Adds or replaces the rules of a file. A replaced rule keeps its state unless a field that
+ * shapes it changed (classifyRuleChange); `resetState` clears it anyway.
+ */
+/**
+ * What MONITOR_RULES_FILE (as this CLI's environment names it) means for `ids`: monitors run
+ * the file's definition of an id defined in both places, so the registry's is not what runs and
+ * the state the CLI keeps or clears is that rule's. Undefined when there is nothing to say.
+ */
+async function rulesFileNote(cfg: MonitorConfig, ids: readonly string[]): Promise<{ ids: string[]; note: string } | undefined> {
+  if (!cfg.rulesFile || ids.length === 0) return undefined;
+  const what = `MONITOR_RULES_FILE (${cfg.rulesFile})`;
+  let text: string;
+  try {
+    text = await readFile(cfg.rulesFile, 'utf8');
+  } catch (err) {
+    return { ids: [], note: `note: ${what} cannot be read here (${(err as Error).message}); monitors run a rule defined there instead of the registry's` };
+  }
+  const parsed = parseRules(text, cfg.rulesFile.endsWith('.json') ? 'json' : 'yaml');
+  if (!parsed.ok) return { ids: [], note: `note: ${what} is invalid here; a rule defined there runs instead of the registry's` };
+  const both = ids.filter((id) => parsed.value.some((r) => r.id === id));
+  if (both.length === 0) return undefined;
+  return { ids: both, note: `warning: ${both.join(', ')} also defined in ${what}: monitors run the file's definition, not the registry's (its state is the one kept or cleared here)` };
+}
+
+export async function rulesAdd(cfg: MonitorConfig, path: string, o: AddOptions, out: Out): Promise<void> {
   const { rules, raw } = await readRuleFile(path);
   const items = rules.map((r, i) => ({ id: r.id, raw: raw[i] }));
+  const clash = await rulesFileNote(cfg, items.map((r) => r.id));
   const result = await withRegistry(cfg, async (reg) => {
     const put = await reg.put(items);
     const cleared: Record<string, number> = {};
-    for (const id of put.replaced) cleared[id] = await reg.clearState(id);
-    return { ...put, stateKeysCleared: cleared };
+    for (const id of [...put.replaced, ...put.unchanged]) {
+      if (o.resetState || put.changes[id]?.clearsState) cleared[id] = await reg.clearState(id);
+    }
+    return { ...put, stateKeysCleared: cleared, alsoInRulesFile: clash?.ids ?? [] };
   });
-  if (json) return out(JSON.stringify(result));
+  if (o.json) return out(JSON.stringify(result));
+  const cleared = (id: string) => {
+    const n = result.stateKeysCleared[id];
+    if (n === undefined) return 'state kept';
+    return `state cleared${result.changes[id]?.clearsState ? '' : ' (--reset-state)'} (${n} key${n === 1 ? '' : 's'})`;
+  };
   if (result.added.length) out(`added: ${result.added.join(', ')}`);
-  if (result.replaced.length) out(`replaced: ${result.replaced.map((id) => `${id} (${result.stateKeysCleared[id]} state keys cleared)`).join(', ')}`);
-  if (result.unchanged.length) out(`unchanged: ${result.unchanged.join(', ')}`);
+  for (const id of result.replaced) {
+    const changed = result.changes[id]?.changed ?? [];
+    out(`rule ${id} updated (${changed.length ? `${changed.join(', ')} changed` : 'same definition, written differently'}): ${cleared(id)}`);
+  }
+  for (const id of result.unchanged) out(`rule ${id} unchanged: ${cleared(id)}`);
+  if (clash) out(clash.note);
   out(`running monitors (Redis prefix "${cfg.redisPrefix}") pick this up within ${formatDuration(cfg.rulesPollMs)}`);
 }
 
@@ -69,16 +112,18 @@ export async function rulesList(cfg: MonitorConfig, json: boolean, out: Out): Pr
 }
 
 export async function rulesRemove(cfg: MonitorConfig, ids: string[], json: boolean, out: Out): Promise<boolean> {
+  const clash = await rulesFileNote(cfg, ids);
   const result = await withRegistry(cfg, async (reg) => {
     const removed = await reg.remove(ids);
     let cleared = 0;
     for (const id of removed) cleared += await reg.clearState(id);
-    return { removed, unknown: ids.filter((id) => !removed.includes(id)), stateKeysCleared: cleared };
+    return { removed, unknown: ids.filter((id) => !removed.includes(id)), stateKeysCleared: cleared, alsoInRulesFile: clash?.ids ?? [] };
   });
   if (json) out(JSON.stringify(result));
   else {
     if (result.removed.length) out(`removed: ${result.removed.join(', ')} (${result.stateKeysCleared} state keys cleared)`);
     if (result.unknown.length) out(`not found: ${result.unknown.join(', ')}`);
+    if (clash) out(clash.note);
   }
   return result.unknown.length === 0;
 }

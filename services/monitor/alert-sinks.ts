@@ -6,10 +6,12 @@
  *
  * `notify` on a rule chooses who is *notified* (webhooks, live feeds); the log records every
  * alert whatever its targets (the `kafka` and `clickhouse` targets are accepted and implied).
+ * Alerts name webhooks by their public form only (core/alerts.ts, AlertTarget); reading back an
+ * older record that still holds a URL redacts it.
  */
 import type { Producer } from 'kafkajs';
 import type { Warehouse } from '../lib/clickhouse.js';
-import type { Alert } from './core/index.js';
+import { alertTargetFrom, alertTargetText, type Alert, type AlertTarget } from './core/index.js';
 
 /**
  * A destination for alerts. write() resolves only after the destination acknowledged every
@@ -80,7 +82,7 @@ export function alertRow(a: Alert, recordedAt: number): Record<string, unknown> 
     details_json: JSON.stringify(a.details),
     event_ids: a.eventIds,
     vertex_ids: a.vertexIds,
-    notify: a.notify.map((n) => (n.type === 'webhook' ? `webhook:${n.url}` : n.type)),
+    notify: a.notify.map(alertTargetText),
     recorded_at: recordedAt,
   };
 }
@@ -103,7 +105,7 @@ export function alertFromRow(r: Record<string, unknown>): Alert {
     details: json(r['details_json']),
     eventIds: (r['event_ids'] as string[]) ?? [],
     vertexIds: (r['vertex_ids'] as string[]) ?? [],
-    notify: ((r['notify'] as string[]) ?? []).map((n) => (n.startsWith('webhook:') ? { type: 'webhook' as const, url: n.slice(8) } : { type: n as 'feed' | 'kafka' | 'clickhouse' })),
+    notify: publicNotify((r['notify'] as string[]) ?? []),
   };
 }
 
@@ -113,8 +115,12 @@ export function alertFromMessage(value: Buffer | string | null): Alert | undefin
   try {
     const a = JSON.parse(value.toString()) as Partial<Alert>;
     if (typeof a.alertId !== 'string' || typeof a.ruleId !== 'string' || typeof a.message !== 'string' || !Array.isArray(a.notify)) return undefined;
-    return a as Alert;
+    return { ...a, notify: publicNotify(a.notify) } as Alert;
   } catch {
     return undefined;
   }
+}
+
+function publicNotify(list: readonly unknown[]): AlertTarget[] {
+  return list.map(alertTargetFrom).filter((t): t is AlertTarget => t !== undefined);
 }

@@ -8,10 +8,10 @@ import pino from 'pino';
 import { AlertDelivery } from './delivery.js';
 import type { AlertSink } from './alert-sinks.js';
 import type { Alert } from './core/index.js';
-import type { Outbox } from './outbox.js';
+import { outboxEntryFromJson, type Outbox, type OutboxEntry } from './outbox.js';
 import type { WebhookDispatcher } from './webhook.js';
 
-const alert = (id: string) => ({ alertId: id, notify: [] }) as unknown as Alert;
+const alert = (id: string): OutboxEntry => ({ alert: { alertId: id, notify: [] } as unknown as Alert, webhooks: [] });
 const log = pino({ level: 'silent' });
 
 class Sink implements AlertSink {
@@ -28,11 +28,12 @@ class Sink implements AlertSink {
   }
 }
 
-function setup(sinks: AlertSink[]) {
+function setup(sinks: AlertSink[], due: OutboxEntry[] = []) {
   const removed: string[] = [];
-  const outbox = { remove: async (ids: string[]) => void removed.push(...ids), due: async () => [] } as unknown as Outbox;
-  const webhooks = {} as WebhookDispatcher;
-  return { delivery: new AlertDelivery(sinks, webhooks, outbox, log), removed };
+  const outbox = { remove: async (ids: string[]) => void removed.push(...ids), due: async () => due } as unknown as Outbox;
+  const posted: Array<{ alert: Alert; url: string }> = [];
+  const webhooks = { submit: async (alert: Alert, url: string) => (posted.push({ alert, url }), { done: Promise.resolve() }) } as unknown as WebhookDispatcher;
+  return { delivery: new AlertDelivery(sinks, webhooks, outbox, log), removed, posted };
 }
 
 describe('AlertDelivery', () => {
@@ -81,5 +82,24 @@ describe('AlertDelivery', () => {
     table.failure = null;
     await delivery.deliver([alert('b')], new AbortController().signal);
     expect(removed).toEqual(['b']);
+  });
+
+  it('posts to the full webhook URLs of the entry while the sinks get the alert naming them redacted, also for an entry of an older monitor (URLs in the alert)', async () => {
+    const url = 'https://hooks.example.com/services/T0/B0/SECRET?key=SECRET';
+    const target = 'https://hooks.example.com/…#0123abcd';
+    const fresh: OutboxEntry = { alert: { alertId: 'new', notify: [{ type: 'webhook', target }] } as unknown as Alert, webhooks: [url] };
+    const old = outboxEntryFromJson(JSON.stringify({ alertId: 'old', ruleId: 'r', notify: ['feed', { type: 'webhook', url }].map((n) => (typeof n === 'string' ? { type: n } : n)) }));
+    const sink = new Sink('kafka');
+    const written: Alert[] = [];
+    const { delivery, posted, removed } = setup([{ name: 'kafka', write: async (a) => void written.push(...a) }, sink], [old]);
+    await delivery.deliver([fresh], new AbortController().signal);
+    expect(await delivery.sweep(0, new AbortController().signal)).toBe(1);
+    await delivery.drain();
+    expect(posted.map((p) => [p.alert.alertId, p.url])).toEqual([['new', url], ['old', url]]);
+    expect(written.map((a) => a.alertId)).toEqual(['new', 'old']);
+    expect(JSON.stringify(written)).not.toContain('SECRET');
+    expect(JSON.stringify(posted.map((p) => p.alert))).not.toContain('SECRET');
+    expect(written[1]!.notify).toEqual([{ type: 'feed' }, { type: 'webhook', target: expect.stringMatching(/^https:\/\/hooks\.example\.com\/…#[0-9a-f]{8}$/) }]);
+    expect(removed.sort()).toEqual(['new', 'old']);
   });
 });

@@ -19,8 +19,7 @@ import { errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
 import { retry } from '../lib/retry.js';
 import type { AlertSink } from './alert-sinks.js';
-import type { Alert } from './core/index.js';
-import type { Outbox } from './outbox.js';
+import type { Outbox, OutboxEntry } from './outbox.js';
 import type { WebhookDispatcher } from './webhook.js';
 
 export const DELIVERY_LOG = { retry: 'monitor.delivery.retry', swept: 'monitor.outbox.swept' } as const;
@@ -37,7 +36,7 @@ export interface DeliveryStats {
 
 /** One deliver() call: settled once every sink acknowledged it, or one gave up. */
 interface Batch {
-  alerts: readonly Alert[];
+  entries: readonly OutboxEntry[];
   signal: AbortSignal;
   /** Sinks that have not acknowledged yet. */
   waiting: number;
@@ -62,7 +61,7 @@ class SinkQueue {
 
   push(b: Batch): void {
     this.queue.push(b);
-    this.queued += b.alerts.length;
+    this.queued += b.entries.length;
     if (this.queued >= LINGER_FLUSH_ALERTS || b.signal.aborted) this.wake?.();
     void this.pump();
   }
@@ -97,7 +96,7 @@ class SinkQueue {
         this.queued = 0;
         const live = group.filter((b) => !b.settled);
         if (live.length === 0) continue;
-        const alerts = live.flatMap((b) => b.alerts);
+        const alerts = live.flatMap((b) => b.entries.map((e) => e.alert));
         try {
           await retry(() => this.sink.write(alerts), {
             attempts: Infinity,
@@ -140,7 +139,7 @@ export class AlertDelivery {
           (b, err) => {
             if (b.settled) return;
             b.settled = true;
-            for (const a of b.alerts) this.inFlight.delete(a.alertId);
+            for (const e of b.entries) this.inFlight.delete(e.alert.alertId);
             b.reject(err);
           },
           (err, attempt, delayMs, alerts) => {
@@ -155,11 +154,11 @@ export class AlertDelivery {
    * Resolves when the log sinks acknowledged every alert and the webhooks are queued. Rejects
    * only when `signal` aborts during retries (the alerts stay in the outbox).
    */
-  async deliver(alerts: readonly Alert[], signal: AbortSignal): Promise<void> {
-    if (alerts.length === 0) return;
-    for (const a of alerts) this.inFlight.add(a.alertId);
+  async deliver(entries: readonly OutboxEntry[], signal: AbortSignal): Promise<void> {
+    if (entries.length === 0) return;
+    for (const e of entries) this.inFlight.add(e.alert.alertId);
     await new Promise<void>((resolve, reject) => {
-      const b: Batch = { alerts, signal, waiting: this.queues.length, settled: false, resolve, reject };
+      const b: Batch = { entries, signal, waiting: this.queues.length, settled: false, resolve, reject };
       if (this.queues.length === 0) return void this.track(this.settle(b));
       for (const q of this.queues) q.push(b);
     });
@@ -168,9 +167,9 @@ export class AlertDelivery {
   /** Every log sink has the batch: webhooks, outbox removal, then the caller may go on. */
   private async settle(b: Batch): Promise<void> {
     b.settled = true;
-    this.stats.alerts += b.alerts.length;
+    this.stats.alerts += b.entries.length;
     try {
-      await this.notifyAndForget(b.alerts);
+      await this.notifyAndForget(b.entries);
       b.resolve();
     } catch (err) {
       b.reject(err);
@@ -178,10 +177,9 @@ export class AlertDelivery {
   }
 
   /** Webhooks in the background; outbox removal once an alert has nothing pending. */
-  private async notifyAndForget(alerts: readonly Alert[]): Promise<void> {
+  private async notifyAndForget(entries: readonly OutboxEntry[]): Promise<void> {
     const plain: string[] = [];
-    for (const a of alerts) {
-      const urls = a.notify.flatMap((n) => (n.type === 'webhook' ? [n.url] : []));
+    for (const { alert: a, webhooks: urls } of entries) {
       if (urls.length === 0) {
         plain.push(a.alertId);
         continue;
@@ -196,7 +194,7 @@ export class AlertDelivery {
 
   /** Delivers outbox entries committed more than `graceMs` ago (not in flight here). */
   async sweep(graceMs: number, signal: AbortSignal, limit = 500): Promise<number> {
-    const due = (await this.outbox.due(Date.now() - graceMs, limit)).filter((a) => !this.inFlight.has(a.alertId));
+    const due = (await this.outbox.due(Date.now() - graceMs, limit)).filter((e) => !this.inFlight.has(e.alert.alertId));
     if (due.length === 0) return 0;
     this.log.info({ event: DELIVERY_LOG.swept, alerts: due.length }, 'delivering alerts left in the outbox (an instance stopped between commit and delivery)');
     await this.deliver(due, signal);

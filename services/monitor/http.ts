@@ -85,7 +85,7 @@ export async function startHttp(host: string, port: number, feed: AlertFeed, hea
 
 function parseFilter(q: URLSearchParams): FeedFilter | string {
   const severity = q.get('severity');
-  if (severity !== null && !(SEVERITIES as readonly string[]).includes(severity)) return `severity must be one of ${SEVERITIES.join(', ')}`;
+  if (severity !== null && !(SEVERITIES as readonly string[]).includes(severity)) return `severity must be one of ${SEVERITIES.join(', ')}, got ${JSON.stringify(severity)}`;
   return {
     all: q.get('all') === '1' || q.get('all') === 'true',
     ...(q.get('project') ? { project: q.get('project')! } : {}),

@@ -67,7 +67,7 @@ export async function startMonitor(cfg: MonitorConfig, log: Logger): Promise<Run
   const outbox = new Outbox(redis, cfg.redisPrefix);
   const webhooks = new WebhookDispatcher(
     { timeoutMs: cfg.webhookTimeoutMs, attempts: cfg.webhookAttempts, initialDelayMs: cfg.webhookInitialDelayMs, maxDelayMs: cfg.webhookMaxDelayMs, concurrency: cfg.webhookConcurrency, maxQueued: 10_000 },
-    (f) => wh.insert('alert_webhook_failures', [{ alert_id: f.alert.alertId, rule_id: f.alert.ruleId, url: f.url, attempts: f.attempts, status: f.status, error: f.error, time: Date.now() }]),
+    (f) => wh.insert('alert_webhook_failures', [{ alert_id: f.alert.alertId, rule_id: f.alert.ruleId, url: f.target, attempts: f.attempts, status: f.status, error: f.error, time: Date.now() }]),
     log.child({ module: 'webhook' }),
   );
   const delivery = new AlertDelivery([new KafkaAlertSink(producer, cfg.alertsTopic), new ClickHouseAlertSink(wh, Date.now, cfg.clickhouseLingerMs)], webhooks, outbox, log.child({ module: 'delivery' }));

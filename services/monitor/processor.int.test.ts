@@ -5,8 +5,11 @@
  *   - alerts committed but not delivered (crash after EXEC) are delivered by the sweeper;
  *   - a transaction whose read keys changed meanwhile applies nothing and is re-evaluated;
  *   - two instances sharing state concurrently lose no update;
- *   - rate counts (pages of buckets in Redis) are resumed by the instance that takes a partition over.
+ *   - rate counts (pages of buckets in Redis) are resumed by the instance that takes a partition over;
+ *   - webhook URLs (secrets) reach only the webhook request, live and from the outbox after a crash.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { freshDatabase, services, uniqueName } from '../../test/helpers.js';
@@ -15,7 +18,7 @@ import { connectRedis, createRedis } from '../lib/redis.js';
 import type { Redis } from '../lib/redis.js';
 import { encodeEvent } from '../model/codec.js';
 import type { ProvEvent } from '../model/types.js';
-import { ClickHouseAlertSink } from './alert-sinks.js';
+import { ClickHouseAlertSink, alertRow } from './alert-sinks.js';
 import type { AlertSink } from './alert-sinks.js';
 import { dryRun } from './core/index.js';
 import type { Alert, Rule } from './core/index.js';
@@ -288,5 +291,66 @@ describe('monitor processor on real Redis and ClickHouse', () => {
     // The 40th failure (whichever instance saw it) is the one that exceeds max 39: exactly one alert.
     expect(fired.length).toBe(1);
     expect(fired[0]!.value).toBe(40);
+  });
+
+  it('webhook URLs reach only the webhook request: alerts in the sinks and the POST bodies name the webhook redacted; the outbox keeps the URL for a sweep after a crash, even when the rule is gone', async () => {
+    const posts: Array<{ path: string; body: string }> = [];
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => (body += d.toString()));
+      req.on('end', () => {
+        posts.push({ path: req.url ?? '', body });
+        res.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const secretPath = '/services/T0SECRET/B0SECRET/tokenSECRET?key=querySECRET';
+      const hook = `http://127.0.0.1:${(server.address() as AddressInfo).port}${secretPath}`;
+      const rules = parseOrThrow(FIXTURE_RULES_YAML.replace('id: low-accuracy\n    kind: threshold\n    severity: warning\n    dedupWindow: 0\n    notify: [feed]', `id: low-accuracy\n    kind: threshold\n    severity: warning\n    dedupWindow: 0\n    notify: [feed, {type: webhook, url: "${hook}"}]`));
+      expect(rules.find((r) => r.id === 'low-accuracy')!.notify).toContainEqual({ type: 'webhook', url: hook });
+      const { events } = fixtureStream(['hooks']);
+      const fired = dryRun(rules, events).alerts.filter((a) => a.ruleId === 'low-accuracy').map((a) => a.alertId).sort();
+      expect(fired.length).toBeGreaterThan(0);
+      const published = (sink: RecordingSink) => JSON.stringify([sink.alerts, sink.alerts.map((a) => alertRow(a, 0))]);
+
+      // Live: delivered at once.
+      const prefix = uniqueName('proc-hooks') + ':';
+      prefixes.push(prefix);
+      const sink = new RecordingSink();
+      const live = await instance(prefix, rules, [sink]);
+      await live.processor.processBatch(batch(events, 0), new AbortController().signal);
+      await live.processor.flush();
+      await live.delivery.drain();
+      expect(posts.map((p) => p.path)).toEqual(fired.map(() => secretPath));
+      expect(posts.map((p) => (JSON.parse(p.body) as Alert).alertId).sort()).toEqual(fired);
+      expect(posts.map((p) => p.body).join('\n')).not.toContain('SECRET');
+      expect(sink.alerts.length).toBeGreaterThan(fired.length);
+      expect(published(sink)).not.toContain('SECRET');
+      expect(sink.alerts.find((a) => a.ruleId === 'low-accuracy')!.notify).toEqual([{ type: 'feed' }, { type: 'webhook', target: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/…#[0-9a-f]{8}$/) }]);
+
+      // Crash after EXEC: the sinks never answered; another instance, whose rule set no longer
+      // has the rule, sweeps the outbox and still posts to the URL.
+      posts.length = 0;
+      const crashPrefix = uniqueName('proc-hooks-crash') + ':';
+      prefixes.push(crashPrefix);
+      const stopped = new AbortController();
+      const failing: AlertSink = { name: 'down', write: async () => Promise.reject(Object.assign(new Error('ECONNREFUSED'), { code: 'ECONNREFUSED' })) };
+      const dead = await instance(crashPrefix, rules, [failing], 10_000);
+      await dead.processor.processBatch(batch(events, 0), stopped.signal);
+      stopped.abort(new Error('process died'));
+      await dead.processor.flush();
+      expect(posts).toEqual([]);
+      const afterSink = new RecordingSink();
+      const after = await instance(crashPrefix, rules.filter((r) => r.id !== 'low-accuracy'), [afterSink]);
+      expect(await after.delivery.sweep(0, new AbortController().signal, 10_000)).toBeGreaterThan(fired.length);
+      await after.delivery.drain();
+      expect(posts.map((p) => p.path)).toEqual(fired.map(() => secretPath));
+      expect(posts.map((p) => p.body).join('\n')).not.toContain('SECRET');
+      expect(published(afterSink)).not.toContain('SECRET');
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
   });
 });

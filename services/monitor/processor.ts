@@ -29,6 +29,7 @@ import { retry } from '../lib/retry.js';
 import { evaluateBatch } from './batch-evaluator.js';
 import type { BatchOutcome } from './batch-evaluator.js';
 import type { AlertDelivery } from './delivery.js';
+import { outboxEntries, type OutboxEntry } from './outbox.js';
 import type { RuleSet } from './rule-source.js';
 import type { AppliedThrough, PartitionRef, StateTransactions, Txn } from './transaction.js';
 import { tickTime } from './tick-time.js';
@@ -204,18 +205,19 @@ export class MonitorProcessor {
           const { todo, applied, skipped } = this.unapplied(txn, pieces, now);
           if (applied.length === 0) {
             await txn.abort();
-            return { skipped, outcome: undefined, evaluated: 0 };
+            return { skipped, outcome: undefined, entries: [], evaluated: 0 };
           }
           const set = this.rules();
           const r = await evaluateBatch(todo.map((e) => ({ event: e.event, rules: set.index.candidates(e.event) })), now, txn.load);
           const tc = performance.now();
           ms.evaluate = Math.round(tc - te);
-          const c = await txn.commit({ mutations: r.mutations, alerts: r.alerts, applied });
+          const entries = outboxEntries(r.alerts, set.byId);
+          const c = await txn.commit({ mutations: r.mutations, alerts: entries, applied });
           ms.commit = Math.round(performance.now() - tc);
           if (!c.committed) throw new ConflictError();
           this.reportFailedCommands(c.failed, ctx);
           for (const a of applied) this.watermarks.set(partitionKey(a.partition), a.progress.watermark);
-          return { skipped, outcome: r, evaluated: todo.length };
+          return { skipped, outcome: r, entries, evaluated: todo.length };
         } catch (err) {
           await txn.abort();
           throw err;
@@ -227,7 +229,7 @@ export class MonitorProcessor {
       if (outcome.outcome) {
         this.stats.events += outcome.evaluated;
         this.record(outcome.outcome, { ...ctx, events: outcome.evaluated, ms, lag: pieces.reduce((n, p) => n + p.lag, 0) });
-        await this.deliverInBackground(outcome.outcome, signal);
+        await this.deliverInBackground(outcome.entries, signal);
       }
       for (const w of taken) w.resolve();
     } catch (err) {
@@ -291,15 +293,16 @@ export class MonitorProcessor {
     const now = tickTime(this.clock(), await this.txns.progress(topic));
     let fired = 0;
     for (const rule of set.timed) {
-      const r = await this.exclusive(() =>
+      const { r, entries } = await this.exclusive(() =>
         this.withRetry(signal, { ruleId: rule.id, tick: now }, async () => {
           const txn = await this.txns.begin();
           try {
             const out = await evaluateBatch([{ event: null, rules: [rule] }], now, txn.load);
-            const c = await txn.commit({ mutations: out.mutations, alerts: out.alerts });
+            const entries = outboxEntries(out.alerts, set.byId);
+            const c = await txn.commit({ mutations: out.mutations, alerts: entries });
             if (!c.committed) throw new ConflictError();
             this.reportFailedCommands(c.failed, { ruleId: rule.id, tick: now });
-            return out;
+            return { r: out, entries };
           } catch (err) {
             await txn.abort();
             throw err;
@@ -309,7 +312,7 @@ export class MonitorProcessor {
       this.stats.ticks++;
       this.record(r, { ruleId: rule.id, tick: now });
       fired += r.alerts.length;
-      await this.deliverInBackground(r, signal);
+      await this.deliverInBackground(entries, signal);
     }
     if (fired > 0) this.log.info({ event: MONITOR_LOG.tick, at: now, alerts: fired }, 'absence deadlines fired');
     return fired;
@@ -366,15 +369,15 @@ export class MonitorProcessor {
     this.log.debug({ event: MONITOR_LOG.batch, ...ctx, alerts: r.alerts.length, mutations: r.mutations.length, ...r.stats }, 'committed');
   }
 
-  private async deliverInBackground(r: BatchOutcome, signal: AbortSignal): Promise<void> {
-    if (r.alerts.length === 0) return;
+  private async deliverInBackground(entries: readonly OutboxEntry[], signal: AbortSignal): Promise<void> {
+    if (entries.length === 0) return;
     if (this.pending.size >= this.opts.maxPendingDeliveries) {
       const t0 = performance.now();
       while (this.pending.size >= this.opts.maxPendingDeliveries) await Promise.race(this.pending);
       this.stats.deliveryWaitMs += Math.round(performance.now() - t0);
     }
-    const p = this.delivery.deliver(r.alerts, signal).catch((err: unknown) => {
-      this.log.warn({ alerts: r.alerts.length, err: errorMessage(err) }, 'alert delivery abandoned (stopping); the alerts stay in the outbox');
+    const p = this.delivery.deliver(entries, signal).catch((err: unknown) => {
+      this.log.warn({ alerts: entries.length, err: errorMessage(err) }, 'alert delivery abandoned (stopping); the alerts stay in the outbox');
     });
     this.pending.add(p);
     void p.finally(() => this.pending.delete(p));

@@ -7,8 +7,10 @@
  *   <prefix>rules:version   counter, incremented by every change (what monitors poll)
  *
  * Rules are stored as written (the YAML/JSON object) and validated again by whoever loads them,
- * so defaults follow the code that evaluates them. A rule replaced by a different definition, or
- * removed, gets its state deleted (clearState), so a kind change cannot meet old keys.
+ * so defaults follow the code that evaluates them. A removed rule gets its state deleted
+ * (clearState). A replaced rule keeps its state unless a field that shapes the state changed
+ * (classifyRuleChange: kind, selectors, projects, the kind's parameters), so a kind change cannot
+ * meet old keys while a new severity or webhook does not forget taint marks or rate counts.
  */
 import type { Redis } from 'ioredis';
 import { deleteKeysMatching, escapeGlob, wrapRedisError } from '../lib/redis.js';
@@ -24,8 +26,42 @@ export interface StoredRule {
 
 export interface PutResult {
   added: string[];
+  /** Stored with a different definition than before (see `changes`). */
   replaced: string[];
   unchanged: string[];
+  /** Per replaced rule: what changed, and whether its state must be cleared. */
+  changes: Record<string, RuleChange>;
+}
+
+export interface RuleChange {
+  /** Fields of the validated rule (defaults filled in) whose value changed, in rule order. */
+  changed: string[];
+  /** A changed field shapes the rule's state (or the old definition no longer validates). */
+  clearsState: boolean;
+}
+
+/**
+ * Fields of a rule that do not change what its state means: who is told and how loudly,
+ * whether it runs, and how long keys live (dedup marks and long-lived state keep the TTL they
+ * were written with; new writes use the new one). Every other field (kind, match, projects, the
+ * kind's parameters such as threshold or window, pendingTtlMs) decides which keys exist and what
+ * they hold, so changing it clears the state: old values must not meet the new definition.
+ */
+export const STATE_NEUTRAL_FIELDS: ReadonlySet<string> = new Set(['id', 'description', 'severity', 'enabled', 'notify', 'dedupWindowMs', 'stateTtlMs']);
+
+/**
+ * Compares two stored definitions of one rule, validated (so `dedupWindow: 1h` and
+ * `dedupWindowMs: 3600000`, or a default spelled out, are no change). An old definition that no
+ * longer validates clears the state (what it left is unknown).
+ */
+export function classifyRuleChange(beforeRaw: unknown, afterRaw: unknown): RuleChange {
+  const before = validateRules(beforeRaw);
+  const after = validateRules(afterRaw);
+  if (!before.ok || !after.ok || before.value.length !== 1 || after.value.length !== 1) return { changed: ['definition'], clearsState: true };
+  const a = before.value[0]! as unknown as Record<string, unknown>;
+  const b = after.value[0]! as unknown as Record<string, unknown>;
+  const changed = [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
+  return { changed, clearsState: changed.some((k) => !STATE_NEUTRAL_FIELDS.has(k)) };
 }
 
 export class RuleRegistry {
@@ -44,7 +80,7 @@ export class RuleRegistry {
   async put(rules: ReadonlyArray<{ id: string; raw: unknown }>, now = Date.now()): Promise<PutResult> {
     const existing = await this.list();
     const byId = new Map(existing.map((r) => [r.id, r]));
-    const out: PutResult = { added: [], replaced: [], unchanged: [] };
+    const out: PutResult = { added: [], replaced: [], unchanged: [], changes: {} };
     const multi = this.redis.multi();
     for (const r of rules) {
       const prior = byId.get(r.id);
@@ -52,7 +88,10 @@ export class RuleRegistry {
         out.unchanged.push(r.id);
         continue;
       }
-      (prior ? out.replaced : out.added).push(r.id);
+      if (prior) {
+        out.replaced.push(r.id);
+        out.changes[r.id] = classifyRuleChange(prior.raw, r.raw);
+      } else out.added.push(r.id);
       multi.hset(this.hashKey, r.id, JSON.stringify({ raw: r.raw, addedAt: now }));
     }
     if (out.added.length + out.replaced.length === 0) return out;

@@ -24,8 +24,11 @@ export class RuleSet {
   readonly index: RuleIndex;
   /** Enabled rules with timers (absence), for ticks. */
   readonly timed: readonly Rule[];
+  /** The rules by id (alerts name their rule; delivery needs its webhook URLs). */
+  readonly byId: ReadonlyMap<string, Rule>;
   constructor(readonly rules: readonly Rule[]) {
     this.index = new RuleIndex(rules);
+    this.byId = new Map(rules.map((r) => [r.id, r]));
     this.timed = rules.filter(hasTimers);
   }
 }

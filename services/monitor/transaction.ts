@@ -39,9 +39,9 @@
 import type { Redis } from 'ioredis';
 import { ServiceUnavailableError } from '../lib/errors.js';
 import { wrapRedisError } from '../lib/redis.js';
-import type { Alert, KeyRead, Mutation, Snapshot } from './core/index.js';
+import type { KeyRead, Mutation, Snapshot } from './core/index.js';
 import { decodeReads, queueMutations, queueReads, writeFailures } from './redis-state.js';
-import { outboxKeys } from './outbox.js';
+import { outboxKeys, type OutboxEntry } from './outbox.js';
 
 export interface PartitionRef {
   topic: string;
@@ -68,7 +68,8 @@ export interface AppliedThrough {
 
 export interface CommitInput {
   mutations: readonly Mutation[];
-  alerts: readonly Alert[];
+  /** The alerts raised, with their webhook URLs (the outbox keeps both). */
+  alerts: readonly OutboxEntry[];
   /** Partitions whose messages this transaction applied (each begun with `begin`). */
   applied?: readonly AppliedThrough[];
 }
@@ -209,9 +210,9 @@ export class Txn {
       const now = Date.now();
       const fields: string[] = [];
       const due: (string | number)[] = [];
-      for (const a of input.alerts) {
-        fields.push(a.alertId, JSON.stringify(a));
-        due.push(now, a.alertId);
+      for (const e of input.alerts) {
+        fields.push(e.alert.alertId, JSON.stringify(e));
+        due.push(now, e.alert.alertId);
       }
       multi.hset(out.alerts, ...fields);
       multi.zadd(out.due, ...due);

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { WebhookDispatcher } from './webhook.js';
 import type { WebhookFailure, WebhookOptions } from './webhook.js';
+import { redactWebhookUrl } from './core/index.js';
 import type { Alert } from './core/index.js';
 
 interface Received {
@@ -20,7 +21,7 @@ interface Received {
 
 const alert = (id: string): Alert => ({
   alertId: `alr:${id}`, ruleId: 'r', kind: 'threshold', severity: 'warning', time: 1, project: 'p', subject: 's', dedupKey: 'r:p:s',
-  message: 'm', value: 1, threshold: 2, details: {}, eventIds: ['e'], vertexIds: ['s'], notify: [{ type: 'webhook', url: 'x' }],
+  message: 'm', value: 1, threshold: 2, details: {}, eventIds: ['e'], vertexIds: ['s'], notify: [{ type: 'webhook', target: 'http://127.0.0.1/…#00000000' }],
 });
 
 describe('WebhookDispatcher against a local HTTP server', () => {
@@ -88,7 +89,8 @@ describe('WebhookDispatcher against a local HTTP server', () => {
     expect(hits('/ok2').length).toBe(1);
     await down.done;
     expect(hits('/down').length).toBe(3);
-    expect(failures).toEqual([{ alert: alert('down'), url: `${base}/down`, attempts: 3, status: 500, error: expect.stringContaining('500') }]);
+    expect(failures).toEqual([{ alert: alert('down'), target: redactWebhookUrl(`${base}/down`), attempts: 3, status: 500, error: expect.stringContaining('500') }]);
+    expect(JSON.stringify(failures)).not.toContain('/down');
   });
 
   it('does not retry a 4xx answer (the receiver rejected it)', async () => {
@@ -103,5 +105,13 @@ describe('WebhookDispatcher against a local HTTP server', () => {
     const failures: WebhookFailure[] = [];
     await (await dispatcher(failures, { attempts: 2 }).submit(alert('nobody'), 'http://127.0.0.1:1/hook')).done;
     expect(failures.map((f) => [f.status, f.attempts])).toEqual([[0, 2]]);
+  });
+
+  it('names the webhook by its public form in failure records, also when the error quotes the URL', async () => {
+    const failures: WebhookFailure[] = [];
+    const url = 'http://127.0.0.1:99999/services/SECRET?token=SECRET'; // a port fetch cannot parse
+    await (await dispatcher(failures, { attempts: 1 }).submit(alert('bad-url'), url)).done;
+    expect(failures.map((f) => [f.target, f.error])).toEqual([[redactWebhookUrl(url), expect.stringContaining('Failed to parse URL')]]);
+    expect(JSON.stringify(failures)).not.toContain('SECRET');
   });
 });

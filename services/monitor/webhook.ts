@@ -6,13 +6,17 @@
  * failure is recorded (`onFailure`: the alert_webhook_failures table and a log line) and the
  * delivery counts as settled.
  *
+ * The URL is a secret (core/alerts.ts): it is used for the request only. Logs and failure
+ * records name the webhook by its public form (redactWebhookUrl), and the body is the alert,
+ * whose notify targets are redacted already.
+ *
  * Deliveries run in the background, at most `concurrency` at a time; submit() waits only while
  * `maxQueued` deliveries are pending (back-pressure, so memory stays bounded).
  */
 import { ProvstreamError, errorMessage } from '../lib/errors.js';
 import { retry } from '../lib/retry.js';
 import type { Logger } from '../lib/log.js';
-import type { Alert } from './core/index.js';
+import { redactWebhookUrl, type Alert } from './core/index.js';
 
 export interface WebhookOptions {
   timeoutMs: number;
@@ -26,7 +30,8 @@ export interface WebhookOptions {
 
 export interface WebhookFailure {
   alert: Alert;
-  url: string;
+  /** The webhook's public form (redactWebhookUrl), never its URL. */
+  target: string;
   attempts: number;
   /** The last HTTP status, or 0 when there was no answer. */
   status: number;
@@ -93,6 +98,7 @@ export class WebhookDispatcher {
 
   private async run(alert: Alert, url: string): Promise<void> {
     await this.slot();
+    const target = redactWebhookUrl(url);
     let attempts = 0;
     try {
       await retry(
@@ -105,16 +111,16 @@ export class WebhookDispatcher {
           initialDelayMs: this.opts.initialDelayMs,
           maxDelayMs: this.opts.maxDelayMs,
           signal: this.stopping.signal,
-          onRetry: (err, attempt, delayMs) => this.log.warn({ event: WEBHOOK_LOG.retry, alertId: alert.alertId, url, attempt, delayMs, err: errorMessage(err) }, `webhook failed, retrying in ${delayMs} ms`),
+          onRetry: (err, attempt, delayMs) => this.log.warn({ event: WEBHOOK_LOG.retry, alertId: alert.alertId, target, attempt, delayMs, err: errorMessage(err) }, `webhook failed, retrying in ${delayMs} ms`),
         },
       );
-      this.log.debug({ event: WEBHOOK_LOG.delivered, alertId: alert.alertId, url, attempts }, 'webhook delivered');
+      this.log.debug({ event: WEBHOOK_LOG.delivered, alertId: alert.alertId, target, attempts }, 'webhook delivered');
     } catch (err) {
       if (this.stopping.signal.aborted) return; // shutting down: the outbox keeps the alert
       const status = err instanceof WebhookError ? err.status : 0;
-      this.log.error({ event: WEBHOOK_LOG.failed, alertId: alert.alertId, ruleId: alert.ruleId, url, attempts, status, err: errorMessage(err) }, 'webhook failed for good; recorded in alert_webhook_failures');
-      await this.onFailure({ alert, url, attempts, status, error: errorMessage(err) }).catch((e: unknown) =>
-        this.log.error({ alertId: alert.alertId, url, err: errorMessage(e) }, 'could not record a webhook failure'),
+      this.log.error({ event: WEBHOOK_LOG.failed, alertId: alert.alertId, ruleId: alert.ruleId, target, attempts, status, err: errorMessage(err) }, 'webhook failed for good; recorded in alert_webhook_failures');
+      await this.onFailure({ alert, target, attempts, status, error: errorMessage(err) }).catch((e: unknown) =>
+        this.log.error({ alertId: alert.alertId, target, err: errorMessage(e) }, 'could not record a webhook failure'),
       );
     } finally {
       this.active--;
@@ -138,7 +144,9 @@ export class WebhookDispatcher {
       });
     } catch (err) {
       const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
-      throw new WebhookError(timedOut ? `no answer within ${this.opts.timeoutMs} ms` : `request failed: ${errorMessage(err)}`, true, 0);
+      // fetch's errors may quote the URL ("Failed to parse URL from ..."): name it by its public form.
+      const why = errorMessage(err).split(url).join(redactWebhookUrl(url));
+      throw new WebhookError(timedOut ? `no answer within ${this.opts.timeoutMs} ms` : `request failed: ${why}`, true, 0);
     }
     await res.body?.cancel().catch(() => undefined);
     if (res.ok) return;

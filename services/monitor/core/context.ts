@@ -14,7 +14,7 @@
  * once every key it asks for has been loaded: every has() of a key is then true (evaluators call
  * has(key) only next to a read of the same key).
  */
-import { alertIdOf, dedupKeyOf, type Alert, type AlertDraft } from './alerts.js';
+import { alertIdOf, dedupKeyOf, publicTargets, type Alert, type AlertDraft } from './alerts.js';
 import type { Rule } from './rule-types.js';
 import { ruleKey, type Evaluation, type Json, type KeyRead, type Mutation, type Snapshot, type StateEntry, type StateReader, type ZMember } from './state.js';
 
@@ -123,7 +123,7 @@ export class EvalContext {
       details: draft.details ?? {},
       eventIds: draft.eventIds,
       vertexIds: draft.vertexIds,
-      notify: rule.notify,
+      notify: publicTargets(rule.notify),
     };
     if (rule.dedupWindowMs > 0) {
       const window = rule.dedupWindowMs;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { redactWebhookUrl } from './alerts.js';
 import { dryRun } from './dry-run.js';
 import { parseRules } from './rules.js';
 import type { Rule } from './rule-types.js';
@@ -51,7 +52,9 @@ describe('dryRun', () => {
       ['stuck', null, T0 + 70 * MIN + 1],
     ]);
     expect(result.suppressed.map((a) => a.value)).toEqual([0.6]);
-    expect(result.alerts[2]?.notify).toEqual([{ type: 'webhook', url: 'https://hooks.example/oncall' }]);
+    // The webhook in its public form: its URL is a secret (alerts.ts).
+    expect(result.alerts[2]?.notify).toEqual([{ type: 'webhook', target: redactWebhookUrl('https://hooks.example/oncall') }]);
+    expect(redactWebhookUrl('https://hooks.example/oncall')).toMatch(/^https:\/\/hooks\.example\/…#[0-9a-f]{8}$/);
     expect(result.errors).toEqual([]);
     expect(result.stats).toMatchObject({ events: 5, evaluations: 10, ticks: 6 });
   });

@@ -9,8 +9,8 @@ export * from './rule-types.js';
 export { parseDuration, formatDuration } from './duration.js';
 export { matchGlob } from './glob.js';
 export { entityMatches, activityMatches } from './observe.js';
-export type { Alert } from './alerts.js';
-export { alertIdOf, dedupKeyOf } from './alerts.js';
+export type { Alert, AlertTarget } from './alerts.js';
+export { alertIdOf, dedupKeyOf, alertTargetFrom, alertTargetText, publicTargets, redactWebhookUrl } from './alerts.js';
 export {
   ruleKey,
   clearKeyMemo,

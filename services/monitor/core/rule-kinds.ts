@@ -124,7 +124,7 @@ function rate(f: Fields, p: Fields | undefined, match: SubjectSelector | undefin
     status = [];
     rawStatus.forEach((s, i) => {
       if (typeof s === 'string' && (ACTIVITY_STATUSES as readonly string[]).includes(s)) status!.push(s as ActivityStatus);
-      else p.issues.add(pointer(p.at('status'), i), `must be one of ${ACTIVITY_STATUSES.join(', ')}`);
+      else p.issues.add(pointer(p.at('status'), i), `must be one of ${ACTIVITY_STATUSES.join(', ')}, got ${describe(s)}`);
     });
   }
   if (event === 'activity' && (sel.artifact !== null || sel.entityType !== null)) {
@@ -173,7 +173,7 @@ function taint(f: Fields, p: Fields | undefined, match: SubjectSelector | undefi
     via = [];
     rawVia.forEach((e, i) => {
       if (typeof e === 'string' && (LINEAGE_EDGE_TYPES as readonly string[]).includes(e)) via.push(e as EdgeType);
-      else p.issues.add(pointer(p.at('via'), i), `must be one of ${LINEAGE_EDGE_TYPES.join(', ')}`);
+      else p.issues.add(pointer(p.at('via'), i), `must be one of ${LINEAGE_EDGE_TYPES.join(', ')}, got ${describe(e)}`);
     });
   }
   const maxDepth = p.number('maxDepth', { integer: true, min: 1, max: LIMITS.taintMaxDepth }) ?? DEFAULTS.taintMaxDepth;

@@ -92,7 +92,7 @@ rules:
 
 describe('parseRules: validation errors', () => {
   it.each<[string, string, string[]]>([
-    ['a bad operator', `threshold: {metric: accuracy, op: "=<", value: 0.8}`, ['/rules/0/threshold/op: must be one of <, <=, >, >=, ==, !=']],
+    ['a bad operator', `threshold: {metric: accuracy, op: "=<", value: 0.8}`, ['/rules/0/threshold/op: must be one of <, <=, >, >=, ==, !=, got string "=<"']],
     ['a non-numeric metric operand', `threshold: {metric: accuracy, op: "<", value: high}`, ['/rules/0/threshold/value: must be a number (metrics are numeric), got string "high"']],
     ['an ordering on a string property', `threshold: {property: quality, op: ">", value: bad}`, ['/rules/0/threshold/value: must be a number for operator >, got string "bad"']],
     ['both metric and property', `threshold: {metric: a, property: b, op: "<", value: 1}`, ['/rules/0/threshold/property: give either metric or property, not both']],
@@ -140,10 +140,10 @@ describe('parseRules: validation errors', () => {
     const got = (r as { errors: RuleIssue[] }).errors.map((e) => `${e.line}: ${e.path}: ${e.message}`);
     expect(got).toEqual([
       '7: /rules/1/id: must match letters, digits, ".", "_", "-" (at most 64), got "bad id!"',
-      '8: /rules/1/kind: must be one of threshold, regression, zscore, rate, absence, taint',
-      '9: /rules/1/severity: must be one of info, warning, critical',
+      '8: /rules/1/kind: must be one of threshold, regression, zscore, rate, absence, taint, got string "treshold"',
+      '9: /rules/1/severity: must be one of info, warning, critical, got string "severe"',
       '10: /rules/1/notify/0/url: is required',
-      '10: /rules/1/notify/1/type: must be one of webhook, kafka, clickhouse, feed',
+      '10: /rules/1/notify/1/type: must be one of webhook, kafka, clickhouse, feed, got string "pager"',
       '10: /rules/1/notify/2: must be a target such as {type: webhook, url: ...} or "feed", got number 42',
       '14: /rules/2/notify: must not be empty',
       '16: /rules/2/zscore/window: must be >= 2 and <= 10000, got 1',
@@ -151,11 +151,11 @@ describe('parseRules: validation errors', () => {
       '16: /rules/2/zscore/threshold: must be > 0, got 0',
       '17: /rules/3/id: duplicate rule id "ok-rule" (first defined at /rules/0)',
       '21: /rules/3/match: an absence rule watches activities: use match.activity (job name glob), not artifact/entityType',
-      '22: /rules/3/absence/mode: must be one of unfinished, no-run',
+      '22: /rules/3/absence/mode: must be one of unfinished, no-run, got string "late"',
       '22: /rules/3/absence/within: must be longer than 0',
       '27: /rules/4/match: not supported by taint rules: they alert on every entity derived from a flagged vertex (the predicate goes in taint.when)',
       `28: /rules/4/taint/when: must look like 'pii = true', 'quality == "bad"' or 'score < 0.5' (key, one of <, <=, >, >=, ==, !=, literal), got "pii ~ yes"`,
-      '28: /rules/4/taint/via/0: must be one of wasGeneratedBy, used, wasDerivedFrom, wasRevisionOf, wasInformedBy',
+      '28: /rules/4/taint/via/0: must be one of wasGeneratedBy, used, wasDerivedFrom, wasRevisionOf, wasInformedBy, got string "wasAssociatedWith"',
       '28: /rules/4/taint/maxDepth: must be >= 1 and <= 50, got 500',
     ]);
   });
@@ -173,6 +173,14 @@ describe('parseRules: validation errors', () => {
     } else {
       expect(errors(text)).toEqual([expect.stringContaining(expected.error)]);
     }
+  });
+
+  it.each([
+    ['a severity', `- {id: r, kind: taint, severity: warn, notify: [feed], taint: {when: "pii = true"}}`, '/0/severity: must be one of info, warning, critical, got string "warn"'],
+    ['a notify type', `- {id: r, kind: taint, severity: info, notify: [slack], taint: {when: "pii = true"}}`, '/0/notify/0/type: must be one of webhook, kafka, clickhouse, feed, got string "slack"'],
+    ['a rate status', `- {id: r, kind: rate, severity: info, notify: [feed], rate: {status: [FAILED, CRASHED], window: 1h, max: 1}}`, '/0/rate/status/1: must be one of RUNNING, COMPLETED, FAILED, ABORTED, UNKNOWN, got string "CRASHED"'],
+  ])('repeats the bad value of %s', (_name, text, message) => {
+    expect(errors(text)).toEqual([message]);
   });
 
   it('requires the common fields', () => {

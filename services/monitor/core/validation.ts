@@ -126,7 +126,7 @@ export class Fields {
     if (v === undefined) return undefined;
     if (typeof v === 'string' && opts.aliases?.[v] !== undefined) return opts.aliases[v];
     if (typeof v !== 'string' || !(values as readonly string[]).includes(v)) {
-      this.issues.add(this.at(key), `must be one of ${values.join(', ')}`);
+      this.issues.add(this.at(key), `must be one of ${values.join(', ')}, got ${describe(v)}`);
       return undefined;
     }
     return v as T;
