@@ -4,10 +4,10 @@
  * RuleIndex must never hide a rule that keysFor says is concerned.
  */
 import { describe, expect, it } from 'vitest';
-import { evaluate, evaluateEventSync, evaluateThrough, keysFor, MemoryStateStore } from './core/index.js';
-import type { Alert, Mutation, Rule } from './core/index.js';
+import { evaluate, evaluateEventSync, evaluateThrough, keysFor, MemoryStateStore, taintLineageKey } from './core/index.js';
+import type { Alert, Mutation, Rule, TaintRule } from './core/index.js';
 import type { ProvEvent } from '../model/types.js';
-import { evaluateBatch } from './batch-evaluator.js';
+import { evaluateBatch, flagLineageRequests } from './batch-evaluator.js';
 import { RuleIndex } from './rule-index.js';
 import { FIXTURE_RULES_YAML, fixtureStream, parseOrThrow } from './fixtures.js';
 
@@ -111,6 +111,42 @@ describe('evaluateBatch', () => {
     const tick = await evaluateBatch([{ event: null, rules: [absence!] }], NOW, (r) => store.load(r));
     expect(tick.alerts.map((a) => a.subject)).toEqual([run.payload.type === 'activity' ? run.payload.id : '']);
     await expect(evaluateBatch([{ event: null, rules: [absence!] }, { event: run, rules: [absence!] }], NOW, (r) => store.load(r))).rejects.toThrow(/alone/);
+  });
+});
+
+describe('evaluateBatch with external lineage (taint flags, the graph service)', () => {
+  const [pii, other] = parseOrThrow(`rules:
+  - {id: pii, kind: taint, severity: critical, notify: [feed], taint: {when: "pii = true"}}
+  - {id: dep, kind: taint, severity: info, notify: [feed], projects: [elsewhere], taint: {when: "deprecated = true"}}`);
+  const ev = (eventId: string, payload: ProvEvent['payload']): ProvEvent => ({ eventId, project: 'p', time: NOW, producer: 't', schemaVersion: 1, payload });
+  const raw = 'ent:00000000000000000000000000000001';
+  const derived = 'ent:00000000000000000000000000000002';
+  const later = 'ent:00000000000000000000000000000003';
+  const flag = ev('f1', { type: 'property', subject: raw, key: 'pii', value: { kind: 'bool', value: true } });
+
+  it('flagLineageRequests: one request per flagged root and rule shape, only for flags of rules that apply', () => {
+    const items = [
+      { event: ev('e0', { type: 'relation', relation: 'wasDerivedFrom', from: derived, to: raw, role: null }), rules: [pii!, other!] },
+      { event: flag, rules: [pii!, other!] },
+      { event: { ...flag, eventId: 'f2' }, rules: [pii!] },
+      { event: ev('f3', { type: 'property', subject: raw, key: 'pii', value: { kind: 'bool', value: false } }), rules: [pii!] },
+      { event: ev('f4', { type: 'property', subject: raw, key: 'deprecated', value: { kind: 'bool', value: true } }), rules: [other!] },
+      { event: null, rules: [pii!] },
+    ];
+    expect(flagLineageRequests(items)).toEqual([{ key: taintLineageKey(pii as TaintRule, 'p', raw), project: 'p', root: raw, via: ['wasDerivedFrom', 'wasGeneratedBy', 'used'], maxDepth: 16 }]);
+  });
+
+  it('passes it to every pass: graph-found descendants alert and are marked for the rest of the batch', async () => {
+    const store = new MemoryStateStore(() => NOW);
+    const external = new Map([[taintLineageKey(pii as TaintRule, 'p', raw), { children: new Map([[raw, [derived]]]) }]]);
+    const items = [flag, ev('e2', { type: 'relation', relation: 'wasDerivedFrom', from: later, to: derived, role: null })].map((event) => ({ event, rules: [pii!] }));
+    const withGraph = await evaluateBatch(items, NOW, (r) => store.load(r), external);
+    expect(withGraph.alerts.map((a) => [a.subject, a.vertexIds])).toEqual([
+      [derived, [raw, derived]],
+      [later, [raw, derived, later]],
+    ]);
+    const streamOnly = await evaluateBatch(items, NOW, (r) => store.load(r));
+    expect(streamOnly.alerts).toEqual([]);
   });
 });
 

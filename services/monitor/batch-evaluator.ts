@@ -21,13 +21,17 @@
  * of dependent reads in the batch (2-3 for observation rules, taint depth + 2), and a pass after
  * the first re-evaluates only the pairs that depend on what was missing.
  *
+ * `external`: lineage from outside the stream for the batch's taint flags (the graph service's
+ * answers, fetched by the caller before the batch: see `flagLineageRequests` and graph-lineage.ts);
+ * a constant input of every pass, like the loaded keys.
+ *
  * Pure apart from `load`, and it applies nothing: the caller commits `mutations` (in order,
  * atomically) and delivers the alerts. Rule evaluation errors (state of an unexpected shape)
  * skip that (rule, event) and are reported, never thrown.
  */
 import type { ProvEvent } from '../model/types.js';
-import { clearKeyMemo, evaluateThrough, evaluateTickThrough, keysFor, tickKeysFor } from './core/index.js';
-import type { Alert, Json, KeyRead, Mutation, ReadThroughResult, Rule, Snapshot, StateReader } from './core/index.js';
+import { clearKeyMemo, evaluateThrough, evaluateTickThrough, keysFor, taintLineageRequest, tickKeysFor } from './core/index.js';
+import type { Alert, ExternalLineage, Json, KeyRead, Mutation, ReadThroughResult, Rule, Snapshot, StateReader, TaintLineageRequest } from './core/index.js';
 import { Overlay } from './overlay.js';
 import { errorMessage } from '../lib/errors.js';
 
@@ -80,7 +84,23 @@ interface Pair {
   missed: boolean;
 }
 
-export async function evaluateBatch(items: readonly WorkItem[], now: number, load: Loader): Promise<BatchOutcome> {
+/**
+ * The lineage requests of the items' taint flags (events that make a vertex match a taint rule's
+ * `when`), each once. Costs one type check per event that is not a property event.
+ */
+export function flagLineageRequests(items: readonly WorkItem[]): TaintLineageRequest[] {
+  let out: Map<string, TaintLineageRequest> | undefined;
+  for (const item of items) {
+    if (item.event?.payload.type !== 'property') continue;
+    for (const rule of item.rules) {
+      const r = taintLineageRequest(rule, item.event);
+      if (r && !out?.has(r.key)) (out ??= new Map()).set(r.key, r);
+    }
+  }
+  return out ? [...out.values()] : [];
+}
+
+export async function evaluateBatch(items: readonly WorkItem[], now: number, load: Loader, external?: ExternalLineage): Promise<BatchOutcome> {
   if (items.length > 1 && items.some((i) => i.event === null)) throw new Error('evaluateBatch: a tick must be evaluated alone');
   clearKeyMemo(); // the memo holds the keys of the batch in progress (see ruleKey)
   const loaded = new Overlay();
@@ -105,7 +125,7 @@ export async function evaluateBatch(items: readonly WorkItem[], now: number, loa
   let fresh: string[] = [];
   for (;;) {
     stats.passes++;
-    const pass = new Pass(loaded.fork(), now);
+    const pass = new Pass(loaded.fork(), now, external);
     const dirty = new Set<string>(fresh);
     const next: Pair[][] = [];
     for (let i = 0; i < items.length; i++) {
@@ -166,13 +186,14 @@ class Pass {
   constructor(
     readonly overlay: Overlay,
     private readonly now: number,
+    private readonly external: ExternalLineage | undefined,
   ) {}
 
   evaluate(rule: Rule, event: ProvEvent | null): Pair {
     const pair: Pair = { rule, reads: this.reads, from: this.reads.length, to: 0, missed: false };
     this.pair = pair;
     try {
-      pair.outcome = event ? evaluateThrough(rule, event, this.read, this.now) : evaluateTickThrough(rule, this.read, this.now);
+      pair.outcome = event ? evaluateThrough(rule, event, this.read, this.now, this.external) : evaluateTickThrough(rule, this.read, this.now);
     } catch (err) {
       pair.error = errorMessage(err);
     }

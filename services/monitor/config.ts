@@ -45,6 +45,13 @@ export interface MonitorConfig {
   clickhouseLingerMs: number;
   sessionTimeoutMs: number;
   shutdownGraceMs: number;
+  /** Graph service whose downstream lineage taint flags also follow; '' = the stream alone. */
+  graphUrl: string;
+  /** Deadline for one batch's lineage lookups. */
+  graphTimeoutMs: number;
+  graphConcurrency: number;
+  /** After a failed lookup, the graph is not asked for this long. */
+  graphBackoffMs: number;
   logLevel: (typeof LOG_LEVELS)[number];
 }
 
@@ -81,6 +88,10 @@ export function loadMonitorConfig(env: Env): MonitorConfig {
     clickhouseLingerMs: r.int('MONITOR_CLICKHOUSE_LINGER_MS', 500, 0, 60_000),
     sessionTimeoutMs: r.int('MONITOR_SESSION_TIMEOUT_MS', 10_000, 6_000, 300_000),
     shutdownGraceMs: r.int('MONITOR_SHUTDOWN_GRACE_MS', 10_000, 0, 300_000),
+    graphUrl: env['MONITOR_GRAPH_URL'] ? r.url('MONITOR_GRAPH_URL', 'http://127.0.0.1:18080', ['http:', 'https:']) : '',
+    graphTimeoutMs: r.int('MONITOR_GRAPH_TIMEOUT_MS', 1_000, 10, 60_000),
+    graphConcurrency: r.int('MONITOR_GRAPH_CONCURRENCY', 4, 1, 64),
+    graphBackoffMs: r.int('MONITOR_GRAPH_BACKOFF_MS', 10_000, 0, 3_600_000),
     logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
   };
   r.done();

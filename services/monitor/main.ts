@@ -17,6 +17,7 @@ import { errorMessage } from '../lib/errors.js';
 import { stopOnSignals } from '../lib/shutdown.js';
 import { ClickHouseAlertSink, KafkaAlertSink } from './alert-sinks.js';
 import { MonitorConsumer } from './consumer.js';
+import { GraphLineageClient } from './graph-lineage.js';
 import { AlertDelivery } from './delivery.js';
 import { AlertFeed } from './feed.js';
 import { startHttp } from './http.js';
@@ -72,7 +73,14 @@ export async function startMonitor(cfg: MonitorConfig, log: Logger): Promise<Run
   );
   const delivery = new AlertDelivery([new KafkaAlertSink(producer, cfg.alertsTopic), new ClickHouseAlertSink(wh, Date.now, cfg.clickhouseLingerMs)], webhooks, outbox, log.child({ module: 'delivery' }));
   const txns = new StateTransactions(txRedis, cfg.redisPrefix, cfg.groupId);
-  const processor = new MonitorProcessor(txns, () => rules.current(), delivery, log.child({ module: 'processor' }), { maxPendingDeliveries: 64, maxEventsPerTransaction: cfg.maxEventsPerTransaction });
+  const graph = cfg.graphUrl
+    ? new GraphLineageClient({ url: cfg.graphUrl, timeoutMs: cfg.graphTimeoutMs, concurrency: cfg.graphConcurrency, backoffMs: cfg.graphBackoffMs }, log.child({ module: 'graph-lineage' }))
+    : undefined;
+  const processor = new MonitorProcessor(txns, () => rules.current(), delivery, log.child({ module: 'processor' }), {
+    maxPendingDeliveries: 64,
+    maxEventsPerTransaction: cfg.maxEventsPerTransaction,
+    ...(graph ? { graph } : {}),
+  });
   const consumer = new MonitorConsumer(
     kafka,
     processor,

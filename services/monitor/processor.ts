@@ -9,7 +9,9 @@
  *      handed in concurrently, share one round of Redis round trips instead of one each;
  *   3. begin the transaction (transaction.ts): messages below a partition's applied offset were
  *      evaluated already (a crash after EXEC, before the Kafka commit) and are skipped;
- *   4. evaluateBatch (batch-evaluator.ts) with the rule set's candidates per event;
+ *   4. evaluateBatch (batch-evaluator.ts) with the rule set's candidates per event; when a graph
+ *      service is configured and the pieces hold taint flags, their downstream lineage is
+ *      fetched once, before the transaction (graph-lineage.ts), and passed in;
  *   5. commit: mutations + alerts (into the outbox) + every partition's applied offset and
  *      progress, in one MULTI/EXEC; on a conflict (another instance touched a key we read) go
  *      back to 3;
@@ -26,7 +28,9 @@ import { validateEvent } from '../model/validate.js';
 import { ProvstreamError, errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
 import { retry } from '../lib/retry.js';
-import { evaluateBatch } from './batch-evaluator.js';
+import { evaluateBatch, flagLineageRequests, type WorkItem } from './batch-evaluator.js';
+import type { ExternalLineage } from './core/index.js';
+import type { LineageSource } from './graph-lineage.js';
 import type { BatchOutcome } from './batch-evaluator.js';
 import type { AlertDelivery } from './delivery.js';
 import { outboxEntries, type OutboxEntry } from './outbox.js';
@@ -76,6 +80,16 @@ export interface ProcessorStats {
   transactionMs: number;
   /** Wall-clock ms the processor waited for alert deliveries (more than maxPendingDeliveries in flight). */
   deliveryWaitMs: number;
+  /** Downstream lineage lookups sent to the graph service (one per flagged root). */
+  graphLookups: number;
+  /** Lookups that failed (unreachable, slow, error): those flags tainted what the stream saw only. */
+  graphFailures: number;
+  /** Lookups not sent while backing off after a failure (stream only, too). */
+  graphSkipped: number;
+  /** Answers from a graph that was catching up (may miss the newest derivations). */
+  graphLagging: number;
+  /** Wall-clock ms spent waiting for the graph service. */
+  graphMs: number;
 }
 
 export interface ProcessorOptions {
@@ -83,6 +97,8 @@ export interface ProcessorOptions {
   maxPendingDeliveries: number;
   /** Messages evaluated and committed per Redis transaction (a Kafka batch is split). */
   maxEventsPerTransaction: number;
+  /** Downstream lineage of taint flags (the graph service, MONITOR_GRAPH_URL); absent = the stream alone. */
+  graph?: LineageSource;
 }
 
 /** A piece of one partition's batch, decoded, waiting for a transaction. */
@@ -115,7 +131,7 @@ class ConflictError extends ProvstreamError {
 }
 
 export class MonitorProcessor {
-  readonly stats: ProcessorStats = { batches: 0, events: 0, replayedSkipped: 0, invalid: 0, evaluations: 0, alerts: 0, suppressed: 0, evalErrors: 0, conflicts: 0, passes: 0, loads: 0, ticks: 0, lastCommitAt: 0, transactionMs: 0, deliveryWaitMs: 0 };
+  readonly stats: ProcessorStats = { batches: 0, events: 0, replayedSkipped: 0, invalid: 0, evaluations: 0, alerts: 0, suppressed: 0, evalErrors: 0, conflicts: 0, passes: 0, loads: 0, ticks: 0, lastCommitAt: 0, transactionMs: 0, deliveryWaitMs: 0, graphLookups: 0, graphFailures: 0, graphSkipped: 0, graphLagging: 0, graphMs: 0 };
   private lock: Promise<unknown> = Promise.resolve();
   private readonly pending = new Set<Promise<void>>();
   private readonly watermarks = new Map<string, number>();
@@ -195,6 +211,9 @@ export class MonitorProcessor {
     const t0 = performance.now();
     const ms = { waited: Math.round(t0 - Math.min(...taken.map((w) => w.queuedAt))), begin: 0, evaluate: 0, commit: 0 };
     try {
+      // Outside the transaction (no WATCH held while waiting) and once for all its retries: an
+      // answer is keyed by the rule's shape, so a rule set reloaded meanwhile only misses it.
+      const external = await this.flagLineage(pieces, signal);
       const outcome = await this.withRetry(signal, ctx, async () => {
         const tb = performance.now();
         const txn = await this.txns.begin(pieces.map((p) => p.ref));
@@ -208,7 +227,7 @@ export class MonitorProcessor {
             return { skipped, outcome: undefined, entries: [], evaluated: 0 };
           }
           const set = this.rules();
-          const r = await evaluateBatch(todo.map((e) => ({ event: e.event, rules: set.index.candidates(e.event) })), now, txn.load);
+          const r = await evaluateBatch(todo.map((e) => ({ event: e.event, rules: set.index.candidates(e.event) })), now, txn.load, external);
           const tc = performance.now();
           ms.evaluate = Math.round(tc - te);
           const entries = outboxEntries(r.alerts, set.byId);
@@ -235,6 +254,31 @@ export class MonitorProcessor {
     } catch (err) {
       for (const w of taken) w.reject(err);
     }
+  }
+
+  /**
+   * The graph service's downstream lineage of the pieces' taint flags, or undefined (no graph
+   * configured, no taint rule, no flag). Without flags this costs one type check per event.
+   */
+  private async flagLineage(pieces: readonly Piece[], signal: AbortSignal): Promise<ExternalLineage | undefined> {
+    const graph = this.opts.graph;
+    if (!graph) return undefined;
+    const set = this.rules();
+    if (!set.hasTaint) return undefined;
+    let items: WorkItem[] | undefined;
+    for (const p of pieces) {
+      for (const { event } of p.events) if (event.payload.type === 'property') (items ??= []).push({ event, rules: set.index.candidates(event) });
+    }
+    const requests = items ? flagLineageRequests(items) : [];
+    if (requests.length === 0) return undefined;
+    const t0 = performance.now();
+    const got = await graph.fetch(requests, signal);
+    this.stats.graphMs += Math.round(performance.now() - t0);
+    this.stats.graphLookups += got.requests;
+    this.stats.graphFailures += got.failed;
+    this.stats.graphSkipped += got.skipped;
+    this.stats.graphLagging += got.lagging;
+    return got.lineage.size > 0 ? got.lineage : undefined;
   }
 
   /** Removes from the queue the pieces of the next transaction (see commitWaiting). */

@@ -10,6 +10,7 @@
 import type { ProvEvent } from '../../model/types.js';
 import type { Alert } from './alerts.js';
 import { evaluate, evaluateTick, keysFor, tickKeysFor } from './evaluate.js';
+import type { ExternalLineage } from './eval-taint.js';
 import type { Rule } from './rule-types.js';
 import { mergeSnapshots, type Evaluation, type KeyRead, type Mutation, type Snapshot } from './state.js';
 
@@ -37,16 +38,16 @@ export class RoundsExceededError extends Error {
 
 type Step = (snapshot: Snapshot) => Evaluation<Alert>;
 
-export async function evaluateEventAsync(load: (reads: readonly KeyRead[]) => Promise<Snapshot>, rule: Rule, event: ProvEvent, now: number): Promise<Outcome> {
-  return driveAsync(keysFor(rule, event), (s) => evaluate(rule, event, s, now), load, rule.id, event.eventId);
+export async function evaluateEventAsync(load: (reads: readonly KeyRead[]) => Promise<Snapshot>, rule: Rule, event: ProvEvent, now: number, external?: ExternalLineage): Promise<Outcome> {
+  return driveAsync(keysFor(rule, event), (s) => evaluate(rule, event, s, now, external), load, rule.id, event.eventId);
 }
 
 export async function evaluateTickAsync(load: (reads: readonly KeyRead[]) => Promise<Snapshot>, rule: Rule, now: number): Promise<Outcome> {
   return driveAsync(tickKeysFor(rule, now), (s) => evaluateTick(rule, s, now), load, rule.id, null);
 }
 
-export function evaluateEventSync(load: (reads: readonly KeyRead[]) => Snapshot, rule: Rule, event: ProvEvent, now: number): Outcome {
-  return driveSync(keysFor(rule, event), (s) => evaluate(rule, event, s, now), load, rule.id, event.eventId);
+export function evaluateEventSync(load: (reads: readonly KeyRead[]) => Snapshot, rule: Rule, event: ProvEvent, now: number, external?: ExternalLineage): Outcome {
+  return driveSync(keysFor(rule, event), (s) => evaluate(rule, event, s, now, external), load, rule.id, event.eventId);
 }
 
 export function evaluateTickSync(load: (reads: readonly KeyRead[]) => Snapshot, rule: Rule, now: number): Outcome {

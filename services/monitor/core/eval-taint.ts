@@ -17,8 +17,16 @@
  *   ch:<p>:<vertexId>  list of {id, e}: vertices derived from it (relation event e), newest
  *                      first, capped at maxChildren (older derivations drop out)     TTL stateTtl
  *
+ * External lineage (optional): a flag's walk also follows the derivations an outside source of
+ * lineage knows (the graph service's downstream closure of the flagged vertex over `via`, up to
+ * maxDepth), passed in by the caller as `ExternalLineage` (fetched before evaluation: the core
+ * stays pure). Those children are walked like stored ones and get the same marks, so later
+ * derivations from them are tainted by the stream; the alert's eventIds then name the flag and
+ * the stream's relation events along the path only (the graph's edges carry no event ids).
+ * Only the walk of a NEW flag (no mark on the flagged vertex yet) uses it.
+ *
  * Dynamic reads: a late flag (or a relation that taints a vertex with known children) walks the
- * stored children breadth-first. Each level's t/ch keys are unknown until the level above is
+ * stored (and external) children breadth-first. Each level's t/ch keys are unknown until the level above is
  * read, so evaluation returns `needs` once per level (at most maxDepth + 1 rounds); the walk
  * stops at maxDepth edges from the flagged vertex and after maxVisit newly tainted vertices.
  */
@@ -28,8 +36,44 @@ import { uniqueIds } from './alerts.js';
 import { compare, describePredicate } from './compare.js';
 import type { EvalContext } from './context.js';
 import { asRecord } from './observe.js';
-import type { TaintRule } from './rule-types.js';
+import { ruleAppliesToProject, type Rule, type TaintRule } from './rule-types.js';
 import type { Json, KeyRead } from './state.js';
+
+/** Downstream lineage of one flagged vertex from outside the stream (the graph service). */
+export interface DownstreamLineage {
+  /** Source vertex id -> the vertices derived from it (taint flows source -> derived). */
+  readonly children: ReadonlyMap<string, readonly string[]>;
+}
+
+/**
+ * External lineage of a batch's flags, by `taintLineageKey(rule, project, root)`: the key holds
+ * the rule's `via` and maxDepth, so an answer fetched for one rule shape is never used by another.
+ */
+export type ExternalLineage = ReadonlyMap<string, DownstreamLineage>;
+
+/** What a flag asks an outside source of lineage: the downstream closure of `root`. */
+export interface TaintLineageRequest {
+  key: string;
+  project: string;
+  root: string;
+  via: readonly string[];
+  maxDepth: number;
+}
+
+export function taintLineageKey(rule: TaintRule, project: string, root: string): string {
+  return `${project}\u0000${root}\u0000${rule.taint.via.join(',')}\u0000${rule.taint.maxDepth}`;
+}
+
+/**
+ * The lineage request of `event` if it flags a vertex for `rule` (an enabled taint rule of the
+ * event's project), else undefined. Cheap for the events that are not property events.
+ */
+export function taintLineageRequest(rule: Rule, event: ProvEvent): TaintLineageRequest | undefined {
+  if (rule.kind !== 'taint' || event.payload.type !== 'property' || !rule.enabled || !ruleAppliesToProject(rule, event.project)) return undefined;
+  const root = flagged(rule, event);
+  if (!root) return undefined;
+  return { key: taintLineageKey(rule, event.project, root), project: event.project, root, via: rule.taint.via, maxDepth: rule.taint.maxDepth };
+}
 
 interface Mark {
   /** Path of vertex ids from the flagged vertex to this one. */
@@ -65,7 +109,7 @@ export function taintKeys(ctx: Pick<EvalContext, 'key'>, rule: TaintRule, event:
   ];
 }
 
-export function onTaint(ctx: EvalContext, rule: TaintRule, event: ProvEvent): void {
+export function onTaint(ctx: EvalContext, rule: TaintRule, event: ProvEvent, external?: ExternalLineage): void {
   const P = event.project;
   const ttl = rule.stateTtlMs;
   const root = flagged(rule, event);
@@ -81,7 +125,7 @@ export function onTaint(ctx: EvalContext, rule: TaintRule, event: ProvEvent): vo
     }
     const mark: Mark = { p: [root], e: [event.eventId] };
     ctx.set(key, toJson(mark), rule.taint.flagTtlMs);
-    spread(ctx, rule, event, root, mark);
+    spread(ctx, rule, event, root, mark, external?.get(taintLineageKey(rule, P, root)));
     return;
   }
 
@@ -107,8 +151,11 @@ export function onTaint(ctx: EvalContext, rule: TaintRule, event: ProvEvent): vo
   spread(ctx, rule, event, d.derived, mark);
 }
 
-/** Breadth-first over stored children of a newly tainted vertex; see the module comment. */
-function spread(ctx: EvalContext, rule: TaintRule, event: ProvEvent, start: string, startMark: Mark): void {
+/**
+ * Breadth-first over stored children of a newly tainted vertex, and over the external lineage's
+ * children when given (a new flag); see the module comment.
+ */
+function spread(ctx: EvalContext, rule: TaintRule, event: ProvEvent, start: string, startMark: Mark, external?: DownstreamLineage): void {
   const P = event.project;
   const { maxDepth, maxVisit } = rule.taint;
   const queue: [string, Mark][] = [[start, startMark]];
@@ -116,9 +163,7 @@ function spread(ctx: EvalContext, rule: TaintRule, event: ProvEvent, start: stri
   for (let i = 0; i < queue.length; i++) {
     const [vertex, mark] = queue[i]!;
     if (mark.p.length - 1 >= maxDepth) continue;
-    for (const raw of ctx.list(ctx.key('ch', P, vertex))) {
-      const child = asRecord(raw);
-      if (!child || typeof child.id !== 'string' || typeof child.e !== 'string') continue;
+    for (const child of childrenOf(ctx.list(ctx.key('ch', P, vertex)), external?.children.get(vertex))) {
       const key = ctx.key('t', P, child.id);
       if (!ctx.has(key)) {
         ctx.get(key); // ask for the child's mark and, in the same round, its children and dedup
@@ -128,12 +173,32 @@ function spread(ctx: EvalContext, rule: TaintRule, event: ProvEvent, start: stri
       }
       if (ctx.get(key) !== undefined) continue;
       if (++tainted > maxVisit) return;
-      const childMark: Mark = { p: [...mark.p, child.id], e: [...mark.e, child.e] };
+      const childMark: Mark = { p: [...mark.p, child.id], e: child.e === undefined ? [...mark.e] : [...mark.e, child.e] };
       ctx.set(key, toJson(childMark), rule.stateTtlMs);
       alertIfEntity(ctx, rule, event, child.id, childMark);
       queue.push([child.id, childMark]);
     }
   }
+}
+
+/**
+ * A vertex's stored children ({id, e}, e = the relation event), then the external lineage's that
+ * are not stored (no event id), each once.
+ */
+function childrenOf(stored: readonly Json[], external: readonly string[] | undefined): Array<{ id: string; e: string | undefined }> {
+  const out: Array<{ id: string; e: string | undefined }> = [];
+  for (const raw of stored) {
+    const child = asRecord(raw);
+    if (child && typeof child.id === 'string' && typeof child.e === 'string') out.push({ id: child.id, e: child.e });
+  }
+  if (external === undefined || external.length === 0) return out;
+  const seen = new Set(out.map((c) => c.id));
+  for (const id of external) {
+    if (seen.has(id)) continue;
+    seen.add(id);
+    out.push({ id, e: undefined });
+  }
+  return out;
 }
 
 function alertIfEntity(ctx: EvalContext, rule: TaintRule, event: ProvEvent, vertex: string, mark: Mark): void {

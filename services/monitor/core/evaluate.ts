@@ -19,7 +19,7 @@ import { matchGlob } from './glob.js';
 import { absenceKeys, absenceTickKeys, onAbsenceEvent, onAbsenceTick } from './eval-absence.js';
 import { onRegression, onThreshold, onZScore } from './eval-observation.js';
 import { onRate, rateKeys } from './eval-rate.js';
-import { onTaint, taintKeys } from './eval-taint.js';
+import { onTaint, taintKeys, type ExternalLineage } from './eval-taint.js';
 import { observationOf, resolutionKeys, resolve, selectorMode } from './observe.js';
 import { ruleAppliesToProject, type ObservationRule, type Rule } from './rule-types.js';
 import { ruleKey, type Evaluation, type KeyRead, type Snapshot, type StateReader } from './state.js';
@@ -81,9 +81,11 @@ function knownSubjectKeys(k: ReturnType<typeof keyMaker>, rule: ObservationRule,
  * Evaluates one event against one rule. Pure and deterministic: the same arguments always give
  * the same result. `needs` means the snapshot lacked keys: load them, add them to the snapshot
  * and call again (mutations of a `needs` round are discarded, nothing was decided).
+ * `external`: lineage from outside the stream for the taint rules' flags (eval-taint.ts); an
+ * input like the snapshot, so the result is still a function of the arguments.
  */
-export function evaluate(rule: Rule, event: ProvEvent, snapshot: Snapshot, now: number): Evaluation<Alert> {
-  return evaluateOn(rule, event, snapshot, now);
+export function evaluate(rule: Rule, event: ProvEvent, snapshot: Snapshot, now: number, external?: ExternalLineage): Evaluation<Alert> {
+  return evaluateOn(rule, event, snapshot, now, external);
 }
 
 /** What a round against a StateReader gives: always done (the reader answers every read). */
@@ -94,8 +96,8 @@ export type ReadThroughResult = Extract<Evaluation<Alert>, { status: 'done' }>;
  * what evaluate() gives in its last round once the snapshot holds every key it asks for, with
  * the reader's answers (see EvalContext). For the monitor's batch evaluator.
  */
-export function evaluateThrough(rule: Rule, event: ProvEvent, reader: StateReader, now: number): ReadThroughResult {
-  return evaluateOn(rule, event, reader, now) as ReadThroughResult;
+export function evaluateThrough(rule: Rule, event: ProvEvent, reader: StateReader, now: number, external?: ExternalLineage): ReadThroughResult {
+  return evaluateOn(rule, event, reader, now, external) as ReadThroughResult;
 }
 
 /** evaluateTick() reading through `reader` (see evaluateThrough). */
@@ -103,7 +105,7 @@ export function evaluateTickThrough(rule: Rule, reader: StateReader, now: number
   return tickOn(rule, reader, now) as ReadThroughResult;
 }
 
-function evaluateOn(rule: Rule, event: ProvEvent, state: Snapshot | StateReader, now: number): Evaluation<Alert> {
+function evaluateOn(rule: Rule, event: ProvEvent, state: Snapshot | StateReader, now: number, external: ExternalLineage | undefined): Evaluation<Alert> {
   if (!rule.enabled || !ruleAppliesToProject(rule, event.project)) return { status: 'done', mutations: [], alerts: [], suppressed: [] };
   const ctx = new EvalContext(rule, state, now);
   switch (rule.kind) {
@@ -123,7 +125,7 @@ function evaluateOn(rule: Rule, event: ProvEvent, state: Snapshot | StateReader,
       onAbsenceEvent(ctx, rule, event);
       break;
     case 'taint':
-      onTaint(ctx, rule, event);
+      onTaint(ctx, rule, event, external);
       break;
   }
   return ctx.result();

@@ -28,6 +28,7 @@ export {
 } from './state.js';
 export { keysFor, evaluate, evaluateThrough, tickKeysFor, evaluateTick, evaluateTickThrough, hasTimers, type ReadThroughResult } from './evaluate.js';
 export { TICK_BATCH } from './eval-absence.js';
+export { taintLineageKey, taintLineageRequest, type DownstreamLineage, type ExternalLineage, type TaintLineageRequest } from './eval-taint.js';
 export {
   MAX_ROUNDS,
   RoundsExceededError,

@@ -2,6 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { EdgeType, ProvEvent } from '../../model/types.js';
 import { evaluateEventSync } from './drive.js';
+import type { Alert } from './alerts.js';
+import { taintLineageKey, type ExternalLineage } from './eval-taint.js';
 import type { Rule, TaintRule } from './rule-types.js';
 import { Harness, rule, Stream, T0 } from './test-fixtures.js';
 
@@ -224,5 +226,96 @@ describe('lineage taint: how long marks live', () => {
       else h.feed(s.relation('wasDerivedFrom', id(step[1]), id(step[2]!), time));
     }
     expect(h.alerts.map((a) => a.subject)).toEqual(expected.map(id));
+  });
+});
+
+describe('lineage taint: external lineage (the graph service) for flags', () => {
+  // Derivations the graph knows, made before the rule existed: the rule's state has none of them.
+  // raw <-used- act:clean <-wasGeneratedBy- features <-used- act:train <-wasGeneratedBy- model
+  //   ^-used- act:other <-wasGeneratedBy- report
+  const s0 = new Stream();
+  const raw = s0.entityId('data/raw.csv', '1');
+  const features = s0.entityId('data/features.parquet', '1');
+  const model = s0.entityId('models/m.bin', '1');
+  const report = s0.entityId('reports/r.html', '1');
+  const graphEdges: Array<[string, string]> = [
+    [raw, 'act:clean'],
+    [raw, 'act:other'],
+    ['act:clean', features],
+    ['act:other', report],
+    [features, 'act:train'],
+    ['act:train', model],
+  ];
+  /** The external lineage of `root` as the batch evaluator passes it: source -> derived. */
+  function lineageOf(r: TaintRule, root: string, edges: Array<[string, string]> = graphEdges, project = 'proj'): ExternalLineage {
+    const children = new Map<string, string[]>();
+    for (const [from, to] of edges) children.set(from, [...(children.get(from) ?? []), to]);
+    return new Map([[taintLineageKey(r, project, root), { children }]]);
+  }
+
+  it.each([
+    ['without external lineage: nothing (the stream saw no derivation)', pii, undefined, []],
+    ['every descendant entity the graph knows, once', pii, lineageOf(pii, raw), [features, report, model]],
+    ['maxDepth 2: only entities within 2 edges', { ...pii, taint: { ...pii.taint, maxDepth: 2 } }, undefined, [features, report]],
+    ['maxVisit 3: the walk stops after 3 newly tainted vertices (activities count)', { ...pii, taint: { ...pii.taint, maxVisit: 3 } }, undefined, [features]],
+    ['an answer fetched for another rule shape (via) is not used', pii, lineageOf({ ...pii, taint: { ...pii.taint, via: ['used'] } }, raw), []],
+    ['an answer for another project is not used', pii, lineageOf(pii, raw, graphEdges, 'other'), []],
+  ] as Array<[string, TaintRule, ExternalLineage | undefined, string[]]>)('%s', (_name, r, given, expected) => {
+    const s = new Stream();
+    const h = new Harness([r]);
+    const external = given === undefined && expected.length > 0 ? lineageOf(r, raw) : given;
+    const flag = s.property(raw, 'pii', true);
+    const fired = h.feed(flag, undefined, external);
+    expect(fired.map((a) => a.subject)).toEqual(expected);
+    for (const a of fired) expect(a.eventIds).toEqual([flag.eventId]); // graph edges name no events
+    // the flag seen again (with the same answer) alerts nothing more
+    expect(h.feed(s.property(raw, 'pii', true), undefined, external)).toEqual([]);
+  });
+
+  it('alerts like a stream-found descendant: path, depth, alert id of the flag event', () => {
+    const viaGraph = new Harness([pii]);
+    const viaStream = new Harness([pii]);
+    const s = new Stream();
+    const flag = s.property(raw, 'pii', true);
+    const derivations = [
+      s.relation('used', 'act:clean', raw),
+      s.relation('wasGeneratedBy', features, 'act:clean'),
+      s.relation('used', 'act:train', features),
+      s.relation('wasGeneratedBy', model, 'act:train'),
+    ];
+    viaStream.feedAll(derivations);
+    const streamAlerts = viaStream.feed(flag);
+    const graphAlerts = viaGraph.feed(flag, flag.time, lineageOf(pii, raw, graphEdges.filter(([, to]) => to !== 'act:other' && to !== report)));
+    const strip = (a: Alert) => ({ ...a, eventIds: a.eventIds.slice(0, 1) });
+    expect(graphAlerts).toEqual(streamAlerts.map(strip));
+    expect(graphAlerts[1]?.vertexIds).toEqual([raw, 'act:clean', features, 'act:train', model]);
+  });
+
+  it('marks graph-found descendants, so later stream derivations from them are tainted (and not re-alerted)', () => {
+    const s = new Stream();
+    const h = new Harness([pii]);
+    h.feed(s.property(raw, 'pii', true), undefined, lineageOf(pii, raw));
+    const dashboard = s.entityId('reports/dash.html', '1');
+    const later = s.relation('wasDerivedFrom', dashboard, model);
+    const fired = h.feed(later);
+    expect(fired.map((a) => a.subject)).toEqual([dashboard]);
+    expect(fired[0]?.vertexIds).toEqual([raw, 'act:clean', features, 'act:train', model, dashboard]);
+    expect(fired[0]?.eventIds).toContain(later.eventId);
+    // the stream now learns a derivation the graph had already reported: no second alert
+    expect(h.feedAll([s.relation('wasGeneratedBy', model, 'act:train'), s.relation('used', 'act:train', features)])).toEqual([]);
+    const perEntity = h.alerts.map((a) => a.subject).sort();
+    expect(perEntity).toEqual([features, report, model, dashboard].sort());
+  });
+
+  it('merges stored children (with their events) and the graph children, each vertex once', () => {
+    const s = new Stream();
+    const h = new Harness([pii]);
+    const extra = s.entityId('data/extra', '1');
+    const stored = s.relation('wasDerivedFrom', features, raw); // the stream saw this one
+    h.feedAll([stored, s.relation('wasDerivedFrom', extra, raw)]);
+    const fired = h.feed(s.property(raw, 'pii', true), undefined, lineageOf(pii, raw, [...graphEdges, [raw, features]]));
+    expect(fired.map((a) => a.subject)).toEqual([extra, features, report, model]); // stored first (newest first), then the graph's
+    expect(fired.find((a) => a.subject === features)?.eventIds).toContain(stored.eventId);
+    expect(new Set(fired.map((a) => a.subject)).size).toBe(fired.length);
   });
 });

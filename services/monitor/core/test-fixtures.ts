@@ -7,6 +7,7 @@ import { entityId } from '../../model/ids.js';
 import type { ActivityStatus, EdgeType, Payload, PropertyValue, ProvEvent } from '../../model/types.js';
 import type { Alert } from './alerts.js';
 import { evaluateEventSync, evaluateTickSync } from './drive.js';
+import type { ExternalLineage } from './eval-taint.js';
 import { MemoryStateStore } from './memory-store.js';
 import { formatIssue, parseRules } from './rules.js';
 import type { Rule } from './rule-types.js';
@@ -84,11 +85,11 @@ export class Harness {
 
   constructor(readonly rules: Rule[]) {}
 
-  feed(event: ProvEvent, now = Math.max(this.now, event.time)): Alert[] {
+  feed(event: ProvEvent, now = Math.max(this.now, event.time), external?: ExternalLineage): Alert[] {
     this.now = now;
     const fired: Alert[] = [];
     for (const r of this.rules) {
-      const out = evaluateEventSync((reads) => this.store.loadSync(reads), r, event, this.now);
+      const out = evaluateEventSync((reads) => this.store.loadSync(reads), r, event, this.now, external);
       this.store.applySync(out.mutations);
       this.rounds.push(out.rounds);
       fired.push(...out.alerts);
