@@ -56,7 +56,7 @@ export async function alertsCommand(cfg: MonitorConfig, o: AlertsOptions, out: O
 
   const filter: FeedFilter = { all: !!o.all, ...(o.project ? { project: o.project } : {}), ...(o.rule ? { ruleId: o.rule } : {}), ...(severity ? { minSeverity: severity } : {}) };
   const log = createRootLogger(cfg.logLevel === 'info' ? 'warn' : cfg.logLevel, 'provstream-alerts');
-  const feed = new AlertFeed(createKafka({ brokers: cfg.kafkaBrokers, clientId: 'provstream-alerts' }, log), cfg.alertsTopic, log, !!o.fromBeginning);
+  const feed = new AlertFeed(createKafka({ brokers: cfg.kafkaBrokers, clientId: 'provstream-alerts' }, log), cfg.alertsTopic, log, o.fromBeginning ? 'beginning' : 'end');
   feed.subscribe((a) => {
     if (feedMatches(a, filter)) out(o.json ? JSON.stringify(a) : renderAlert(a));
   });
