@@ -1,7 +1,7 @@
 /**
  * `provstream alerts`: recent alerts from the ClickHouse `alerts` table (every alert), or with
  * `--follow` a live feed tailing the Kafka alerts topic (alerts of rules that list the `feed`
- * target; `--all` for every alert), one line per alert or `--json` lines.
+ * target; `--all` for every alert), as text (alert-render.ts) or `--json` lines.
  */
 import { alertFromRow } from '../monitor/alert-sinks.js';
 import type { MonitorConfig } from '../monitor/config.js';
@@ -14,7 +14,7 @@ import { InputError } from '../lib/errors.js';
 import { createKafka } from '../lib/kafka.js';
 import { createRootLogger } from '../lib/log.js';
 import { recentAlerts } from '../query/catalogue.js';
-import { renderAlert } from './rules.js';
+import { renderAlert } from './alert-render.js';
 
 type Out = (s: string) => void;
 
