@@ -7,12 +7,14 @@
  * Each feed is its own throw-away consumer group that starts where it is told (`FeedStart`): at
  * the end of the topic, at the beginning, or right after a position a client got earlier
  * (feed-position.ts), so a client that reconnects misses nothing the topic still keeps. Every
- * alert comes with the feed's position after it. stop() deletes the group.
+ * alert comes with the feed's position after it. A consumer that crashed for good is recreated
+ * (SupervisedConsumer) and resumes after the feed's position. stop() deletes the group.
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Consumer, Kafka } from 'kafkajs';
 import { errorMessage } from '../lib/errors.js';
+import { SupervisedConsumer } from '../lib/kafka.js';
 import type { Logger } from '../lib/log.js';
 import { alertFromMessage } from './alert-sinks.js';
 import { SEVERITIES } from './core/index.js';
@@ -57,7 +59,7 @@ export class RecentIds {
 export type FeedListener = (alert: Alert, position: string) => void;
 
 export class AlertFeed {
-  private consumer: Consumer | undefined;
+  private supervised: SupervisedConsumer | undefined;
   private readonly listeners = new Set<FeedListener>();
   private readonly seen = new RecentIds();
   /** The last offset read per partition (-1 before the first): the feed's position. */
@@ -98,21 +100,29 @@ export class AlertFeed {
       await admin.disconnect().catch(() => undefined);
     }
     for (const [partition, next] of plan.next) this.read.set(partition, next - 1n);
+    const supervised = new SupervisedConsumer(
+      () => this.kafka.consumer({ groupId: this.groupId, maxWaitTimeInMs: 100, sessionTimeout: 10_000, heartbeatInterval: 2_000 }),
+      (consumer) => this.run(consumer),
+      this.log,
+    );
+    this.supervised = supervised;
+    await supervised.run();
+    return plan.notes;
+  }
 
-    const consumer = this.kafka.consumer({ groupId: this.groupId, maxWaitTimeInMs: 100, sessionTimeout: 10_000, heartbeatInterval: 2_000 });
-    this.consumer = consumer;
+  /** Starts a consumer right after the feed's position; resolves once it joined. */
+  private async run(consumer: Consumer): Promise<void> {
     const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
     await consumer.connect();
-    // fromBeginning: a partition added after the plan is read whole; a kafkajs restart before
-    // the first commit re-reads, and the offsets already read are skipped below.
+    // fromBeginning: a partition added after the start is read whole; a kafkajs restart before
+    // the first commit re-reads, and the offsets already read are skipped (deliver).
     await consumer.subscribe({ topic: this.topic, fromBeginning: true });
     await consumer.run({
       autoCommit: true,
       eachMessage: async ({ partition, message }) => this.deliver(partition, BigInt(message.offset), message.value),
     });
-    for (const [partition, next] of plan.next) consumer.seek({ topic: this.topic, partition, offset: String(next) });
+    for (const [partition, last] of this.read) consumer.seek({ topic: this.topic, partition, offset: String(last + 1n) });
     await joined;
-    return plan.notes;
   }
 
   private deliver(partition: number, offset: bigint, value: Buffer | null): void {
@@ -132,10 +142,10 @@ export class AlertFeed {
   }
 
   async stop(): Promise<void> {
-    const consumer = this.consumer;
-    this.consumer = undefined;
-    if (!consumer) return;
-    await consumer.disconnect().catch(() => undefined);
+    const supervised = this.supervised;
+    this.supervised = undefined;
+    if (!supervised) return;
+    await supervised.stop().catch(() => undefined);
     const admin = this.kafka.admin();
     try {
       await admin.connect();
