@@ -9,13 +9,14 @@ import { createInterface } from 'node:readline';
 import { parse as parseYaml } from 'yaml';
 import type { MonitorConfig } from '../monitor/config.js';
 import { dryRun, formatDuration, formatIssue, parseRules } from '../monitor/core/index.js';
-import type { Alert, DryRunResult, Rule } from '../monitor/core/index.js';
+import type { DryRunResult, Rule } from '../monitor/core/index.js';
 import { RuleRegistry, rawRuleItems, rulesFromStored } from '../monitor/rule-registry.js';
 import { connectRedis, createRedis } from '../lib/redis.js';
 import type { Redis } from '../lib/redis.js';
 import { connectWarehouse } from '../lib/clickhouse.js';
 import { InputError } from '../lib/errors.js';
 import { eventsForReplay } from '../query/catalogue.js';
+import { renderAlert } from './alert-render.js';
 import { formatProblems, validateEvent } from '../model/validate.js';
 import type { ProvEvent } from '../model/types.js';
 
@@ -210,10 +211,4 @@ function describeRule(r: Rule): string {
   const m = 'match' in r ? Object.entries(r.match).filter(([, v]) => v !== null).map(([k, v]) => `${k}=${String(v)}`).join(' ') : '';
   const notify = r.notify.map((n) => (n.type === 'webhook' ? `webhook(${n.url})` : n.type)).join(',');
   return `${m ? m + ' ' : ''}notify=${notify}`;
-}
-
-/** One alert as text: time, severity, rule, project, subject, message (+ provenance). */
-export function renderAlert(a: Alert, withProvenance = false): string {
-  const head = `${new Date(a.time).toISOString()}  ${a.severity.padEnd(8)} ${a.ruleId}  ${a.project}  ${a.subject}\n    ${a.message}`;
-  return withProvenance ? `${head}\n    events: ${a.eventIds.join(' ')}\n    vertices: ${a.vertexIds.join(' ')}` : head;
 }

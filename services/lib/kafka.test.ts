@@ -1,8 +1,10 @@
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import pino from 'pino';
+import { KafkaJSConnectionError, KafkaJSNumberOfRetriesExceeded } from 'kafkajs';
 import type { Consumer } from 'kafkajs';
-import { SupervisedConsumer } from './kafka.js';
+import { NotFoundError, ServiceUnavailableError } from './errors.js';
+import { SupervisedConsumer, kafkaFailure } from './kafka.js';
 
 /** The slice of a kafkajs Consumer the supervisor uses: events, on, disconnect. */
 function fakeConsumer(log: string[], n: number) {
@@ -41,5 +43,23 @@ describe('SupervisedConsumer', () => {
     await new Promise((r) => setTimeout(r, 50));
     expect(made).toHaveLength(2);
     expect(log).toEqual(['start 0', 'disconnect 0', 'start 1', 'disconnect 1']);
+  });
+});
+
+describe('kafkaFailure', () => {
+  const brokers = ['10.0.0.1:9092', '10.0.0.2:9092'];
+  it('names the brokers and KAFKA_BROKERS when they do not answer', () => {
+    const err = kafkaFailure(new KafkaJSNumberOfRetriesExceeded(new KafkaJSConnectionError('Connection error: connect ECONNREFUSED 10.0.0.1:9092'), { retryCount: 5, retryTime: 100 }), brokers);
+    expect(err).toBeInstanceOf(ServiceUnavailableError);
+    expect(err.retriable).toBe(true);
+    expect(err.message).toBe(
+      'Kafka is unavailable: no answer from the brokers 10.0.0.1:9092, 10.0.0.2:9092 (KAFKA_BROKERS): Connection error: connect ECONNREFUSED 10.0.0.1:9092; is Kafka running (provstream up), and does KAFKA_BROKERS list its host:port?',
+    );
+  });
+
+  it('says a topic is missing, and where it comes from, when the brokers answered without it', () => {
+    const err = kafkaFailure(new KafkaJSNumberOfRetriesExceeded(new Error('This server does not host this topic-partition'), { retryCount: 5, retryTime: 100 }), brokers, { name: 'alerts', missing: 'a monitor creates it' });
+    expect(err).toBeInstanceOf(NotFoundError);
+    expect(err.message).toBe('Kafka at 10.0.0.1:9092, 10.0.0.2:9092 has no topic alerts: a monitor creates it');
   });
 });

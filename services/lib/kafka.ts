@@ -7,7 +7,8 @@ import { useFastGzip } from './gzip-codec.js';
 import type { Admin, Consumer, ConsumerConfig, ITopicConfig, KafkaConfig, logCreator } from 'kafkajs';
 import { backoffDelay, sleep } from './retry.js';
 import type { Logger } from './log.js';
-import { ServiceUnavailableError, errorMessage } from './errors.js';
+import { NotFoundError, ServiceUnavailableError, errorMessage } from './errors.js';
+import type { ProvstreamError } from './errors.js';
 
 export { CompressionTypes, Partitioners };
 
@@ -42,6 +43,19 @@ export function createKafka(cfg: KafkaClientConfig, logger: Logger): Kafka {
     logCreator: pinoLogCreator(logger),
   };
   return new Kafka(config);
+}
+
+/**
+ * A kafkajs failure as a message a user can act on: a topic the brokers do not have (NotFound;
+ * `missingTopic` says where it comes from), or brokers that did not answer (retriable), naming
+ * the broker list and KAFKA_BROKERS rather than kafkajs' bare "Connection error".
+ */
+export function kafkaFailure(err: unknown, brokers: readonly string[], topic?: { name: string; missing: string }): ProvstreamError {
+  const msg = errorMessage(err);
+  if (topic && /does not host this topic-partition|unknown topic/i.test(msg)) {
+    return new NotFoundError(`Kafka at ${brokers.join(', ')} has no topic ${topic.name}: ${topic.missing}`, { topic: topic.name });
+  }
+  return new ServiceUnavailableError('Kafka', `no answer from the brokers ${brokers.join(', ')} (KAFKA_BROKERS): ${msg}; is Kafka running (provstream up), and does KAFKA_BROKERS list its host:port?`, { brokers: brokers.join(',') }, { cause: err });
 }
 
 export interface TopicSpec {

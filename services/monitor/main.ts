@@ -99,6 +99,7 @@ export async function startMonitor(cfg: MonitorConfig, log: Logger): Promise<Run
       cfg.httpHost,
       cfg.httpPort,
       feed,
+      (from) => new AlertFeed(kafka, cfg.alertsTopic, log.child({ module: 'feed' }), from),
       async () => ({
         ok: consumer.isRunning,
         details: { partitions: consumer.partitions, rules: rules.current().rules.length, outbox: await outbox.size().catch(() => null), ...processor.stats, ...delivery.stats },
