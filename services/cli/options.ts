@@ -11,3 +11,20 @@ export const integer =
     if (v.trim() === '' || !Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer ≥ ${min} (1e6 notation works), got ${JSON.stringify(v)}`);
     return n;
   };
+
+/**
+ * Parses a comma-separated list whose items must be among `choices` ("all": every choice, when
+ * `all` is set); a usage error names the option, the unknown items and the known ones.
+ */
+export const choiceList =
+  <T extends string>(name: string, choices: readonly T[], opts: { all?: boolean } = {}) =>
+  (v: string): T[] => {
+    if (opts.all && v.trim() === 'all') return [...choices];
+    const items = v.split(',').map((s) => s.trim()).filter(Boolean);
+    const unknown = items.filter((s) => !(choices as readonly string[]).includes(s));
+    if (items.length === 0 || unknown.length) {
+      const what = items.length === 0 ? 'names nothing' : `has unknown ${unknown.map((s) => JSON.stringify(s)).join(', ')}`;
+      throw new Error(`${name} ${what}; give a comma-separated list of ${choices.join(', ')}${opts.all ? ' (or "all")' : ''}`);
+    }
+    return items as T[];
+  };

@@ -11,7 +11,7 @@ import { InputError } from '../lib/errors.js';
 import { EDGE_TYPES, VERTEX_KINDS, type EdgeType } from '../model/types.js';
 import type { CompareOp, VertexPredicate } from './core/boundary.js';
 import type { LineageDirection } from './core/lineage.js';
-import type { SegmentBoundary, SegmentRole } from './core/segment.js';
+import { SEGMENT_ROLES as ROLES, type SegmentBoundary, type SegmentRole } from './core/segment.js';
 import type { LabelKeys } from './core/summarize.js';
 import type { WaitCondition } from './freshness.js';
 
@@ -60,7 +60,6 @@ export const DEFAULT_PATH_CHECK_LENGTH = 6;
 const MAX_PATH_CHECK_LENGTH = 12;
 const MAX_SEGMENTS = 10_000;
 const OPS: readonly CompareOp[] = ['=', '!=', '<', '<=', '>', '>='];
-const ROLES: readonly SegmentRole[] = ['source', 'destination', 'core', 'similar', 'expansion'];
 const DIRECTIONS: readonly LineageDirection[] = ['upstream', 'downstream', 'both'];
 
 type Obj = Record<string, unknown>;
