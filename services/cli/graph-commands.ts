@@ -17,6 +17,7 @@ import { InputError, ProvstreamError, ServiceUnavailableError, errorMessage } fr
 import { EDGE_TYPES } from '../model/types.js';
 import { SEGMENT_ROLES } from '../graph/core/segment.js';
 import { DEFAULT_ROLES } from '../graph/core/summarize.js';
+import { MAX_DEPTH, MAX_NODES } from '../graph/requests.js';
 import { loadCliConfig } from './config.js';
 import { choiceList, integer } from './options.js';
 import { renderDiff, renderImpact, renderLineage, renderSegment, renderSummary, renderWhy, type AnswerJson } from './graph-render.js';
@@ -54,19 +55,19 @@ interface Common {
   project?: string;
   json?: boolean;
   waitFor?: string;
-  waitMs?: string;
+  waitMs?: number;
 }
 
 interface TreeFlags extends Common {
-  depth?: string;
+  depth?: number;
   types?: string;
   asOf?: string;
-  maxNodes?: string;
+  maxNodes?: number;
 }
 
-function query(params: Record<string, string | undefined>): string {
+function query(params: Record<string, string | number | undefined>): string {
   const q = new URLSearchParams();
-  for (const [k, v] of Object.entries(params)) if (v !== undefined) q.set(k, v);
+  for (const [k, v] of Object.entries(params)) if (v !== undefined) q.set(k, String(v));
   const s = q.toString();
   return s ? `?${s}` : '';
 }
@@ -76,11 +77,11 @@ const commonOptions = (c: Command): Command =>
     .option('--project <name>', 'project (default: PROVSTREAM_PROJECT)')
     .option('--json', "print the service's JSON answer")
     .option('--wait-for <eventId>', 'answer only once this event has been applied to the graph')
-    .option('--wait-ms <ms>', 'how long --wait-for may wait');
+    .option('--wait-ms <ms>', 'how long --wait-for may wait (the service caps it: GRAPH_MAX_WAIT_MS)', integer('--wait-ms', 0));
 
 const treeOptions = (c: Command): Command =>
   commonOptions(c)
-    .option('--depth <n>', 'maximum depth in edges')
+    .option('--depth <n>', 'maximum depth in edges', integer('--depth', 0, MAX_DEPTH))
     .option('--types <list>', `edge types to follow, comma-separated, or "all" (${EDGE_TYPES.join(', ')})`)
     .option('--as-of <time>', 'ignore what was recorded after this time (epoch ms or ISO date)');
 
@@ -138,14 +139,14 @@ export function registerGraphCommands(program: Command, env: Env, progress: (msg
     });
 
   treeOptions(program.command('why').description('how a vertex was produced, back to its sources (a derivation tree)').argument('<vertex>', 'vertex id or artifact@version'))
-    .option('--max-nodes <n>', 'stop the tree after this many vertices')
+    .option('--max-nodes <n>', 'stop the tree after this many vertices', integer('--max-nodes', 1, MAX_NODES))
     .action(async (vertex: string, o: TreeFlags) => {
       const a = await callGraph<never>(cfg().graphUrl, 'GET', `/api/v1/projects/${project(o)}/why/${encodeURIComponent(vertex)}${query({ depth: o.depth, types: o.types, asOf: o.asOf, maxNodes: o.maxNodes, ...wait(o) })}`);
       show(o, a, renderWhy);
     });
 
   treeOptions(program.command('impact').description('everything derived from a vertex: affected versions, runs and people').argument('<vertex>', 'vertex id or artifact@version'))
-    .option('--max-nodes <n>', 'stop the tree after this many vertices')
+    .option('--max-nodes <n>', 'stop the tree after this many vertices', integer('--max-nodes', 1, MAX_NODES))
     .action(async (vertex: string, o: TreeFlags) => {
       const a = await callGraph<never>(cfg().graphUrl, 'GET', `/api/v1/projects/${project(o)}/impact/${encodeURIComponent(vertex)}${query({ depth: o.depth, types: o.types, asOf: o.asOf, maxNodes: o.maxNodes, ...wait(o) })}`);
       show(o, a, renderImpact);

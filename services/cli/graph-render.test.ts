@@ -146,6 +146,11 @@ describe('graph command numbers and flag combinations', () => {
     [['summarize', '--segment', 'a=>b', '--expand-edges', 'used'], /^--expand-edges needs --expand-hops <n>/],
     [['segment', '--to', 'm', '--edge-types', 'uses'], /^--edge-types has unknown "uses"/],
     [['segment', '--to', 'm', '--expand-hops', '1', '--expand-edges', 'used,x'], /^--expand-edges has unknown "x"/],
+    [['lineage', 'm', '--depth', 'two'], /^--depth must be an integer from 0 to 10000 .*, got "two"/],
+    [['why', 'm', '--depth', '10001'], /^--depth must be an integer from 0 to 10000 .*, got "10001"/],
+    [['impact', 'm', '--max-nodes', '0'], /^--max-nodes must be an integer from 1 to 1000000 .*, got "0"/],
+    [['why', 'm', '--wait-for', 'e1', '--wait-ms', '5s'], /^--wait-ms must be an integer ≥ 0 .*, got "5s"/],
+    [['summarize', '--segment', 'a=>b', '--wait-ms', '-1'], /^--wait-ms must be an integer ≥ 0 .*, got "-1"/],
   ])('rejects %j', async (args, message) => {
     const r = await run(args);
     expect(r.error).toMatch(message);
@@ -159,6 +164,12 @@ describe('graph command numbers and flag combinations', () => {
     const m = await run(['summarize', '--segment', 'a=>b', '--max-length', '0']);
     expect(m.body).toMatchObject({ segments: [{ sources: ['a'], destinations: ['b'], boundary: { maxLength: 0 } }], pathCheckLength: 6 });
     expect((await run(['summarize', '--segment', 'a=>b', '--path-check', '4'])).body).toMatchObject({ pathCheckLength: 4 });
+  });
+
+  it('tree queries send the parsed --depth, --max-nodes and --wait-ms', async () => {
+    expect((await run(['why', 'm', '--depth', '1e2', '--max-nodes', '5', '--wait-for', 'e1', '--wait-ms', '250'])).url).toBe('http://graph.test/api/v1/projects/ex/why/m?depth=100&maxNodes=5&waitFor=e1&waitMs=250');
+    expect((await run(['lineage', 'm', '--depth', '0'])).url).toBe('http://graph.test/api/v1/projects/ex/lineage/m?direction=upstream&depth=0');
+    expect((await run(['segment', '--to', 'm', '--wait-ms', '1000'])).url).toBe('http://graph.test/api/v1/projects/ex/segment?waitMs=1000');
   });
 
   it('summarize sends --roles, --edge-types and the segment boundary flags (to every segment); unset, the server defaults apply', async () => {

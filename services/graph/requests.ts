@@ -59,6 +59,9 @@ export const DEFAULT_LABEL_KEYS: LabelKeys = { activity: ['command'], entity: ['
 export const DEFAULT_PATH_CHECK_LENGTH = 6;
 const MAX_PATH_CHECK_LENGTH = 12;
 const MAX_SEGMENTS = 10_000;
+/** The largest `depth` and `maxNodes` a tree query takes (the CLI checks its flags against them). */
+export const MAX_DEPTH = 10_000;
+export const MAX_NODES = 1_000_000;
 const OPS: readonly CompareOp[] = ['=', '!=', '<', '<=', '>', '>='];
 const DIRECTIONS: readonly LineageDirection[] = ['upstream', 'downstream', 'both'];
 
@@ -178,13 +181,13 @@ export function parseLineageQuery(ref: string, query: Obj): LineageRequest {
 function treeFields(p: Problems, ref: string, query: Obj): TreeRequest {
   if (!ref) p.add('id', 'is required (a vertex id or artifact@version)');
   const r: TreeRequest = { ref };
-  const depth = int(p, 'depth', query['depth'], 0, 10_000);
+  const depth = int(p, 'depth', query['depth'], 0, MAX_DEPTH);
   if (depth !== undefined) r.depth = depth;
   const types = edgeTypes(p, 'types', query['types']);
   if (types) r.types = types;
   const asOf = time(p, 'asOf', query['asOf']);
   if (asOf !== undefined) r.asOf = asOf;
-  const maxNodes = int(p, 'maxNodes', query['maxNodes'], 1, 1_000_000);
+  const maxNodes = int(p, 'maxNodes', query['maxNodes'], 1, MAX_NODES);
   if (maxNodes !== undefined) r.maxNodes = maxNodes;
   return r;
 }
