@@ -15,8 +15,11 @@ import { Command, Option } from 'commander';
 import type { Env } from '../lib/config.js';
 import { InputError, ProvstreamError, ServiceUnavailableError, errorMessage } from '../lib/errors.js';
 import { EDGE_TYPES } from '../model/types.js';
+import { SEGMENT_ROLES } from '../graph/core/segment.js';
+import { DEFAULT_ROLES } from '../graph/core/summarize.js';
+import { MAX_DEPTH, MAX_NODES } from '../graph/requests.js';
 import { loadCliConfig } from './config.js';
-import { integer } from './options.js';
+import { choiceList, integer } from './options.js';
 import { renderDiff, renderImpact, renderLineage, renderSegment, renderSummary, renderWhy, type AnswerJson } from './graph-render.js';
 
 const out = (s: string) => process.stdout.write(s + '\n');
@@ -52,19 +55,19 @@ interface Common {
   project?: string;
   json?: boolean;
   waitFor?: string;
-  waitMs?: string;
+  waitMs?: number;
 }
 
 interface TreeFlags extends Common {
-  depth?: string;
+  depth?: number;
   types?: string;
   asOf?: string;
-  maxNodes?: string;
+  maxNodes?: number;
 }
 
-function query(params: Record<string, string | undefined>): string {
+function query(params: Record<string, string | number | undefined>): string {
   const q = new URLSearchParams();
-  for (const [k, v] of Object.entries(params)) if (v !== undefined) q.set(k, v);
+  for (const [k, v] of Object.entries(params)) if (v !== undefined) q.set(k, String(v));
   const s = q.toString();
   return s ? `?${s}` : '';
 }
@@ -74,11 +77,11 @@ const commonOptions = (c: Command): Command =>
     .option('--project <name>', 'project (default: PROVSTREAM_PROJECT)')
     .option('--json', "print the service's JSON answer")
     .option('--wait-for <eventId>', 'answer only once this event has been applied to the graph')
-    .option('--wait-ms <ms>', 'how long --wait-for may wait');
+    .option('--wait-ms <ms>', 'how long --wait-for may wait (the service caps it: GRAPH_MAX_WAIT_MS)', integer('--wait-ms', 0));
 
 const treeOptions = (c: Command): Command =>
   commonOptions(c)
-    .option('--depth <n>', 'maximum depth in edges')
+    .option('--depth <n>', 'maximum depth in edges', integer('--depth', 0, MAX_DEPTH))
     .option('--types <list>', `edge types to follow, comma-separated, or "all" (${EDGE_TYPES.join(', ')})`)
     .option('--as-of <time>', 'ignore what was recorded after this time (epoch ms or ISO date)');
 
@@ -136,30 +139,112 @@ export function registerGraphCommands(program: Command, env: Env, progress: (msg
     });
 
   treeOptions(program.command('why').description('how a vertex was produced, back to its sources (a derivation tree)').argument('<vertex>', 'vertex id or artifact@version'))
-    .option('--max-nodes <n>', 'stop the tree after this many vertices')
+    .option('--max-nodes <n>', 'stop the tree after this many vertices', integer('--max-nodes', 1, MAX_NODES))
     .action(async (vertex: string, o: TreeFlags) => {
       const a = await callGraph<never>(cfg().graphUrl, 'GET', `/api/v1/projects/${project(o)}/why/${encodeURIComponent(vertex)}${query({ depth: o.depth, types: o.types, asOf: o.asOf, maxNodes: o.maxNodes, ...wait(o) })}`);
       show(o, a, renderWhy);
     });
 
   treeOptions(program.command('impact').description('everything derived from a vertex: affected versions, runs and people').argument('<vertex>', 'vertex id or artifact@version'))
-    .option('--max-nodes <n>', 'stop the tree after this many vertices')
+    .option('--max-nodes <n>', 'stop the tree after this many vertices', integer('--max-nodes', 1, MAX_NODES))
     .action(async (vertex: string, o: TreeFlags) => {
       const a = await callGraph<never>(cfg().graphUrl, 'GET', `/api/v1/projects/${project(o)}/impact/${encodeURIComponent(vertex)}${query({ depth: o.depth, types: o.types, asOf: o.asOf, maxNodes: o.maxNodes, ...wait(o) })}`);
       show(o, a, renderImpact);
     });
 
-  commonOptions(program.command('diff').description('what differs between two runs (inputs, code, params, env, agents, metrics, outputs) or two versions').argument('<a>').argument('<b>'))
+  commonOptions(
+    program
+      .command('diff')
+      .description('what differs between two runs (inputs, code, params, env, agents, metrics, outputs) or two versions')
+      .argument('<a>', 'the first run (act:…) or entity version (ent:… or artifact@version)')
+      .argument('<b>', 'the second one, of the same kind: what it has that <a> has not is "added"'),
+  )
+    .addHelpText('after', examples(['provstream diff act:train-1 act:train-2', 'provstream diff models/model.bin@1 models/model.bin@2 --json']))
     .action(async (a: string, b: string, o: Common) => {
       const answer = await callGraph<never>(cfg().graphUrl, 'GET', `/api/v1/projects/${project(o)}/diff${query({ a, b, ...wait(o) })}`);
       show(o, answer, renderDiff);
     });
 
-  commonOptions(program.command('segment').description('the part of the graph explaining how destinations were derived from sources (SPEC §5); stored in ClickHouse (segment_results), cached in Redis'))
+  boundaryOptions(commonOptions(program.command('segment').description('the part of the graph explaining how destinations were derived from sources (SPEC §5); stored in ClickHouse (segment_results), cached in Redis')))
     .option('--from <vertex>', 'source vertex (repeatable; none: every ancestor of the destinations)', collect)
     .option('--to <vertex>', 'destination vertex (repeatable)', collect)
-    .option('--max-length <n>', 'maximum path length in edges', integer('--max-length', 0))
-    .option('--edge-types <list>', 'edge types that make paths (default: the lineage edges)')
+    .option('--edge-types <list>', `edge types that make paths, comma-separated or "all" (default: the lineage edges; ${EDGE_TYPES.join(', ')})`, choiceList('--edge-types', EDGE_TYPES, { all: true }))
+    .option('--body <file>', 'send this JSON request instead ({sources, destinations, boundary}; services/graph/README.md)')
+    .addHelpText(
+      'after',
+      examples([
+        'provstream segment --from data/raw.csv@1 --to models/model.bin@1',
+        'provstream segment --to models/model.bin --max-length 6 --exclude-kind agent --as-of 2026-01-05T12:00:00Z',
+        'provstream segment --from data/raw.csv@1 --to models/model.bin@1 --expand-hops 1 --expand-edges wasAssociatedWith --json',
+      ]),
+    )
+    .action(async (o: Common & SegmentFlags) => {
+      const body = o.body ? readJson(o.body) : segmentBody(o);
+      const a = await callGraph<never>(cfg().graphUrl, 'POST', `/api/v1/projects/${project(o)}/segment${query(wait(o))}`, body);
+      show(o, a, renderSegment);
+    });
+
+  boundaryOptions(commonOptions(program.command('summarize').description('merge segments into one "what usually happens" graph (SPEC §6); stored in ClickHouse (summary_vertices, summary_edges), cached in Redis')), ' of each segment')
+    .option('--segment <SRC=>DST>', 'a segment to summarize, e.g. "data/raw.csv@1=>models/model.bin@1" (repeatable; comma-separate several vertices); the boundary flags apply to each', collect)
+    .option('--keys <list>', 'label properties per kind', 'activity=command,entity=artifact')
+    .option('-k, --rounds <k>', 'bisimulation rounds ("inf": the full bisimulation)', 'inf')
+    .option('--roles <list>', `which vertices of each segment are summarized, by segment role, comma-separated or "all" (${SEGMENT_ROLES.join(', ')}; default: ${DEFAULT_ROLES.join(',')})`, choiceList('--roles', SEGMENT_ROLES, { all: true }))
+    .option('--edge-types <list>', `edge types taken between a segment's vertices, comma-separated (default: all; ${EDGE_TYPES.join(', ')})`, choiceList('--edge-types', EDGE_TYPES, { all: true }))
+    .option('--path-check <L>', 'check that no false path up to this length exists', integer('--path-check', 0), 6)
+    .option('--body <file>', 'send this JSON request instead ({segments, labelKeys, k, …}; services/graph/README.md)')
+    .addHelpText(
+      'after',
+      examples([
+        'provstream summarize --segment "data/raw.csv@1=>models/model.bin@1" --segment "data/raw.csv@2=>models/model.bin@2"',
+        'provstream summarize --segment "=>models/model.bin@1" --segment "=>models/model.bin@2" --max-length 4 -k 2',
+        'provstream summarize --segment "data/raw.csv@1=>models/model.bin@1" --expand-hops 1 --expand-edges wasAssociatedWith --roles core,source,destination,expansion',
+      ]),
+    )
+    .action(async (o: Common & SegmentFlags & { segment?: string[]; keys: string; rounds: string; roles?: string[]; pathCheck: number }) => {
+      let body: unknown;
+      if (o.body) body = readJson(o.body);
+      else {
+        if (!o.segment?.length) throw new InputError('name at least one --segment "SOURCES=>DESTINATIONS" (or give --body file.json)');
+        const boundary = boundaryOf(o);
+        const request: Record<string, unknown> = { segments: o.segment.map((s) => ({ ...parseSegmentArg(s), boundary })), labelKeys: parseLabelKeys(o.keys), k: o.rounds, pathCheckLength: o.pathCheck };
+        if (o.roles !== undefined) request['roles'] = o.roles;
+        if (o.edgeTypes !== undefined) request['edgeTypes'] = o.edgeTypes;
+        body = request;
+      }
+      const a = await callGraph<never>(cfg().graphUrl, 'POST', `/api/v1/projects/${project(o)}/summarize${query(wait(o))}`, body);
+      show(o, a, renderSummary);
+      if (!o.json && a.stored === false) progress('the result was not stored in ClickHouse (see the footer)');
+    });
+}
+
+/** An "Examples:" section for --help. */
+function examples(lines: readonly string[]): string {
+  return `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}`;
+}
+
+/** The segment boundary flags, parsed (segment and summarize; see boundaryOptions). */
+export interface SegmentFlags {
+  from?: string[];
+  to?: string[];
+  maxLength?: number;
+  edgeTypes?: string[];
+  excludeKind?: string[];
+  excludeArtifact?: string[];
+  excludeAgent?: string[];
+  excludeId?: string[];
+  excludeProp?: string[];
+  windowFrom?: string;
+  windowTo?: string;
+  asOf?: string;
+  expandHops?: number;
+  expandEdges?: string[];
+  body?: string;
+}
+
+/** The boundary flags segment and summarize share (`of` says what they bound in the help). */
+function boundaryOptions(c: Command, of = ''): Command {
+  return c
+    .option('--max-length <n>', `maximum path length in edges${of}`, integer('--max-length', 0))
     .option('--exclude-kind <kind>', 'never traverse vertices of this kind (repeatable)', collect)
     .option('--exclude-artifact <glob>', 'never traverse entities whose artifact matches (repeatable; * stays in a folder, ** crosses)', collect)
     .option('--exclude-agent <name>', 'never traverse an agent or what it did (repeatable)', collect)
@@ -169,33 +254,7 @@ export function registerGraphCommands(program: Command, env: Env, progress: (msg
     .option('--window-to <time>', 'ignore edges recorded after this time')
     .option('--as-of <time>', 'the graph as it was at this time: names resolve to the versions of then, later edges are ignored (epoch ms or ISO date)')
     .option('--expand-hops <n>', 'add context: follow --expand-edges outward this many hops', integer('--expand-hops', 0))
-    .option('--expand-edges <list>', 'edge types for the expansion, e.g. used,wasAssociatedWith (with --expand-hops)')
-    .option('--body <file>', 'send this JSON request instead ({sources, destinations, boundary}; services/graph/README.md)')
-    .action(async (o: Common & Record<string, string | string[] | number | undefined>) => {
-      const body = o['body'] ? readJson(String(o['body'])) : segmentBody(o);
-      const a = await callGraph<never>(cfg().graphUrl, 'POST', `/api/v1/projects/${project(o)}/segment${query(wait(o))}`, body);
-      show(o, a, renderSegment);
-    });
-
-  commonOptions(program.command('summarize').description('merge segments into one "what usually happens" graph (SPEC §6); stored in ClickHouse (summary_vertices, summary_edges), cached in Redis'))
-    .option('--segment <SRC=>DST>', 'a segment to summarize, e.g. "data/raw.csv@1=>models/model.bin@1" (repeatable; comma-separate several vertices)', collect)
-    .option('--keys <list>', 'label properties per kind', 'activity=command,entity=artifact')
-    .option('-k, --rounds <k>', 'bisimulation rounds ("inf": the full bisimulation)', 'inf')
-    .option('--max-length <n>', 'maximum path length of each segment', integer('--max-length', 0))
-    .option('--path-check <L>', 'check that no false path up to this length exists', integer('--path-check', 0), 6)
-    .option('--body <file>', 'send this JSON request instead ({segments, labelKeys, k, …}; services/graph/README.md)')
-    .action(async (o: Common & { segment?: string[]; keys: string; rounds: string; maxLength?: number; pathCheck: number; body?: string }) => {
-      let body: unknown;
-      if (o.body) body = readJson(o.body);
-      else {
-        if (!o.segment?.length) throw new InputError('name at least one --segment "SOURCES=>DESTINATIONS" (or give --body file.json)');
-        const boundary = o.maxLength !== undefined ? { maxLength: o.maxLength } : {};
-        body = { segments: o.segment.map((s) => ({ ...parseSegmentArg(s), boundary })), labelKeys: parseLabelKeys(o.keys), k: o.rounds, pathCheckLength: o.pathCheck };
-      }
-      const a = await callGraph<never>(cfg().graphUrl, 'POST', `/api/v1/projects/${project(o)}/summarize${query(wait(o))}`, body);
-      show(o, a, renderSummary);
-      if (!o.json && a.stored === false) progress('the result was not stored in ClickHouse (see the footer)');
-    });
+    .option('--expand-edges <list>', 'edge types for the expansion, comma-separated, e.g. used,wasAssociatedWith (with --expand-hops)', choiceList('--expand-edges', EDGE_TYPES, { all: true }));
 }
 
 function readJson(file: string): unknown {
@@ -206,26 +265,29 @@ function readJson(file: string): unknown {
   }
 }
 
-/** The segment request of the flags (numbers already parsed by their options). Exported for tests. */
-export function segmentBody(o: Record<string, string | string[] | number | boolean | undefined>): unknown {
-  const list = (k: string) => (Array.isArray(o[k]) ? (o[k] as string[]) : []);
-  const str = (k: string) => (typeof o[k] === 'string' ? (o[k] as string) : undefined);
-  const num = (k: string) => (typeof o[k] === 'number' ? (o[k] as number) : undefined);
-  if (list('to').length === 0) throw new InputError('name at least one destination with --to <vertex> (and sources with --from)');
-  if (str('expandEdges') !== undefined && num('expandHops') === undefined) throw new InputError('--expand-edges needs --expand-hops <n> (how many hops to follow them)');
+/** The segment request of the flags (numbers and lists already parsed by their options). Exported for tests. */
+export function segmentBody(o: SegmentFlags): unknown {
+  if (!o.to?.length) throw new InputError('name at least one destination with --to <vertex> (and sources with --from)');
+  const boundary = boundaryOf(o);
+  if (o.edgeTypes !== undefined) boundary['edgeTypes'] = o.edgeTypes;
+  return { sources: o.from ?? [], destinations: o.to, boundary };
+}
+
+/** The boundary of the shared flags (not --edge-types: segment and summarize mean different things by it). */
+function boundaryOf(o: SegmentFlags): Record<string, unknown> {
+  if (o.expandEdges !== undefined && o.expandHops === undefined) throw new InputError('--expand-edges needs --expand-hops <n> (how many hops to follow them)');
   const exclude = [
-    ...list('excludeKind').map((kind) => ({ kind })),
-    ...list('excludeArtifact').map((artifact) => ({ artifact })),
-    ...list('excludeAgent').map((agent) => ({ agent })),
-    ...list('excludeId').map((id) => ({ id })),
-    ...list('excludeProp').map(parsePropPredicate),
+    ...(o.excludeKind ?? []).map((kind) => ({ kind })),
+    ...(o.excludeArtifact ?? []).map((artifact) => ({ artifact })),
+    ...(o.excludeAgent ?? []).map((agent) => ({ agent })),
+    ...(o.excludeId ?? []).map((id) => ({ id })),
+    ...(o.excludeProp ?? []).map(parsePropPredicate),
   ];
   const boundary: Record<string, unknown> = {};
   if (exclude.length) boundary['exclude'] = exclude;
-  if (num('maxLength') !== undefined) boundary['maxLength'] = num('maxLength');
-  if (str('edgeTypes') !== undefined) boundary['edgeTypes'] = str('edgeTypes')!.split(',').map((s) => s.trim());
-  if (str('windowFrom') !== undefined || str('windowTo') !== undefined) boundary['timeWindow'] = { from: str('windowFrom'), to: str('windowTo') };
-  if (str('asOf') !== undefined) boundary['asOf'] = str('asOf');
-  if (num('expandHops') !== undefined) boundary['expansion'] = { hops: num('expandHops'), edges: (str('expandEdges') ?? '').split(',').map((s) => s.trim()).filter(Boolean) };
-  return { sources: list('from'), destinations: list('to'), boundary };
+  if (o.maxLength !== undefined) boundary['maxLength'] = o.maxLength;
+  if (o.windowFrom !== undefined || o.windowTo !== undefined) boundary['timeWindow'] = { from: o.windowFrom, to: o.windowTo };
+  if (o.asOf !== undefined) boundary['asOf'] = o.asOf;
+  if (o.expandHops !== undefined) boundary['expansion'] = { hops: o.expandHops, edges: o.expandEdges ?? [] };
+  return boundary;
 }

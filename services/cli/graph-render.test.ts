@@ -6,6 +6,7 @@ import { workedExampleEvents } from '../graph/example-events.js';
 import { Freshness } from '../graph/freshness.js';
 import { GraphQueries, type ResultCache, type ResultSink } from '../graph/operations.js';
 import { ProjectGraphs } from '../graph/project-graph.js';
+import { EDGE_TYPES } from '../model/types.js';
 import { parseLabelKeys, parsePropPredicate, parseSegmentArg, registerGraphCommands } from './graph-commands.js';
 import { renderDiff, renderImpact, renderSegment, renderSummary, renderWhy, shortId, type AnswerJson } from './graph-render.js';
 
@@ -139,6 +140,17 @@ describe('graph command numbers and flag combinations', () => {
     [['segment', '--to', 'm', '--expand-edges', 'used'], /^--expand-edges needs --expand-hops <n>/],
     [['summarize', '--segment', 'a=>b', '--max-length', 'x'], /^--max-length must be an integer ≥ 0 .*, got "x"/],
     [['summarize', '--segment', 'a=>b', '--path-check', ''], /^--path-check must be an integer ≥ 0 .*, got ""/],
+    [['summarize', '--segment', 'a=>b', '--roles', 'core,bogus'], /^--roles has unknown "bogus"; give a comma-separated list of source, destination, core, similar, expansion \(or "all"\)/],
+    [['summarize', '--segment', 'a=>b', '--roles', ','], /^--roles names nothing/],
+    [['summarize', '--segment', 'a=>b', '--edge-types', 'used,derivedFrom'], /^--edge-types has unknown "derivedFrom"; give a comma-separated list of used, wasGeneratedBy/],
+    [['summarize', '--segment', 'a=>b', '--expand-edges', 'used'], /^--expand-edges needs --expand-hops <n>/],
+    [['segment', '--to', 'm', '--edge-types', 'uses'], /^--edge-types has unknown "uses"/],
+    [['segment', '--to', 'm', '--expand-hops', '1', '--expand-edges', 'used,x'], /^--expand-edges has unknown "x"/],
+    [['lineage', 'm', '--depth', 'two'], /^--depth must be an integer from 0 to 10000 .*, got "two"/],
+    [['why', 'm', '--depth', '10001'], /^--depth must be an integer from 0 to 10000 .*, got "10001"/],
+    [['impact', 'm', '--max-nodes', '0'], /^--max-nodes must be an integer from 1 to 1000000 .*, got "0"/],
+    [['why', 'm', '--wait-for', 'e1', '--wait-ms', '5s'], /^--wait-ms must be an integer ≥ 0 .*, got "5s"/],
+    [['summarize', '--segment', 'a=>b', '--wait-ms', '-1'], /^--wait-ms must be an integer ≥ 0 .*, got "-1"/],
   ])('rejects %j', async (args, message) => {
     const r = await run(args);
     expect(r.error).toMatch(message);
@@ -152,5 +164,41 @@ describe('graph command numbers and flag combinations', () => {
     const m = await run(['summarize', '--segment', 'a=>b', '--max-length', '0']);
     expect(m.body).toMatchObject({ segments: [{ sources: ['a'], destinations: ['b'], boundary: { maxLength: 0 } }], pathCheckLength: 6 });
     expect((await run(['summarize', '--segment', 'a=>b', '--path-check', '4'])).body).toMatchObject({ pathCheckLength: 4 });
+  });
+
+  it('tree queries send the parsed --depth, --max-nodes and --wait-ms', async () => {
+    expect((await run(['why', 'm', '--depth', '1e2', '--max-nodes', '5', '--wait-for', 'e1', '--wait-ms', '250'])).url).toBe('http://graph.test/api/v1/projects/ex/why/m?depth=100&maxNodes=5&waitFor=e1&waitMs=250');
+    expect((await run(['lineage', 'm', '--depth', '0'])).url).toBe('http://graph.test/api/v1/projects/ex/lineage/m?direction=upstream&depth=0');
+    expect((await run(['segment', '--to', 'm', '--wait-ms', '1000'])).url).toBe('http://graph.test/api/v1/projects/ex/segment?waitMs=1000');
+  });
+
+  it('summarize sends --roles, --edge-types and the segment boundary flags (to every segment); unset, the server defaults apply', async () => {
+    const s = await run(['summarize', '--segment', 'a=>b', '--segment', '=>c', '--roles', 'core,expansion', '--edge-types', 'used,wasGeneratedBy', '--exclude-kind', 'agent', '--as-of', '2026-01-05', '--expand-hops', '1', '--expand-edges', 'wasAssociatedWith']);
+    const boundary = { exclude: [{ kind: 'agent' }], asOf: '2026-01-05', expansion: { hops: 1, edges: ['wasAssociatedWith'] } };
+    expect(s.body).toEqual({
+      segments: [{ sources: ['a'], destinations: ['b'], boundary }, { sources: [], destinations: ['c'], boundary }],
+      labelKeys: { activity: ['command'], entity: ['artifact'] },
+      k: 'inf',
+      pathCheckLength: 6,
+      roles: ['core', 'expansion'],
+      edgeTypes: ['used', 'wasGeneratedBy'],
+    });
+    expect((await run(['summarize', '--segment', 'a=>b', '--roles', 'all'])).body).toMatchObject({ roles: ['source', 'destination', 'core', 'similar', 'expansion'] });
+    expect(Object.keys((await run(['summarize', '--segment', 'a=>b'])).body as object)).toEqual(['segments', 'labelKeys', 'k', 'pathCheckLength']);
+    expect((await run(['segment', '--to', 'm', '--edge-types', 'all'])).body).toEqual({ sources: [], destinations: ['m'], boundary: { edgeTypes: [...EDGE_TYPES] } });
+  });
+
+  it('--help: diff describes <a> and <b>; diff, segment and summarize show examples', async () => {
+    const help = async (command: string) => {
+      let text = '';
+      const program = new Command().exitOverride().configureOutput({ writeOut: (s) => (text += s) });
+      registerGraphCommands(program, {}, () => undefined);
+      await program.parseAsync(['node', 'provstream', command, '--help']).catch(() => undefined);
+      return text;
+    };
+    expect(await help('diff')).toMatch(/Arguments:\n {2}a +the first run \(act:…\) or entity version[^]*\n {2}b +the second one/);
+    for (const command of ['diff', 'segment', 'summarize']) expect(await help(command)).toMatch(new RegExp(`\nExamples:\n {2}\\$ provstream ${command} `));
+    const summarize = await help('summarize');
+    for (const flag of ['--roles <list>', '--edge-types <list>', '--exclude-kind <kind>', '--as-of <time>', '--expand-hops <n>']) expect(summarize).toContain(flag);
   });
 });

@@ -38,6 +38,10 @@ export interface GraphConfig {
   recentEventIds: number;
   defaultWaitMs: number;
   maxWaitMs: number;
+  /** A wait for an id the graph does not remember asks ClickHouse about it after this long ... */
+  waitLookupAfterMs: number;
+  /** ... giving up on one lookup after this long. */
+  waitLookupTimeoutMs: number;
   maxBytesPerPartition: number;
   fetchMaxWaitMs: number;
   sessionTimeoutMs: number;
@@ -71,6 +75,8 @@ export function loadGraphConfig(env: Env): GraphConfig {
     recentEventIds: r.int('GRAPH_RECENT_EVENT_IDS', 100_000, 1, 10_000_000),
     defaultWaitMs: r.int('GRAPH_WAIT_MS', 5000, 0, 600_000),
     maxWaitMs: r.int('GRAPH_MAX_WAIT_MS', 30_000, 0, 600_000),
+    waitLookupAfterMs: r.int('GRAPH_WAIT_LOOKUP_AFTER_MS', 1000, 0, 600_000),
+    waitLookupTimeoutMs: r.int('GRAPH_WAIT_LOOKUP_TIMEOUT_MS', 2000, 100, 60_000),
     maxBytesPerPartition: r.int('GRAPH_MAX_BYTES_PER_PARTITION', 4 * 1024 * 1024, 1024, 64 * 1024 * 1024),
     fetchMaxWaitMs: r.int('GRAPH_FETCH_MAX_WAIT_MS', 100, 0, 10_000),
     sessionTimeoutMs: r.int('GRAPH_SESSION_TIMEOUT_MS', 10_000, 6000, 300_000),

@@ -183,6 +183,16 @@ export class Freshness {
     return true;
   }
 
+  /** Whether `eventId` is among the recently applied ids (bootstrapped ones included). */
+  hasApplied(eventId: string): boolean {
+    return this.recent.has(eventId);
+  }
+
+  /** Live, and every partition applied up to the high watermark last seen for it. */
+  get caughtUp(): boolean {
+    return this.status === 'live' && this.lag() === 0;
+  }
+
   /**
    * Resolves (with the ms waited) once `c` holds; rejects with a TimeoutError after `timeoutMs`.
    * An empty condition resolves at once.
@@ -191,23 +201,32 @@ export class Freshness {
     const started = this.now();
     if (this.isSatisfied(c)) return Promise.resolve(0);
     return new Promise<number>((resolve, reject) => {
-      const waiter: Waiter = {
-        done: () => this.isSatisfied(c),
-        resolve: () => {
+      const cancel = this.watch(
+        () => this.isSatisfied(c),
+        () => {
           clearTimeout(timer);
           resolve(this.now() - started);
         },
-        fail: (err) => {
+        (err) => {
           clearTimeout(timer);
           reject(err);
         },
-      };
+      );
       const timer = setTimeout(() => {
-        this.waiters.delete(waiter);
+        cancel();
         reject(this.timeoutError(c, timeoutMs));
       }, timeoutMs);
-      this.waiters.add(waiter);
     });
+  }
+
+  /**
+   * Calls `onDone` once `done()` holds, checked after every applied batch (not now: the caller
+   * checks first); `onFail` if the service stops. Returns a cancel function.
+   */
+  watch(done: () => boolean, onDone: () => void, onFail: (err: Error) => void): () => void {
+    const waiter: Waiter = { done, resolve: onDone, fail: onFail };
+    this.waiters.add(waiter);
+    return () => void this.waiters.delete(waiter);
   }
 
   report(): FreshnessReport {
@@ -238,13 +257,20 @@ export class Freshness {
     }
   }
 
-  private timeoutError(c: WaitCondition, timeoutMs: number): TimeoutError {
+  /**
+   * The 504 of a wait that ran out. `explanation` replaces the list of possible causes when the
+   * caller knows more (e.g. what ClickHouse said about the event).
+   */
+  timeoutError(c: WaitCondition, timeoutMs: number, explanation?: string): TimeoutError {
     const applied = [...this.parts.values()].map((p) => `${p.partition}:${p.appliedOffset ?? p.startOffset - 1}`).join(',');
     const what = c.eventId !== undefined ? `event ${c.eventId}` : `offsets ${JSON.stringify(c.minOffsets)}`;
+    const why =
+      explanation ??
+      'It may still be on its way (emitter buffer, Kafka), have been rejected as invalid (see the dead_letters table), or be older than the ' +
+        `last ${this.recent.capacity} events this instance remembers`;
     return new TimeoutError(
       `${what} was not applied to the graph within ${timeoutMs} ms (applied up to partition:offset ${applied || 'none'}, lag ${this.lag()} messages). ` +
-        'It may still be on its way (emitter buffer, Kafka), have been rejected as invalid (see the dead_letters table), or be older than the ' +
-        `last ${this.recent.capacity} events this instance remembers; retry with a longer waitMs, or ask without waitFor.`,
+        `${why}; retry with a longer waitMs, or ask without waitFor.`,
       { eventId: c.eventId ?? null, timeoutMs },
     );
   }

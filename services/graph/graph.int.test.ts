@@ -6,15 +6,17 @@
  * graph, and the CLI talks to the service.
  */
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import type { ChildProcess } from 'node:child_process';
 import { Emitter } from '../emitter/sdk.js';
 import { entityId } from '../model/ids.js';
+import { encodeEvent } from '../model/codec.js';
 import { createRedis } from '../lib/redis.js';
 import { graphQuery, segmentResultRows, summaryEdgeRows, summaryMemberRows, summaryVertexRows } from '../query/catalogue.js';
-import { ROOT, createTopics, deleteTopics, exited, freshDatabase, groupCaughtUp, services, silentLogger, startIngestProcess, uniqueName, waitFor } from '../../test/helpers.js';
+import { ROOT, createTopics, deleteTopics, exited, freshDatabase, groupCaughtUp, services, silentLogger, startIngestProcess, testKafka, uniqueName, waitFor } from '../../test/helpers.js';
 import { loadGraphConfig } from './config.js';
 import { workedExampleEvents } from './example-events.js';
 import { startGraph, type RunningGraph } from './main.js';
@@ -194,6 +196,27 @@ describe('graph service on real Kafka, ClickHouse and Redis', () => {
     factsFromStream = facts;
     // The graph changed: the same segment request is computed again, at the new version.
     expect((await http('POST', '/segment', { sources: [ids['d1']], destinations: [ids['m1']] })).body['cached']).toBe(false);
+  });
+
+  it('waitFor an event ingest dead-lettered is a 422 that quotes the reason, an id nobody sent a 404: neither waits the 30 s out', async () => {
+    // A well-formed message whose entity id does not match its artifact and hash: ingest
+    // dead-letters it (with its event id), the graph skips it.
+    const entity = example.events.find((e) => e.payload.type === 'entity')!;
+    const bad = { ...entity, eventId: randomUUID(), payload: { ...entity.payload, id: entityId('data/elsewhere.csv', 'sha256:' + 'ef'.repeat(32)) } };
+    const producer = testKafka().producer();
+    await producer.connect();
+    await producer.send({ topic, messages: [{ key: `${project}|bad`, value: encodeEvent(bad) }] }).finally(() => producer.disconnect());
+    const started = Date.now();
+    const rejected = await http('GET', `/lineage/${ids['m1']}?waitFor=${bad.eventId}&waitMs=30000`);
+    expect(rejected.status, JSON.stringify(rejected.body)).toBe(422);
+    expect(rejected.body['error']).toMatchObject({ code: 'rejected', eventId: bad.eventId, reasonCode: 'invalid' });
+    expect(rejected.body['error'].message).toMatch(/will never be applied: ingest dead-lettered it .*does not match artifact and contentHash/);
+    expect(Date.now() - started).toBeLessThan(20_000);
+    const unknown = randomUUID();
+    const never = await http('GET', `/lineage/${ids['m1']}?waitFor=${unknown}&waitMs=2000`);
+    expect(never.status, JSON.stringify(never.body)).toBe(404);
+    expect(never.body['error']).toMatchObject({ code: 'not-found', eventId: unknown });
+    expect(never.body['error'].message).toMatch(/no event with id .* has reached provstream for project "ex"/);
   });
 
   it('the CLI prints readable answers from the service', async () => {

@@ -9,6 +9,7 @@ import { validateEvent } from '../model/validate.js';
 import { workedExampleEvents } from './example-events.js';
 import { Freshness } from './freshness.js';
 import { buildGraphApp } from './http.js';
+import type { EventFacts, EventLookup } from './event-wait.js';
 import { GraphQueries, type ResultCache, type ResultSink } from './operations.js';
 import { ProjectGraphs } from './project-graph.js';
 
@@ -195,6 +196,39 @@ describe('graph HTTP API (in-process)', () => {
     const late = await get(`${base}/why/${ids['m1']}?waitFor=ev-never&waitMs=30`);
     expect(late.status).toBe(504);
     expect(late.body.error.code).toBe('timeout');
+  });
+
+  it('waitFor an id the graph does not remember asks the event lookup: 422 dead-lettered, 200 applied long ago, 404 never seen; remembered ids never ask', async () => {
+    const asked: string[] = [];
+    const facts: Record<string, EventFacts> = {
+      'ev-bad': { recorded: false, deadLetter: { reasonCode: 'invalid', reason: 'payload.artifact must not be empty', project: 'ex', time: 1 } },
+      'ev-old': { recorded: true, deadLetter: null },
+    };
+    const events: EventLookup = { find: async (_project, id) => (asked.push(id), facts[id] ?? { recorded: false, deadLetter: null }) };
+    const f = new Freshness('events', 1000);
+    f.startPartitions([{ partition: 0, offset: 0, highWatermark: 0 }]);
+    f.setStatus('catching-up'); // nothing to catch up: live
+    f.recordBootstrapIds(['ev-known']);
+    const q = new GraphQueries({ graphs, freshness: f, cache, sink, events, eventWait: { graceMs: 5, lookupTimeoutMs: 100 }, epoch: 'lookup', cacheTtlSeconds: 1, cachePrefix: 't:', log });
+    const a = buildGraphApp({ queries: q, health: () => ({ serving: true, body: {} }), projects: () => [], defaultWaitMs: 50, maxWaitMs: 30_000, log });
+    const ask = async (id: string) => {
+      const r = await a.inject({ method: 'GET', url: `${base}/why/${ids['m1']}?waitFor=${id}&waitMs=20000` });
+      return { status: r.statusCode, body: r.json() };
+    };
+    const started = Date.now();
+    const bad = await ask('ev-bad');
+    expect([bad.status, bad.body.error.code, bad.body.error.reasonCode]).toEqual([422, 'rejected', 'invalid']);
+    expect(bad.body.error.message).toMatch(/payload.artifact must not be empty/);
+    const old = await ask('ev-old');
+    expect(old.status, JSON.stringify(old.body)).toBe(200);
+    expect(Date.now() - started).toBeLessThan(5000); // neither waited the 20 s out
+    const known = await ask('ev-known');
+    expect(known.status).toBe(200);
+    expect(asked).toEqual(['ev-bad', 'ev-old']); // the remembered id cost no lookup
+    const never = await a.inject({ method: 'GET', url: `${base}/why/${ids['m1']}?waitFor=ev-never&waitMs=30` });
+    expect([never.statusCode, never.json().error.code]).toEqual([404, 'not-found']);
+    expect(never.json().error.message).toMatch(/no event with id ev-never has reached provstream/);
+    await a.close();
   });
 
   it('a failed store still answers, marked stored: false and not cached', async () => {

@@ -29,7 +29,7 @@ import { Freshness } from './freshness.js';
 import { buildGraphApp } from './http.js';
 import { GraphQueries } from './operations.js';
 import { ProjectGraphs } from './project-graph.js';
-import { ClickHouseResultSink, RedisResultCache } from './results.js';
+import { ClickHouseEventLookup, ClickHouseResultSink, RedisResultCache } from './results.js';
 import { GraphStream, handoverOffsets, positionGroup, type GraphStreamStats } from './stream.js';
 
 export interface RunningGraph {
@@ -70,6 +70,8 @@ export async function startGraph(cfg: GraphConfig, log: Logger): Promise<Running
     freshness,
     cache: new RedisResultCache(redis),
     sink: new ClickHouseResultSink(wh),
+    events: new ClickHouseEventLookup(wh),
+    eventWait: { graceMs: cfg.waitLookupAfterMs, lookupTimeoutMs: cfg.waitLookupTimeoutMs },
     epoch,
     cacheTtlSeconds: cfg.cacheTtlSeconds,
     cachePrefix: cfg.cacheKeyPrefix,

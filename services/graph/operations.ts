@@ -14,12 +14,14 @@ import { createHash } from 'node:crypto';
 import type { Logger } from '../lib/log.js';
 import { NotFoundError, ServiceUnavailableError, errorMessage } from '../lib/errors.js';
 import { canonicalJson } from '../ingest/rows.js';
+import { withTimeout } from '../lib/timeout.js';
 import type { VertexKind } from '../model/types.js';
 import { lineage, type LineageEdge } from './core/lineage.js';
 import { segment, type SegmentBoundary, type SegmentResult } from './core/segment.js';
 import { summarize, type Summary, type SummaryEdge, type SummaryVertex, type PathCheck } from './core/summarize.js';
 import type { VertexPredicate } from './core/boundary.js';
 import { diffVertices, type VertexDiff } from './diff.js';
+import { DEFAULT_EVENT_WAIT, waitForUnknownEvent, type EventLookup, type EventWaitOptions } from './event-wait.js';
 import type { Freshness, FreshnessReport } from './freshness.js';
 import { impact, vertexLabel, why, type DerivationTree, type ImpactResult, type TreeOptions } from './introspect.js';
 import type { ProjectGraph, ProjectGraphs } from './project-graph.js';
@@ -108,6 +110,10 @@ export interface GraphQueriesDeps {
   freshness: Freshness;
   cache: ResultCache;
   sink: ResultSink;
+  /** What ClickHouse knows about a waited-for event id the graph does not remember (event-wait.ts);
+   * without it such a wait simply runs out (504). */
+  events?: EventLookup;
+  eventWait?: EventWaitOptions;
   epoch: string;
   cacheTtlSeconds: number;
   cachePrefix: string;
@@ -160,7 +166,7 @@ export class GraphQueries {
 
   async segment(project: string, spec: SegmentSpec, wait: WaitRequest): Promise<Answer<SegmentAnswer>> {
     const started = this.now();
-    const waitedMs = await this.waitFor(wait);
+    const waitedMs = await this.waitFor(project, wait);
     const pg = this.project(project);
     const resolved = this.resolveSpec(pg, spec);
     return this.cachedOrComputed('segment', project, resolved, started, waitedMs, pg, () => {
@@ -171,7 +177,7 @@ export class GraphQueries {
 
   async summarize(project: string, req: SummarizeRequest, wait: WaitRequest): Promise<Answer<SummaryAnswer>> {
     const started = this.now();
-    const waitedMs = await this.waitFor(wait);
+    const waitedMs = await this.waitFor(project, wait);
     const pg = this.project(project);
     const segments = req.segments.map((s) => ('vertices' in s ? { vertices: s.vertices.map((r) => pg.graph.idOf(this.vertex(pg, r))) } : this.resolveSpec(pg, s)));
     const resolved = { ...req, k: req.k === Infinity ? 'inf' : req.k, segments };
@@ -203,7 +209,7 @@ export class GraphQueries {
 
   private async answer<T>(project: string, wait: WaitRequest, compute: (pg: ProjectGraph) => T): Promise<Answer<T>> {
     const started = this.now();
-    const waitedMs = await this.waitFor(wait);
+    const waitedMs = await this.waitFor(project, wait);
     const pg = this.project(project);
     const result = compute(pg);
     return { project, graph: this.identity(pg), freshness: this.deps.freshness.report(), waitedMs, tookMs: this.now() - started, cached: false, result };
@@ -270,12 +276,16 @@ export class GraphQueries {
     }
   }
 
-  private async waitFor(wait: WaitRequest): Promise<number> {
-    const status = this.deps.freshness.currentStatus;
+  private async waitFor(project: string, wait: WaitRequest): Promise<number> {
+    const { freshness, events } = this.deps;
+    const status = freshness.currentStatus;
     if (status === 'starting' || status === 'bootstrapping') {
       throw new ServiceUnavailableError('graph', 'the graph is still loading from ClickHouse; retry in a few seconds (GET /healthz shows the progress)');
     }
-    return this.deps.freshness.waitFor(wait.condition, wait.waitMs);
+    const { eventId } = wait.condition;
+    // Ids the graph remembers (the usual case) never cost a ClickHouse lookup.
+    if (eventId === undefined || events === undefined || freshness.hasApplied(eventId)) return freshness.waitFor(wait.condition, wait.waitMs);
+    return waitForUnknownEvent(freshness, events, project, { ...wait.condition, eventId }, wait.waitMs, this.deps.eventWait ?? DEFAULT_EVENT_WAIT, this.deps.log, this.now);
   }
 
   private project(project: string): ProjectGraph {
@@ -319,14 +329,6 @@ export class GraphQueries {
 }
 
 /** Rejects with `message` if `p` has not settled after `ms` (p itself goes on). */
-function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`${message} (${ms} ms)`)), ms);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-}
-
 function runSegment(pg: ProjectGraph, spec: SegmentSpec): SegmentAnswer {
   const r = segment(pg.graph, spec.sources, spec.destinations, spec.boundary);
   return {

@@ -11,7 +11,7 @@ import { InputError } from '../lib/errors.js';
 import { EDGE_TYPES, VERTEX_KINDS, type EdgeType } from '../model/types.js';
 import type { CompareOp, VertexPredicate } from './core/boundary.js';
 import type { LineageDirection } from './core/lineage.js';
-import type { SegmentBoundary, SegmentRole } from './core/segment.js';
+import { SEGMENT_ROLES as ROLES, type SegmentBoundary, type SegmentRole } from './core/segment.js';
 import type { LabelKeys } from './core/summarize.js';
 import type { WaitCondition } from './freshness.js';
 
@@ -59,8 +59,10 @@ export const DEFAULT_LABEL_KEYS: LabelKeys = { activity: ['command'], entity: ['
 export const DEFAULT_PATH_CHECK_LENGTH = 6;
 const MAX_PATH_CHECK_LENGTH = 12;
 const MAX_SEGMENTS = 10_000;
+/** The largest `depth` and `maxNodes` a tree query takes (the CLI checks its flags against them). */
+export const MAX_DEPTH = 10_000;
+export const MAX_NODES = 1_000_000;
 const OPS: readonly CompareOp[] = ['=', '!=', '<', '<=', '>', '>='];
-const ROLES: readonly SegmentRole[] = ['source', 'destination', 'core', 'similar', 'expansion'];
 const DIRECTIONS: readonly LineageDirection[] = ['upstream', 'downstream', 'both'];
 
 type Obj = Record<string, unknown>;
@@ -179,13 +181,13 @@ export function parseLineageQuery(ref: string, query: Obj): LineageRequest {
 function treeFields(p: Problems, ref: string, query: Obj): TreeRequest {
   if (!ref) p.add('id', 'is required (a vertex id or artifact@version)');
   const r: TreeRequest = { ref };
-  const depth = int(p, 'depth', query['depth'], 0, 10_000);
+  const depth = int(p, 'depth', query['depth'], 0, MAX_DEPTH);
   if (depth !== undefined) r.depth = depth;
   const types = edgeTypes(p, 'types', query['types']);
   if (types) r.types = types;
   const asOf = time(p, 'asOf', query['asOf']);
   if (asOf !== undefined) r.asOf = asOf;
-  const maxNodes = int(p, 'maxNodes', query['maxNodes'], 1, 1_000_000);
+  const maxNodes = int(p, 'maxNodes', query['maxNodes'], 1, MAX_NODES);
   if (maxNodes !== undefined) r.maxNodes = maxNodes;
   return r;
 }

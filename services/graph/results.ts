@@ -1,7 +1,8 @@
 /**
  * Where segment and summarize results go: the ClickHouse tables of
  * schemas/clickhouse/004_graph_results.sql (ClickHouseResultSink), and the Redis answer cache
- * (RedisResultCache). Row mapping is pure and exported for tests.
+ * (RedisResultCache). Row mapping is pure and exported for tests. Also what ClickHouse knows
+ * about a waited-for event id (ClickHouseEventLookup, for event-wait.ts).
  *
  * Write order: result rows first, graph_queries last, so a query listed in graph_queries has all
  * its rows (the same rule as ingest's events_raw). Writes are idempotent: the query id is a hash
@@ -12,6 +13,8 @@ import type { Warehouse } from '../lib/clickhouse.js';
 import { wrapRedisError } from '../lib/redis.js';
 import type { ResultCache, ResultSink, SegmentAnswer, StoredQuery, SummaryAnswer } from './operations.js';
 import type { Summary } from './core/summarize.js';
+import { eventFate } from '../query/catalogue.js';
+import type { EventFacts, EventLookup } from './event-wait.js';
 
 type Row = Record<string, unknown>;
 
@@ -132,5 +135,31 @@ export class RedisResultCache implements ResultCache {
     } catch (err) {
       throw wrapRedisError(err, `SET ${key}`);
     }
+  }
+}
+
+export interface EventFateRow {
+  fate: string;
+  project: string;
+  reason_code: string;
+  reason: string;
+  time: number | string;
+}
+
+/** The rows of catalogue.eventFate → EventFacts. */
+export function eventFactsOf(rows: readonly EventFateRow[]): EventFacts {
+  const dead = rows.find((r) => r.fate === 'dead-lettered');
+  return {
+    recorded: rows.some((r) => r.fate === 'recorded'),
+    deadLetter: dead ? { reasonCode: dead.reason_code, reason: dead.reason, project: dead.project, time: Number(dead.time) } : null,
+  };
+}
+
+/** events_raw and dead_letters, asked about one event id. */
+export class ClickHouseEventLookup implements EventLookup {
+  constructor(private readonly wh: Warehouse) {}
+
+  async find(project: string, eventId: string): Promise<EventFacts> {
+    return eventFactsOf(await this.wh.query<EventFateRow>(eventFate(project, eventId)));
   }
 }

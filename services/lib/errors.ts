@@ -50,6 +50,17 @@ export class NotFoundError extends ProvstreamError {
   }
 }
 
+/**
+ * What a request refers to exists but was refused earlier (e.g. an event ingest dead-lettered):
+ * not retriable, and asking again cannot help; HTTP 422.
+ */
+export class RejectedError extends ProvstreamError {
+  override readonly name = 'RejectedError';
+  constructor(message: string, context: ErrorContext = {}) {
+    super(message, false, context);
+  }
+}
+
 /** A bounded wait ran out (e.g. for an event to be applied): retriable; HTTP 504. */
 export class TimeoutError extends ProvstreamError {
   override readonly name = 'TimeoutError';

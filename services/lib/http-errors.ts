@@ -3,6 +3,7 @@
  *
  *   InputError / ConfigError        400  bad-request     (fix the request)
  *   NotFoundError                   404  not-found       (context names what is missing, e.g. id)
+ *   RejectedError                   422  rejected        (it exists but was refused, e.g. dead-lettered)
  *   ServiceUnavailableError         503  unavailable     (retry later; Retry-After set)
  *   TimeoutError                    504  timeout         (a bounded wait ran out; retry)
  *   other retriable ProvstreamError 503  unavailable
@@ -10,7 +11,7 @@
  *
  * Body: {"error": {"code", "message", ...context}} — stable, so clients branch on `code`.
  */
-import { ConfigError, InputError, NotFoundError, ProvstreamError, ServiceUnavailableError, TimeoutError, errorMessage } from './errors.js';
+import { ConfigError, InputError, NotFoundError, ProvstreamError, RejectedError, ServiceUnavailableError, TimeoutError, errorMessage } from './errors.js';
 
 export interface HttpError {
   status: number;
@@ -25,6 +26,7 @@ export function httpErrorOf(err: unknown): HttpError {
     return { status, body: { error: { ...context, code, message: e.message } } };
   };
   if (err instanceof NotFoundError) return withContext(404, 'not-found', err);
+  if (err instanceof RejectedError) return withContext(422, 'rejected', err);
   if (err instanceof InputError || err instanceof ConfigError) return withContext(400, 'bad-request', err);
   if (err instanceof TimeoutError) return withContext(504, 'timeout', err);
   if (err instanceof ServiceUnavailableError || (err instanceof ProvstreamError && err.retriable)) {

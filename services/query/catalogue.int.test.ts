@@ -91,6 +91,17 @@ describe('migrations and the query catalogue on the real server', () => {
     expect(await db.query(catalogue.deadLettersByReason())).toEqual([]);
   });
 
+  it('eventFate: recorded for the project, the latest dead letter by id, nothing for an unknown id', async () => {
+    const recorded = sample.events[0]!.eventId;
+    const letter = (time: number, reason: string) => ({ source_topic: 't', source_partition: 0, source_offset: time, source_index: 0, time, reason_code: 'invalid', reason, event_id: 'ev-dead', project: 'catalogue', payload_base64: '' });
+    await db.insert('dead_letters', [letter(1000, 'first'), letter(2000, "the latest, it's")]);
+    const fate = async (project: string, id: string) => (await db.query<{ fate: string; reason: string; time: number }>(catalogue.eventFate(project, id))).map((r) => `${r.fate} ${r.reason} ${Number(r.time)}`);
+    expect(await fate('catalogue', recorded)).toEqual(['recorded  0']);
+    expect(await fate('other', recorded)).toEqual([]); // events_raw is read by (project, event_id)
+    expect(await fate('catalogue', 'ev-dead')).toEqual(["dead-lettered the latest, it's 2000"]);
+    expect(await fate('catalogue', 'ev-none')).toEqual([]);
+  });
+
   it('recentAlerts filters, collapses repeats and orders newest first; eventsForReplay returns the recorded events', async () => {
     const { ClickHouseAlertSink } = await import('../monitor/alert-sinks.js');
     const { dryRun } = await import('../monitor/core/index.js');

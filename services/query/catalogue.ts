@@ -71,6 +71,23 @@ export function deadLettersByReason(): string {
   return sql`SELECT reason_code, count() AS n FROM dead_letters FINAL GROUP BY reason_code ORDER BY reason_code`;
 }
 
+/**
+ * What ClickHouse knows about one event id (the graph's `waitFor` for an id it does not remember):
+ * a row `recorded` when events_raw holds it for `project` (primary key: project, event_id), and
+ * its latest dead letter (`dead-lettered`, with the reason; dead_letters is keyed by source
+ * offset, so that part scans the event_id column of a table that stays small).
+ */
+export function eventFate(project: string, eventId: string): string {
+  return sql`
+    SELECT * FROM (
+      SELECT 'recorded' AS fate, project, '' AS reason_code, '' AS reason, toUInt64(0) AS time
+      FROM events_raw WHERE project = ${project} AND event_id = ${eventId} LIMIT 1)
+    UNION ALL
+    SELECT * FROM (
+      SELECT 'dead-lettered' AS fate, project, reason_code, reason, time
+      FROM dead_letters WHERE event_id = ${eventId} ORDER BY time DESC LIMIT 1)`;
+}
+
 export interface AlertFilter {
   project?: string;
   ruleId?: string;

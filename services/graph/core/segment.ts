@@ -47,7 +47,8 @@ export interface SegmentBoundary {
 }
 
 /** Precedence when several apply: source > destination > core > similar > expansion. */
-export type SegmentRole = 'source' | 'destination' | 'core' | 'similar' | 'expansion';
+export const SEGMENT_ROLES = ['source', 'destination', 'core', 'similar', 'expansion'] as const;
+export type SegmentRole = (typeof SEGMENT_ROLES)[number];
 
 export interface SegmentVertex {
   id: string;

@@ -115,7 +115,8 @@ export interface Summary {
   checkNoFalsePaths(maxLength: number): PathCheck;
 }
 
-const DEFAULT_ROLES: readonly SegmentRole[] = ['source', 'destination', 'core'];
+/** The segment roles summarized unless a request names others. */
+export const DEFAULT_ROLES: readonly SegmentRole[] = ['source', 'destination', 'core'];
 
 /**
  * summarize(segments, K, k) as in the module comment; k ≥ 0 rounds, Infinity = fixpoint. Throws
