@@ -175,7 +175,7 @@ export function summarize(graph: ProvGraph, segments: readonly SegmentInput[], l
   const ids: Array<Set<string>> = Array.from({ length: count }, () => new Set());
   const numeric: Array<Map<string, NumericAggregate>> = Array.from({ length: count }, () => new Map());
   // Per block and property, counts by value; booleans keyed apart from the strings "true"/"false".
-  const categorical: Array<Map<string, Map<string | boolean, number>>> = Array.from({ length: count }, () => new Map());
+  const categorical: Array<Map<string, Map<string | boolean, number>> | undefined> = new Array(count);
   const memberList: Summary['members'] = [];
   for (let u = 0; u < n; u++) {
     const b = block[u]!;
@@ -192,8 +192,9 @@ export function summarize(graph: ProvGraph, segments: readonly SegmentInput[], l
     memberList.push({ segment: seg, id, block: b });
     for (const [key, value] of Object.entries(graph.props(v))) {
       if (typeof value !== 'number') {
-        let byValue = categorical[b]!.get(key);
-        if (!byValue) categorical[b]!.set(key, (byValue = new Map()));
+        const byKey = (categorical[b] ??= new Map());
+        let byValue = byKey.get(key);
+        if (!byValue) byKey.set(key, (byValue = new Map()));
         byValue.set(value, (byValue.get(value) ?? 0) + 1);
         continue;
       }
@@ -215,7 +216,7 @@ export function summarize(graph: ProvGraph, segments: readonly SegmentInput[], l
     for (const [key, a] of numeric[b]!) agg[key] = { ...a, mean: a.mean / a.count };
     const text = Object.entries(values).map(([key, val]) => `${key}=${String(val)}`).join(',');
     const counts: Record<string, ValueCounts> = {};
-    for (const [key, byValue] of categorical[b]!) counts[key] = valueCounts(byValue);
+    for (const [key, byValue] of categorical[b] ?? []) counts[key] = valueCounts(byValue);
     vertices.push({ block: b, kind, label: `${kind}(${text})`, labelValues: values, members: members[b]!, segments: segs[b]!, vertexIds: [...ids[b]!], numeric: agg, values: counts });
   }
   const edgeIndex = new Map<number, number>();
