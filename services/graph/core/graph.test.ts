@@ -6,6 +6,18 @@ import { EDGE_TYPES } from '../../model/types.js';
 import { ANY_EDGE_TYPE, EDGE_TYPE_CODE, edgeTypeMask, ProvGraph } from './graph.js';
 
 describe('ProvGraph vertices', () => {
+  it('forEachPropRaw gives every property undecoded; propText / propValue decode them to what props() says', () => {
+    const g = new ProvGraph();
+    g.addVertex('ent:a', 'entity', 1, { artifact: 'data/x.csv', rows: 12, pii: true, ok: false, name: 'true' });
+    const v = g.indexOf('ent:a');
+    const decoded: Record<string, unknown> = {};
+    g.forEachPropRaw(v, (key, isNumber, value) => {
+      decoded[g.propText(key)] = isNumber ? value : g.propValue(value);
+    });
+    expect(decoded).toEqual(g.props(v));
+    expect(decoded).toEqual({ artifact: 'data/x.csv', rows: 12, pii: true, ok: false, name: 'true' });
+  });
+
   it('creates placeholders for edge endpoints, kind inferred from the id prefix', () => {
     const g = new ProvGraph();
     expect(g.addEdge('used', 'act:run1', 'ent:abc', 5)).toBe(true);

@@ -210,6 +210,25 @@ export class ProvGraph {
   }
 
   /**
+   * {@link props} without decoding: `fn(keyId, isNumber, value)` per property, the number itself
+   * or a code for a string or boolean ({@link propText} decodes keys, {@link propValue} codes).
+   * For aggregations over many vertices that decode only what they report.
+   */
+  forEachPropRaw(v: number, fn: (keyId: number, isNumber: boolean, value: number) => void): void {
+    this.store.forEachRaw(v, fn);
+  }
+
+  /** The key a forEachPropRaw key id stands for. */
+  propText(keyId: number): string {
+    return this.strings.get(keyId);
+  }
+
+  /** The string or boolean a forEachPropRaw value code stands for. */
+  propValue(code: number): string | boolean {
+    return this.store.decodeRaw(code);
+  }
+
+  /**
    * Calls `fn(neighbour, typeCode, time)` for each edge of `v` in direction `dir` whose type bit is
    * in `mask` and whose time lies in [notBefore, asOf]. O(deg(v)), allocation-free. RangeError for
    * an unknown index.

@@ -9,6 +9,10 @@
 import { InternTable } from './intern.js';
 import { byteSize, fit, grow } from './typed.js';
 
+/** forEachRaw's codes for booleans (string ids are ≥ 0). */
+export const RAW_TRUE = -1;
+export const RAW_FALSE = -2;
+
 /** A property value as the graph stores it (JSON values are stored as their string form). */
 export type PropValue = string | number | boolean;
 
@@ -112,6 +116,28 @@ export class PropStore {
       out[this.strings.get(this.key[r]!)] = this.decode(r);
     }
     return out;
+  }
+
+  /**
+   * Calls `fn(keyId, value)` per property of `v` without decoding a string: `value` is the number
+   * itself for numbers, and for strings and booleans a {@link RawValue} code. Key and string ids
+   * are the shared table's (decode with {@link StringTable.get}, booleans with decodeRaw).
+   */
+  forEachRaw(v: number, fn: (keyId: number, isNumber: boolean, value: number) => void): void {
+    if (v >= this.head.length) return;
+    for (let r = this.head[v]!; r !== NONE; r = this.next[r]!) {
+      const tag = this.tag[r];
+      const num = this.val[r]!;
+      if (tag === TAG_NUMBER) fn(this.key[r]!, true, num);
+      else fn(this.key[r]!, false, tag === TAG_BOOL ? (num === 1 ? RAW_TRUE : RAW_FALSE) : num);
+    }
+  }
+
+  /** The value a forEachRaw code stands for (a string id, or RAW_TRUE / RAW_FALSE). */
+  decodeRaw(code: number): string | boolean {
+    if (code === RAW_TRUE) return true;
+    if (code === RAW_FALSE) return false;
+    return this.strings.get(code);
   }
 
   /**

@@ -173,12 +173,31 @@ export function summarize(graph: ProvGraph, segments: readonly SegmentInput[], l
   const segs = new Int32Array(count);
   const lastSeg = new Int32Array(count).fill(-1);
   const ids: Array<Set<string>> = Array.from({ length: count }, () => new Set());
-  const numeric: Array<Map<string, NumericAggregate>> = Array.from({ length: count }, () => new Map());
-  // Per block and property, counts by value; booleans keyed apart from the strings "true"/"false".
-  const categorical: Array<Map<string, Map<string | boolean, number>> | undefined> = new Array(count);
+  // Per block and property key id: numeric aggregates, and counts by value code (string ids and
+  // boolean codes, graph.forEachPropRaw): nothing is decoded but the keys and the top values.
+  const numeric: Array<Map<number, NumericAggregate> | undefined> = new Array(count);
+  const categorical: Array<Map<number, Map<number, number>> | undefined> = new Array(count);
+  let b = 0;
+  const addProp = (key: number, isNumber: boolean, value: number): void => {
+    if (!isNumber) {
+      const byKey = (categorical[b] ??= new Map());
+      let byValue = byKey.get(key);
+      if (!byValue) byKey.set(key, (byValue = new Map()));
+      byValue.set(value, (byValue.get(value) ?? 0) + 1);
+      return;
+    }
+    const byKey = (numeric[b] ??= new Map());
+    const agg = byKey.get(key);
+    if (agg) {
+      agg.count++;
+      agg.min = Math.min(agg.min, value);
+      agg.max = Math.max(agg.max, value);
+      agg.mean += value; // sum until finalized below
+    } else byKey.set(key, { count: 1, min: value, max: value, mean: value });
+  };
   const memberList: Summary['members'] = [];
   for (let u = 0; u < n; u++) {
-    const b = block[u]!;
+    b = block[u]!;
     const v = union.vertex[u]!;
     const seg = union.segment[u]!;
     if (firstNodeLabel[b] === -1) firstNodeLabel[b] = u;
@@ -190,22 +209,7 @@ export function summarize(graph: ProvGraph, segments: readonly SegmentInput[], l
     const id = graph.idOf(v);
     ids[b]!.add(id);
     memberList.push({ segment: seg, id, block: b });
-    for (const [key, value] of Object.entries(graph.props(v))) {
-      if (typeof value !== 'number') {
-        const byKey = (categorical[b] ??= new Map());
-        let byValue = byKey.get(key);
-        if (!byValue) byKey.set(key, (byValue = new Map()));
-        byValue.set(value, (byValue.get(value) ?? 0) + 1);
-        continue;
-      }
-      const agg = numeric[b]!.get(key);
-      if (agg) {
-        agg.count++;
-        agg.min = Math.min(agg.min, value);
-        agg.max = Math.max(agg.max, value);
-        agg.mean += value; // sum until finalized below
-      } else numeric[b]!.set(key, { count: 1, min: value, max: value, mean: value });
-    }
+    graph.forEachPropRaw(v, addProp);
   }
   const vertices: SummaryVertex[] = [];
   for (let b = 0; b < count; b++) {
@@ -213,10 +217,10 @@ export function summarize(graph: ProvGraph, segments: readonly SegmentInput[], l
     const { values } = labelOf(v);
     const kind = graph.kindOf(v);
     const agg: Record<string, NumericAggregate> = {};
-    for (const [key, a] of numeric[b]!) agg[key] = { ...a, mean: a.mean / a.count };
+    for (const [key, a] of numeric[b] ?? []) agg[graph.propText(key)] = { ...a, mean: a.mean / a.count };
     const text = Object.entries(values).map(([key, val]) => `${key}=${String(val)}`).join(',');
     const counts: Record<string, ValueCounts> = {};
-    for (const [key, byValue] of categorical[b] ?? []) counts[key] = valueCounts(byValue);
+    for (const [key, byValue] of categorical[b] ?? []) counts[graph.propText(key)] = valueCounts(byValue, (code) => graph.propValue(code));
     vertices.push({ block: b, kind, label: `${kind}(${text})`, labelValues: values, members: members[b]!, segments: segs[b]!, vertexIds: [...ids[b]!], numeric: agg, values: counts });
   }
   const edgeIndex = new Map<number, number>();
@@ -274,14 +278,25 @@ export function summarize(graph: ProvGraph, segments: readonly SegmentInput[], l
 }
 
 /** Counts by value, the most frequent first (ties by value: strings before booleans, then in order). */
-function valueCounts(byValue: ReadonlyMap<string | boolean, number>): ValueCounts {
+function valueCounts(byCode: ReadonlyMap<number, number>, decode: (code: number) => string | boolean): ValueCounts {
   let count = 0;
-  for (const c of byValue.values()) count += c;
-  const top = [...byValue]
-    .sort(([a, x], [b, y]) => y - x || (typeof a === typeof b ? (a < b ? -1 : a > b ? 1 : 0) : typeof a === 'string' ? -1 : 1))
-    .slice(0, VALUE_COUNTS_TOP)
-    .map(([value, c]) => ({ value, count: c }));
-  return { count, distinct: byValue.size, top };
+  let least = Infinity; // the count a value needs to be among the top ones (once TOP are kept)
+  const candidates: Array<[number, number]> = [];
+  for (const [code, c] of byCode) {
+    count += c;
+    candidates.push([code, c]);
+  }
+  // Only values whose count can reach the top are decoded: the TOP-th largest count is the bar.
+  if (candidates.length > VALUE_COUNTS_TOP) {
+    const sorted = candidates.map(([, c]) => c).sort((x, y) => y - x);
+    least = sorted[VALUE_COUNTS_TOP - 1]!;
+  } else least = 0;
+  const top = candidates
+    .filter(([, c]) => c >= least)
+    .map(([code, c]) => ({ value: decode(code), count: c }))
+    .sort((x, y) => y.count - x.count || (typeof x.value === typeof y.value ? (x.value < y.value ? -1 : x.value > y.value ? 1 : 0) : typeof x.value === 'string' ? -1 : 1))
+    .slice(0, VALUE_COUNTS_TOP);
+  return { count, distinct: byCode.size, top };
 }
 
 /** Builds the disjoint union of the segments with their induced edges of the `mask` types. */
