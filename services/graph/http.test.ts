@@ -92,6 +92,30 @@ describe('graph HTTP API (in-process)', () => {
     );
   });
 
+  it('lineage is cut at maxNodes (default 10,000) at a whole distance level, and says so', async () => {
+    // Downstream of d1 by distance: 1, 2, 2, 3, … vertices; 5 fit through distance 2.
+    const cut = await get(`${base}/lineage/${ids['d1']}?direction=downstream&maxNodes=7`);
+    expect(cut.status).toBe(200);
+    expect(cut.body.result).toMatchObject({ vertexCount: 5, maxNodes: 7, truncated: true, depthReached: 2 });
+    expect(cut.body.result.vertices).toHaveLength(5);
+    expect(Math.max(...cut.body.result.vertices.map((v: { distance: number }) => v.distance))).toBe(2);
+    const atDepth = await get(`${base}/lineage/${ids['d1']}?direction=downstream&depth=2`);
+    expect(cut.body.result.edges).toEqual(atDepth.body.result.edges);
+    const whole = await get(`${base}/lineage/${ids['d1']}?direction=downstream`);
+    expect(whole.body.result).toMatchObject({ vertexCount: 14, maxNodes: 10_000, truncated: false, depthReached: 6 });
+  });
+
+  it.each([
+    ['0', 'maxNodes must be an integer from 1 to 1000000 (got "0")'],
+    ['1000001', 'maxNodes must be an integer from 1 to 1000000 (got "1000001")'],
+    ['many', 'maxNodes must be an integer from 1 to 1000000 (got "many")'],
+    ['2.5', 'maxNodes must be an integer from 1 to 1000000 (got "2.5")'],
+  ])('lineage maxNodes=%s is a 400', async (raw, message) => {
+    const r = await get(`${base}/lineage/${ids['d1']}?direction=downstream&maxNodes=${raw}`);
+    expect(r.status).toBe(400);
+    expect(r.body.error.message).toBe(message);
+  });
+
   describe('as of a past time, a reference names what existed then', () => {
     // m1 (models/model.bin@1) is recorded at start + 20, m2 at + 40, m3 at + 50; d1 at + 1, d2 at + 25.
     const start = Date.UTC(2026, 0, 5, 9, 0, 0);
