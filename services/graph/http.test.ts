@@ -319,3 +319,72 @@ describe('graph HTTP API (in-process)', () => {
     expect(bad.json().error.code).toBe('bad-request');
   });
 });
+
+describe('two instances with disjoint GRAPH_PROJECTS (issue 4: projects spread over instances)', () => {
+  // Both consume every event (each instance reads all partitions); each keeps only its projects.
+  const a = workedExampleEvents('team-a');
+  const b = workedExampleEvents('team-b');
+  const instance = (id: string, served: string[]) => {
+    const graphs = new ProjectGraphs(new Set(served));
+    const freshness = new Freshness('events', 1000);
+    const queries = new GraphQueries({ graphs, freshness, cache: new MemoryCache(), sink: new MemorySink(), epoch: `${id}-e1`, instanceId: id, cacheTtlSeconds: 60, cachePrefix: 't:', log });
+    const app = buildGraphApp({ queries, health: () => ({ serving: true, body: {} }), projects: () => graphs.projects(), defaultWaitMs: 0, maxWaitMs: 100, log });
+    return { id, graphs, freshness, app };
+  };
+  const one = instance('graph-1', ['team-a']);
+  const two = instance('graph-2', ['team-b', 'team-c']);
+  const get = async (app: typeof one.app, url: string) => {
+    const r = await app.inject({ method: 'GET', url });
+    return { status: r.statusCode, body: r.json() };
+  };
+
+  beforeAll(async () => {
+    for (const i of [one, two]) {
+      for (const ev of [...a.events, ...b.events]) i.graphs.apply(ev.project, ev.payload, ev.time);
+      i.freshness.startPartitions([{ partition: 0, offset: 0, highWatermark: 0 }]);
+      i.freshness.setStatus('catching-up');
+      await i.app.ready();
+    }
+  });
+  afterAll(async () => {
+    await one.app.close();
+    await two.app.close();
+  });
+
+  it('each holds and lists only its own projects', async () => {
+    expect((await get(one.app, '/api/v1/projects')).body.projects).toEqual(['team-a']);
+    expect((await get(two.app, '/api/v1/projects')).body.projects).toEqual(['team-b']);
+  });
+
+  it.each([
+    ['graph-1', 'team-a', a.ids['m1']!],
+    ['graph-2', 'team-b', b.ids['m1']!],
+  ])('%s answers lineage for %s', async (id, project, m1) => {
+    const app = id === 'graph-1' ? one.app : two.app;
+    const r = await get(app, `/api/v1/projects/${project}/lineage/${encodeURIComponent(m1)}?direction=upstream&depth=2`);
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ project, graph: { epoch: `${id}-e1`, vertices: 18 } });
+    expect(r.body.result.vertexCount).toBe(4);
+  });
+
+  it.each([
+    ['graph-1', 'team-b', 'project "team-b" is not served by graph instance "graph-1": it serves only "team-a" (GRAPH_PROJECTS=team-a); send the request to the instance whose GRAPH_PROJECTS lists "team-b", or to one without GRAPH_PROJECTS', 'team-a'],
+    ['graph-2', 'team-a', 'project "team-a" is not served by graph instance "graph-2": it serves only "team-b", "team-c" (GRAPH_PROJECTS=team-b,team-c); send the request to the instance whose GRAPH_PROJECTS lists "team-a", or to one without GRAPH_PROJECTS', 'team-b,team-c'],
+  ])('%s gives a 404 for %s that names itself and what it serves', async (id, project, message, servedProjects) => {
+    const app = id === 'graph-1' ? one.app : two.app;
+    for (const path of ['lineage/x', 'why/x', 'impact/x', 'diff?a=x&b=y']) {
+      const r = await get(app, `/api/v1/projects/${project}/${path}`);
+      expect(r.status).toBe(404);
+      expect(r.body.error).toEqual({ code: 'not-found', message, project, instance: id, servedProjects });
+    }
+    const seg = await app.inject({ method: 'POST', url: `/api/v1/projects/${project}/segment`, payload: { destinations: ['x'] } });
+    expect(seg.statusCode).toBe(404);
+    expect(seg.json().error.message).toBe(message);
+  });
+
+  it('a served project with no events yet is "no provenance", not "not served"', async () => {
+    const r = await get(two.app, '/api/v1/projects/team-c/lineage/x');
+    expect(r.status).toBe(404);
+    expect(r.body.error.message).toBe('project "team-c" has no provenance in the graph (known projects: team-b)');
+  });
+});

@@ -123,6 +123,8 @@ export interface GraphQueriesDeps {
   events?: EventLookup;
   eventWait?: EventWaitOptions;
   epoch: string;
+  /** GRAPH_INSTANCE_ID, named in the 404 for a project this instance does not serve (default: the epoch). */
+  instanceId?: string;
   cacheTtlSeconds: number;
   cachePrefix: string;
   /** A cache read or write slower than this counts as a miss / is abandoned (default 1,000). */
@@ -306,7 +308,11 @@ export class GraphQueries {
     if (pg) return pg;
     const served = this.deps.graphs.servedProjects;
     if (served !== null && !served.includes(project)) {
-      throw new NotFoundError(`project "${project}" is not served by this graph instance (it serves ${served.join(', ')}; see GRAPH_PROJECTS)`, { project });
+      const instance = this.deps.instanceId ?? this.deps.epoch;
+      throw new NotFoundError(
+        `project "${project}" is not served by graph instance "${instance}": it serves only ${served.map((p) => `"${p}"`).join(', ')} (GRAPH_PROJECTS=${served.join(',')}); send the request to the instance whose GRAPH_PROJECTS lists "${project}", or to one without GRAPH_PROJECTS`,
+        { project, instance, servedProjects: served.join(',') },
+      );
     }
     const known = this.deps.graphs.projects();
     const list = known.length === 0 ? 'none yet' : known.slice(0, 20).join(', ') + (known.length > 20 ? ', …' : '');
