@@ -9,8 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChildProcess } from 'node:child_process';
 import { Emitter } from '../emitter/sdk.js';
 import { entityId } from '../model/ids.js';
-import { createRedis } from '../lib/redis.js';
-import { createTopics, deleteTopics, exited, freshDatabase, groupCaughtUp, services, silentLogger, startIngestProcess, uniqueName, waitFor } from '../../test/helpers.js';
+import { createTopics, exited, freshDatabase, groupCaughtUp, services, silentLogger, startIngestProcess, uniqueName, waitFor } from '../../test/helpers.js';
+import { cleanUpGraphTest, graphTestEnv } from '../../test/graph.js';
 import { loadGraphConfig } from './config.js';
 import { workedExampleEvents } from './example-events.js';
 import { startGraph, type RunningGraph } from './main.js';
@@ -28,15 +28,7 @@ describe('two graph instances with disjoint GRAPH_PROJECTS', () => {
   const graphs: RunningGraph[] = [];
   const emitters: Emitter[] = [];
 
-  const env = () => ({
-    KAFKA_BROKERS: services().kafkaBrokers.join(','),
-    CLICKHOUSE_URL: services().clickhouseUrl,
-    CLICKHOUSE_DATABASE: db.database,
-    REDIS_URL: services().redisUrl,
-    PROVSTREAM_TOPIC: topic,
-    PROVSTREAM_DLQ_TOPIC: `${topic}.dlq`,
-    INGEST_GROUP_ID: ingestGroup,
-  });
+  const env = () => graphTestEnv(db, topic, ingestGroup);
   const lineage = async (g: RunningGraph, project: string, ref: string, extra = '') => {
     const res = await fetch(`${g.url}/api/v1/projects/${project}/lineage/${encodeURIComponent(ref)}?direction=downstream${extra}`);
     return { status: res.status, body: (await res.json()) as Record<string, any> };
@@ -67,12 +59,7 @@ describe('two graph instances with disjoint GRAPH_PROJECTS', () => {
     for (const g of graphs) await g.stop();
     ingest?.kill('SIGTERM');
     if (ingest) await exited(ingest);
-    const redis = createRedis(services().redisUrl);
-    const keys = await redis.keys(`${prefix}*`);
-    if (keys.length) await redis.del(...keys);
-    redis.disconnect();
-    await deleteTopics([topic, `${topic}.dlq`]);
-    await db?.drop();
+    await cleanUpGraphTest(prefix, topic, db);
   });
 
   it('each bootstraps only its own project', async () => {
