@@ -133,8 +133,9 @@ export function registerGraphCommands(program: Command, env: Env, progress: (msg
 
   treeOptions(program.command('lineage').description('upstream / downstream lineage of a vertex').argument('<vertex>', 'vertex id or artifact@version'))
     .addOption(new Option('--direction <d>', 'upstream (what it came from), downstream (what came from it) or both').choices(['upstream', 'downstream', 'both']).default('upstream'))
+    .option('--max-nodes <n>', 'at most this many vertices, whole distances only (the service\'s default: 10000)', integer('--max-nodes', 1, MAX_NODES))
     .action(async (vertex: string, o: TreeFlags & { direction: string }) => {
-      const a = await callGraph<never>(cfg().graphUrl, 'GET', `/api/v1/projects/${project(o)}/lineage/${encodeURIComponent(vertex)}${query({ direction: o.direction, depth: o.depth, types: o.types, asOf: o.asOf, ...wait(o) })}`);
+      const a = await callGraph<never>(cfg().graphUrl, 'GET', `/api/v1/projects/${project(o)}/lineage/${encodeURIComponent(vertex)}${query({ direction: o.direction, depth: o.depth, types: o.types, asOf: o.asOf, maxNodes: o.maxNodes, ...wait(o) })}`);
       show(o, a, (x) => renderLineage(x, o.direction));
     });
 

@@ -8,7 +8,7 @@ import { GraphQueries, type ResultCache, type ResultSink } from '../graph/operat
 import { ProjectGraphs } from '../graph/project-graph.js';
 import { EDGE_TYPES } from '../model/types.js';
 import { parseLabelKeys, parsePropPredicate, parseSegmentArg, registerGraphCommands } from './graph-commands.js';
-import { renderDiff, renderImpact, renderSegment, renderSummary, renderWhy, shortId, type AnswerJson } from './graph-render.js';
+import { renderDiff, renderImpact, renderLineage, renderSegment, renderSummary, renderWhy, shortId, type AnswerJson } from './graph-render.js';
 
 const example = workedExampleEvents('ex');
 const { ids } = example;
@@ -92,6 +92,16 @@ describe('graph command output', () => {
     expect(shown).not.toMatch(/host a 1|user alice/);
   });
 
+  it('lineage: says when --max-nodes cut it, and where', async () => {
+    const cut = renderLineage(json(await queries.lineage('ex', { ref: ids['d1']!, direction: 'downstream', maxNodes: 7 }, noWait)), 'downstream');
+    expect(cut.split('\n').slice(0, 2)).toEqual([
+      'downstream lineage of data/raw.csv v1 [' + shortId(ids['d1']!) + ']: 5 vertices, 4 edges',
+      '(cut at --max-nodes 7: everything within distance 2; the next distance has more vertices than that; raise --max-nodes or lower --depth)',
+    ]);
+    const whole = renderLineage(json(await queries.lineage('ex', { ref: ids['d1']!, direction: 'downstream' }, noWait)), 'downstream');
+    expect(whole).not.toContain('cut at');
+  });
+
   it('shortens ids', () => {
     expect(shortId('ent:9bf9a745d16f384f67f8ed75ed2b763b')).toBe('ent:9bf9a745d16f…');
     expect(shortId('agt:alice')).toBe('agt:alice');
@@ -149,6 +159,7 @@ describe('graph command numbers and flag combinations', () => {
     [['lineage', 'm', '--depth', 'two'], /^--depth must be an integer from 0 to 10000 .*, got "two"/],
     [['why', 'm', '--depth', '10001'], /^--depth must be an integer from 0 to 10000 .*, got "10001"/],
     [['impact', 'm', '--max-nodes', '0'], /^--max-nodes must be an integer from 1 to 1000000 .*, got "0"/],
+    [['lineage', 'm', '--max-nodes', '1000001'], /^--max-nodes must be an integer from 1 to 1000000 .*, got "1000001"/],
     [['why', 'm', '--wait-for', 'e1', '--wait-ms', '5s'], /^--wait-ms must be an integer ≥ 0 .*, got "5s"/],
     [['summarize', '--segment', 'a=>b', '--wait-ms', '-1'], /^--wait-ms must be an integer ≥ 0 .*, got "-1"/],
   ])('rejects %j', async (args, message) => {
@@ -169,6 +180,7 @@ describe('graph command numbers and flag combinations', () => {
   it('tree queries send the parsed --depth, --max-nodes and --wait-ms', async () => {
     expect((await run(['why', 'm', '--depth', '1e2', '--max-nodes', '5', '--wait-for', 'e1', '--wait-ms', '250'])).url).toBe('http://graph.test/api/v1/projects/ex/why/m?depth=100&maxNodes=5&waitFor=e1&waitMs=250');
     expect((await run(['lineage', 'm', '--depth', '0'])).url).toBe('http://graph.test/api/v1/projects/ex/lineage/m?direction=upstream&depth=0');
+    expect((await run(['lineage', 'm', '--max-nodes', '50'])).url).toBe('http://graph.test/api/v1/projects/ex/lineage/m?direction=upstream&maxNodes=50');
     expect((await run(['segment', '--to', 'm', '--wait-ms', '1000'])).url).toBe('http://graph.test/api/v1/projects/ex/segment?waitMs=1000');
   });
 

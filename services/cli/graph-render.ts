@@ -49,6 +49,10 @@ interface Lineage {
   root: Vertex;
   vertices: Array<Vertex & { distance: number; direction: string }>;
   edges: unknown[];
+  /** Absent from a graph service older than maxNodes on lineage. */
+  truncated?: boolean;
+  depthReached?: number;
+  maxNodes?: number;
 }
 type DiffValue = string | number | boolean | null | Array<{ id: string; version: number | null }>;
 interface Section {
@@ -163,7 +167,9 @@ export function renderImpact(a: AnswerJson<Impact>): string {
 
 export function renderLineage(a: AnswerJson<Lineage>, direction: string): string {
   const rows = a.result.vertices.map((v) => ({ distance: v.distance, direction: v.direction, kind: v.kind, label: v.label, id: shortId(v.id) }));
-  return [`${direction} lineage of ${a.result.root.label} [${shortId(a.result.root.id)}]: ${a.result.vertices.length} vertices, ${a.result.edges.length} edges`, renderTable(rows), footer(a)].join('\n');
+  const r = a.result;
+  const cut = r.truncated ? `\n(cut at --max-nodes ${r.maxNodes}: everything within distance ${r.depthReached}; the next distance has more vertices than that; raise --max-nodes or lower --depth)` : '';
+  return [`${direction} lineage of ${r.root.label} [${shortId(r.root.id)}]: ${r.vertices.length} vertices, ${r.edges.length} edges${cut}`, renderTable(rows), footer(a)].join('\n');
 }
 
 function value(v: DiffValue): string {

@@ -14,9 +14,9 @@ import type { ChildProcess } from 'node:child_process';
 import { Emitter } from '../emitter/sdk.js';
 import { entityId } from '../model/ids.js';
 import { encodeEvent } from '../model/codec.js';
-import { createRedis } from '../lib/redis.js';
 import { graphQuery, segmentResultRows, summaryEdgeRows, summaryMemberRows, summaryVertexRows } from '../query/catalogue.js';
-import { ROOT, createTopics, deleteTopics, exited, freshDatabase, groupCaughtUp, services, silentLogger, startIngestProcess, testKafka, uniqueName, waitFor } from '../../test/helpers.js';
+import { ROOT, createTopics, exited, freshDatabase, groupCaughtUp, services, silentLogger, startIngestProcess, testKafka, uniqueName, waitFor } from '../../test/helpers.js';
+import { cleanUpGraphTest, graphTestEnv } from '../../test/graph.js';
 import { loadGraphConfig } from './config.js';
 import { workedExampleEvents } from './example-events.js';
 import { startGraph, type RunningGraph } from './main.js';
@@ -35,15 +35,7 @@ describe('graph service on real Kafka, ClickHouse and Redis', () => {
   let graph: RunningGraph | undefined;
   let em: Emitter;
 
-  const env = () => ({
-    KAFKA_BROKERS: services().kafkaBrokers.join(','),
-    CLICKHOUSE_URL: services().clickhouseUrl,
-    CLICKHOUSE_DATABASE: db.database,
-    REDIS_URL: services().redisUrl,
-    PROVSTREAM_TOPIC: topic,
-    PROVSTREAM_DLQ_TOPIC: `${topic}.dlq`,
-    INGEST_GROUP_ID: ingestGroup,
-  });
+  const env = () => graphTestEnv(db, topic, ingestGroup);
   const start = async (): Promise<RunningGraph> => {
     // Tiny pages: the bootstrap must page through every table (keyset cursor, enum keys included).
     const cfg = loadGraphConfig({ ...env(), GRAPH_INSTANCE_ID: instance, GRAPH_HTTP_PORT: '0', GRAPH_CACHE_PREFIX: prefix, GRAPH_BOOTSTRAP_PAGE_ROWS: '7', GRAPH_SESSION_TIMEOUT_MS: '6000',
@@ -81,12 +73,7 @@ describe('graph service on real Kafka, ClickHouse and Redis', () => {
     await graph?.stop();
     ingest?.kill('SIGTERM');
     if (ingest) await exited(ingest);
-    const redis = createRedis(services().redisUrl);
-    const keys = await redis.keys(`${prefix}*`);
-    if (keys.length) await redis.del(...keys);
-    redis.disconnect();
-    await deleteTopics([topic, `${topic}.dlq`]);
-    await db?.drop();
+    await cleanUpGraphTest(prefix, topic, db);
   });
 
   it('bootstraps the graph from the ClickHouse rows the ingest process wrote', async () => {

@@ -92,6 +92,30 @@ describe('graph HTTP API (in-process)', () => {
     );
   });
 
+  it('lineage is cut at maxNodes (default 10,000) at a whole distance level, and says so', async () => {
+    // Downstream of d1 by distance: 1, 2, 2, 3, … vertices; 5 fit through distance 2.
+    const cut = await get(`${base}/lineage/${ids['d1']}?direction=downstream&maxNodes=7`);
+    expect(cut.status).toBe(200);
+    expect(cut.body.result).toMatchObject({ vertexCount: 5, maxNodes: 7, truncated: true, depthReached: 2 });
+    expect(cut.body.result.vertices).toHaveLength(5);
+    expect(Math.max(...cut.body.result.vertices.map((v: { distance: number }) => v.distance))).toBe(2);
+    const atDepth = await get(`${base}/lineage/${ids['d1']}?direction=downstream&depth=2`);
+    expect(cut.body.result.edges).toEqual(atDepth.body.result.edges);
+    const whole = await get(`${base}/lineage/${ids['d1']}?direction=downstream`);
+    expect(whole.body.result).toMatchObject({ vertexCount: 14, maxNodes: 10_000, truncated: false, depthReached: 6 });
+  });
+
+  it.each([
+    ['0', 'maxNodes must be an integer from 1 to 1000000 (got "0")'],
+    ['1000001', 'maxNodes must be an integer from 1 to 1000000 (got "1000001")'],
+    ['many', 'maxNodes must be an integer from 1 to 1000000 (got "many")'],
+    ['2.5', 'maxNodes must be an integer from 1 to 1000000 (got "2.5")'],
+  ])('lineage maxNodes=%s is a 400', async (raw, message) => {
+    const r = await get(`${base}/lineage/${ids['d1']}?direction=downstream&maxNodes=${raw}`);
+    expect(r.status).toBe(400);
+    expect(r.body.error.message).toBe(message);
+  });
+
   describe('as of a past time, a reference names what existed then', () => {
     // m1 (models/model.bin@1) is recorded at start + 20, m2 at + 40, m3 at + 50; d1 at + 1, d2 at + 25.
     const start = Date.UTC(2026, 0, 5, 9, 0, 0);
@@ -293,5 +317,74 @@ describe('graph HTTP API (in-process)', () => {
     const bad = await app.inject({ method: 'POST', url: `${base}/segment`, headers: { 'content-type': 'application/json' }, payload: '{nope' });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().error.code).toBe('bad-request');
+  });
+});
+
+describe('two instances with disjoint GRAPH_PROJECTS (issue 4: projects spread over instances)', () => {
+  // Both consume every event (each instance reads all partitions); each keeps only its projects.
+  const a = workedExampleEvents('team-a');
+  const b = workedExampleEvents('team-b');
+  const instance = (id: string, served: string[]) => {
+    const graphs = new ProjectGraphs(new Set(served));
+    const freshness = new Freshness('events', 1000);
+    const queries = new GraphQueries({ graphs, freshness, cache: new MemoryCache(), sink: new MemorySink(), epoch: `${id}-e1`, instanceId: id, cacheTtlSeconds: 60, cachePrefix: 't:', log });
+    const app = buildGraphApp({ queries, health: () => ({ serving: true, body: {} }), projects: () => graphs.projects(), defaultWaitMs: 0, maxWaitMs: 100, log });
+    return { id, graphs, freshness, app };
+  };
+  const one = instance('graph-1', ['team-a']);
+  const two = instance('graph-2', ['team-b', 'team-c']);
+  const get = async (app: typeof one.app, url: string) => {
+    const r = await app.inject({ method: 'GET', url });
+    return { status: r.statusCode, body: r.json() };
+  };
+
+  beforeAll(async () => {
+    for (const i of [one, two]) {
+      for (const ev of [...a.events, ...b.events]) i.graphs.apply(ev.project, ev.payload, ev.time);
+      i.freshness.startPartitions([{ partition: 0, offset: 0, highWatermark: 0 }]);
+      i.freshness.setStatus('catching-up');
+      await i.app.ready();
+    }
+  });
+  afterAll(async () => {
+    await one.app.close();
+    await two.app.close();
+  });
+
+  it('each holds and lists only its own projects', async () => {
+    expect((await get(one.app, '/api/v1/projects')).body.projects).toEqual(['team-a']);
+    expect((await get(two.app, '/api/v1/projects')).body.projects).toEqual(['team-b']);
+  });
+
+  it.each([
+    ['graph-1', 'team-a', a.ids['m1']!],
+    ['graph-2', 'team-b', b.ids['m1']!],
+  ])('%s answers lineage for %s', async (id, project, m1) => {
+    const app = id === 'graph-1' ? one.app : two.app;
+    const r = await get(app, `/api/v1/projects/${project}/lineage/${encodeURIComponent(m1)}?direction=upstream&depth=2`);
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ project, graph: { epoch: `${id}-e1`, vertices: 18 } });
+    expect(r.body.result.vertexCount).toBe(4);
+  });
+
+  it.each([
+    ['graph-1', 'team-b', 'project "team-b" is not served by graph instance "graph-1": it serves only "team-a" (GRAPH_PROJECTS=team-a); send the request to the instance whose GRAPH_PROJECTS lists "team-b", or to one without GRAPH_PROJECTS', 'team-a'],
+    ['graph-2', 'team-a', 'project "team-a" is not served by graph instance "graph-2": it serves only "team-b", "team-c" (GRAPH_PROJECTS=team-b,team-c); send the request to the instance whose GRAPH_PROJECTS lists "team-a", or to one without GRAPH_PROJECTS', 'team-b,team-c'],
+  ])('%s gives a 404 for %s that names itself and what it serves', async (id, project, message, servedProjects) => {
+    const app = id === 'graph-1' ? one.app : two.app;
+    for (const path of ['lineage/x', 'why/x', 'impact/x', 'diff?a=x&b=y']) {
+      const r = await get(app, `/api/v1/projects/${project}/${path}`);
+      expect(r.status).toBe(404);
+      expect(r.body.error).toEqual({ code: 'not-found', message, project, instance: id, servedProjects });
+    }
+    const seg = await app.inject({ method: 'POST', url: `/api/v1/projects/${project}/segment`, payload: { destinations: ['x'] } });
+    expect(seg.statusCode).toBe(404);
+    expect(seg.json().error.message).toBe(message);
+  });
+
+  it('a served project with no events yet is "no provenance", not "not served"', async () => {
+    const r = await get(two.app, '/api/v1/projects/team-c/lineage/x');
+    expect(r.status).toBe(404);
+    expect(r.body.error.message).toBe('project "team-c" has no provenance in the graph (known projects: team-b)');
   });
 });

@@ -7,7 +7,7 @@
  *   GET  /healthz                                   200 when serving (live or catching up), 503 while loading
  *   GET  /api/v1                                    the route list
  *   GET  /api/v1/projects                           projects with their graph version and size
- *   GET  /api/v1/projects/:project/lineage/:id      ?direction=upstream|downstream|both&depth=&types=&asOf=
+ *   GET  /api/v1/projects/:project/lineage/:id      ?direction=upstream|downstream|both&depth=&types=&asOf=&maxNodes=
  *   GET  /api/v1/projects/:project/why/:id          ?depth=&types=&asOf=&maxNodes=
  *   GET  /api/v1/projects/:project/impact/:id       ?depth=&types=&asOf=&maxNodes=
  *   GET  /api/v1/projects/:project/diff?a=&b=
@@ -45,7 +45,7 @@ type VertexParams = { project: string; id: string };
 const ROUTES = [
   'GET /healthz',
   'GET /api/v1/projects',
-  'GET /api/v1/projects/:project/lineage/:id?direction=upstream|downstream|both&depth=&types=&asOf=',
+  'GET /api/v1/projects/:project/lineage/:id?direction=upstream|downstream|both&depth=&types=&asOf=&maxNodes=',
   'GET /api/v1/projects/:project/why/:id?depth=&types=&asOf=&maxNodes=',
   'GET /api/v1/projects/:project/impact/:id?depth=&types=&asOf=&maxNodes=',
   'GET /api/v1/projects/:project/diff?a=&b=',

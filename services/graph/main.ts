@@ -73,6 +73,7 @@ export async function startGraph(cfg: GraphConfig, log: Logger): Promise<Running
     events: new ClickHouseEventLookup(wh),
     eventWait: { graceMs: cfg.waitLookupAfterMs, lookupTimeoutMs: cfg.waitLookupTimeoutMs },
     epoch,
+    instanceId: cfg.instanceId,
     cacheTtlSeconds: cfg.cacheTtlSeconds,
     cachePrefix: cfg.cacheKeyPrefix,
     storeTimeoutMs: cfg.storeTimeoutMs,

@@ -25,7 +25,7 @@ import { DEFAULT_EVENT_WAIT, waitForUnknownEvent, type EventLookup, type EventWa
 import type { Freshness, FreshnessReport } from './freshness.js';
 import { impact, vertexLabel, why, type DerivationTree, type ImpactResult, type TreeOptions } from './introspect.js';
 import type { ProjectGraph, ProjectGraphs } from './project-graph.js';
-import type { LineageRequest, SegmentSpec, SummarizeRequest, TreeRequest, WaitRequest } from './requests.js';
+import { DEFAULT_LINEAGE_MAX_NODES, type LineageRequest, type SegmentSpec, type SummarizeRequest, type TreeRequest, type WaitRequest } from './requests.js';
 
 export interface GraphIdentity {
   epoch: string;
@@ -62,6 +62,14 @@ export interface LineageAnswer {
   root: LabelledVertex;
   vertices: Array<LabelledVertex & { distance: number; direction: 'start' | 'upstream' | 'downstream' }>;
   edges: LineageEdge[];
+  /** vertices.length. */
+  vertexCount: number;
+  /** The limit applied (the request's, or DEFAULT_LINEAGE_MAX_NODES). */
+  maxNodes: number;
+  /** True when the closure had more than maxNodes vertices: the answer is everything within depthReached. */
+  truncated: boolean;
+  /** Truncated: the distance up to which the answer is complete; otherwise the greatest distance in it. */
+  depthReached: number;
 }
 
 export type SegmentAnswer = Omit<SegmentResult, 'vertices' | 'graphVersion'> & {
@@ -115,6 +123,8 @@ export interface GraphQueriesDeps {
   events?: EventLookup;
   eventWait?: EventWaitOptions;
   epoch: string;
+  /** GRAPH_INSTANCE_ID, named in the 404 for a project this instance does not serve (default: the epoch). */
+  instanceId?: string;
   cacheTtlSeconds: number;
   cachePrefix: string;
   /** A cache read or write slower than this counts as a miss / is abandoned (default 1,000). */
@@ -143,11 +153,16 @@ export class GraphQueries {
     return this.answer(project, wait, (pg) => {
       const v = this.vertex(pg, req.ref, req.asOf);
       const g = pg.graph;
-      const r = lineage(g, g.idOf(v), { direction: req.direction, maxDepth: req.depth, edgeTypes: req.types, asOf: req.asOf });
+      const maxNodes = req.maxNodes ?? DEFAULT_LINEAGE_MAX_NODES;
+      const r = lineage(g, g.idOf(v), { direction: req.direction, maxDepth: req.depth, edgeTypes: req.types, asOf: req.asOf, maxNodes });
       return {
         root: labelled(pg, v),
         vertices: r.vertices.map((x) => ({ id: x.id, kind: x.kind, label: vertexLabel(g, x.index), distance: x.distance, direction: x.direction })),
         edges: r.edges,
+        vertexCount: r.vertices.length,
+        maxNodes,
+        truncated: r.truncated,
+        depthReached: r.depthReached,
       };
     });
   }
@@ -293,7 +308,11 @@ export class GraphQueries {
     if (pg) return pg;
     const served = this.deps.graphs.servedProjects;
     if (served !== null && !served.includes(project)) {
-      throw new NotFoundError(`project "${project}" is not served by this graph instance (it serves ${served.join(', ')}; see GRAPH_PROJECTS)`, { project });
+      const instance = this.deps.instanceId ?? this.deps.epoch;
+      throw new NotFoundError(
+        `project "${project}" is not served by graph instance "${instance}": it serves only ${served.map((p) => `"${p}"`).join(', ')} (GRAPH_PROJECTS=${served.join(',')}); send the request to the instance whose GRAPH_PROJECTS lists "${project}", or to one without GRAPH_PROJECTS`,
+        { project, instance, servedProjects: served.join(',') },
+      );
     }
     const known = this.deps.graphs.projects();
     const list = known.length === 0 ? 'none yet' : known.slice(0, 20).join(', ') + (known.length > 20 ? ', …' : '');

@@ -59,9 +59,15 @@ export const DEFAULT_LABEL_KEYS: LabelKeys = { activity: ['command'], entity: ['
 export const DEFAULT_PATH_CHECK_LENGTH = 6;
 const MAX_PATH_CHECK_LENGTH = 12;
 const MAX_SEGMENTS = 10_000;
-/** The largest `depth` and `maxNodes` a tree query takes (the CLI checks its flags against them). */
+/** The largest `depth` and `maxNodes` a tree or lineage query takes (the CLI checks its flags against them). */
 export const MAX_DEPTH = 10_000;
 export const MAX_NODES = 1_000_000;
+/**
+ * Lineage's `maxNodes` when the request gives none: a closure of 10^4 vertices is a reply of a
+ * few MB, which a client can still use; a popular raw dataset's downstream (10^5+) is not. The
+ * trees of why / impact default to 2,000 (introspect.ts): each node there carries more.
+ */
+export const DEFAULT_LINEAGE_MAX_NODES = 10_000;
 const OPS: readonly CompareOp[] = ['=', '!=', '<', '<=', '>', '>='];
 const DIRECTIONS: readonly LineageDirection[] = ['upstream', 'downstream', 'both'];
 

@@ -133,7 +133,14 @@ describe('evaluateBatch with external lineage (taint flags, the graph service)',
       { event: ev('f4', { type: 'property', subject: raw, key: 'deprecated', value: { kind: 'bool', value: true } }), rules: [other!] },
       { event: null, rules: [pii!] },
     ];
-    expect(flagLineageRequests(items)).toEqual([{ key: taintLineageKey(pii as TaintRule, 'p', raw), project: 'p', root: raw, via: ['wasDerivedFrom', 'wasGeneratedBy', 'used'], maxDepth: 16 }]);
+    expect(flagLineageRequests(items)).toEqual([{ key: taintLineageKey(pii as TaintRule, 'p', raw), project: 'p', root: raw, via: ['wasDerivedFrom', 'wasGeneratedBy', 'used'], maxDepth: 16, maxVisit: 5000 }]);
+  });
+
+  it('flagLineageRequests: rules that differ only in maxVisit ask separately (an answer cut for one is too short for the other)', () => {
+    const small = { ...(pii as TaintRule), id: 'pii-small', taint: { ...(pii as TaintRule).taint, maxVisit: 10 } };
+    const reqs = flagLineageRequests([{ event: flag, rules: [pii!, small] }]);
+    expect(reqs.map((r) => r.maxVisit)).toEqual([5000, 10]);
+    expect(new Set(reqs.map((r) => r.key)).size).toBe(2);
   });
 
   it('passes it to every pass: graph-found descendants alert and are marked for the rest of the batch', async () => {

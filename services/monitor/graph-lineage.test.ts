@@ -4,7 +4,7 @@ import { loadMonitorConfig } from './config.js';
 import type { TaintLineageRequest } from './core/index.js';
 import { GraphLineageClient, parseLineageAnswer, type GraphLineageOptions } from './graph-lineage.js';
 
-const REQ: TaintLineageRequest = { key: 'k1', project: 'team a', root: 'ent:raw/1', via: ['wasDerivedFrom', 'used'], maxDepth: 5 };
+const REQ: TaintLineageRequest = { key: 'k1', project: 'team a', root: 'ent:raw/1', via: ['wasDerivedFrom', 'used'], maxDepth: 5, maxVisit: 200 };
 const ANSWER = {
   project: 'team a',
   freshness: { status: 'live' },
@@ -58,11 +58,11 @@ function client(replies: (url: string) => Reply, opts: Partial<GraphLineageOptio
 const signal = new AbortController().signal;
 
 describe('graph lineage lookups', () => {
-  it('asks for the downstream lineage over via up to maxDepth, and turns edges into derived vertices per source', async () => {
+  it('asks for the downstream lineage over via up to maxDepth, at most maxVisit + 1 vertices, and turns edges into derived vertices per source', async () => {
     const { c, urls, warnings } = client(() => ({ status: 200, body: JSON.stringify(ANSWER) }));
     const got = await c.fetch([REQ], signal);
-    expect(urls).toEqual(['http://graph:18080/api/v1/projects/team%20a/lineage/ent%3Araw%2F1?direction=downstream&depth=5&types=wasDerivedFrom%2Cused']);
-    expect(got).toMatchObject({ requests: 1, failed: 0, skipped: 0, lagging: 0 });
+    expect(urls).toEqual(['http://graph:18080/api/v1/projects/team%20a/lineage/ent%3Araw%2F1?direction=downstream&depth=5&types=wasDerivedFrom%2Cused&maxNodes=201']);
+    expect(got).toMatchObject({ requests: 1, failed: 0, skipped: 0, lagging: 0, truncated: 0 });
     expect(got.lineage.get('k1')?.children).toEqual(
       new Map([
         ['ent:raw/1', ['act:clean', 'ent:g']],
@@ -118,6 +118,15 @@ describe('graph lineage lookups', () => {
     const got = await c.fetch(reqs, signal);
     expect(got).toMatchObject({ requests: 7, failed: 0, lagging: 7 });
     expect(maxInFlight()).toBe(2);
+  });
+
+  it('a truncated answer (the graph cut it at maxNodes) is used as it is, and counted', async () => {
+    const cut = { ...ANSWER, result: { ...ANSWER.result, edges: ANSWER.result.edges.slice(0, 1), truncated: true, depthReached: 1 } };
+    const { c, warnings } = client(() => ({ status: 200, body: JSON.stringify(cut) }));
+    const got = await c.fetch([REQ, { ...REQ, key: 'k2', root: 'ent:other' }], signal);
+    expect(got).toMatchObject({ requests: 2, failed: 0, truncated: 2 });
+    expect(got.lineage.get('k1')?.children).toEqual(new Map([['ent:raw/1', ['act:clean']]]));
+    expect(warnings).toEqual([]);
   });
 
   it('parseLineageAnswer skips malformed edges', () => {

@@ -1,9 +1,14 @@
 /**
  * Downstream lineage of taint flags from the graph service (services/graph), the I/O half of the
  * taint rule's external lineage (core/eval-taint.ts): for each flagged root of a batch, one
- * `GET /api/v1/projects/:p/lineage/:root?direction=downstream&depth=<maxDepth>&types=<via>`,
+ * `GET /api/v1/projects/:p/lineage/:root?direction=downstream&depth=<maxDepth>&types=<via>&maxNodes=<maxVisit + 1>`,
  * at most `concurrency` at once, all within one deadline (`timeoutMs` for the whole batch's
  * lookups, so a slow graph delays a batch by at most that much).
+ *
+ * Size: the walk taints at most maxVisit vertices, so the answer is capped at maxVisit + 1 (the
+ * root counts). A closure larger than that comes back `truncated`: every vertex within the
+ * distance the graph reached, which is used like a complete answer (the walk would have stopped
+ * at maxVisit anyway; the stream's children lists still taint what comes later) and counted.
  *
  * Never throws: a lookup that fails (unreachable, timeout, 5xx, 503 while the graph loads, an
  * answer that is not the graph's JSON) leaves that root to the stream alone, is counted and
@@ -42,6 +47,8 @@ export interface LineageFetch {
   skipped: number;
   /** Answers from a graph that was not live (catching up): they may miss recent derivations. */
   lagging: number;
+  /** Answers the graph cut at maxNodes (maxVisit + 1): complete only up to the distance it reached. */
+  truncated: number;
 }
 
 /** What the processor needs (a stub in tests). */
@@ -67,7 +74,7 @@ export class GraphLineageClient implements LineageSource {
   }
 
   async fetch(requests: readonly TaintLineageRequest[], signal: AbortSignal): Promise<LineageFetch> {
-    const out: LineageFetch = { lineage: new Map(), requests: 0, failed: 0, skipped: 0, lagging: 0 };
+    const out: LineageFetch = { lineage: new Map(), requests: 0, failed: 0, skipped: 0, lagging: 0, truncated: 0 };
     if (requests.length === 0) return out;
     if (this.clock() < this.downUntil) {
       out.skipped = requests.length;
@@ -85,6 +92,7 @@ export class GraphLineageClient implements LineageSource {
         try {
           const got = await this.lookup(url, deadline);
           if (got.lagging) out.lagging++;
+          if (got.truncated) out.truncated++;
           lineage.set(req.key, got.lineage);
         } catch (err) {
           out.failed++;
@@ -105,11 +113,11 @@ export class GraphLineageClient implements LineageSource {
   }
 
   private urlOf(req: TaintLineageRequest): string {
-    const q = new URLSearchParams({ direction: 'downstream', depth: String(req.maxDepth), types: req.via.join(',') });
+    const q = new URLSearchParams({ direction: 'downstream', depth: String(req.maxDepth), types: req.via.join(','), maxNodes: String(req.maxVisit + 1) });
     return `${this.base}/api/v1/projects/${encodeURIComponent(req.project)}/lineage/${encodeURIComponent(req.root)}?${q.toString()}`;
   }
 
-  private async lookup(url: string, signal: AbortSignal): Promise<{ lineage: DownstreamLineage; lagging: boolean }> {
+  private async lookup(url: string, signal: AbortSignal): Promise<LineageAnswer> {
     let res: Response;
     try {
       res = await this.fetchImpl(url, { signal });
@@ -117,24 +125,31 @@ export class GraphLineageClient implements LineageSource {
       throw new Error((err as { cause?: { code?: string } }).cause?.code ?? errorMessage(err));
     }
     const text = await res.text();
-    if (res.status === 404) return { lineage: { children: new Map() }, lagging: false };
+    if (res.status === 404) return { lineage: { children: new Map() }, lagging: false, truncated: false };
     if (!res.ok) throw new Error(`HTTP ${res.status}: ${text.slice(0, 200)}`);
     return parseLineageAnswer(text);
   }
 }
 
+interface LineageAnswer {
+  lineage: DownstreamLineage;
+  lagging: boolean;
+  truncated: boolean;
+}
+
 /**
- * The graph's lineage answer ({freshness, result: {edges: [{type, from, to}]}}, edges in PROV
- * direction: from = derived, to = source) as derived vertices per source. Throws on another shape.
+ * The graph's lineage answer ({freshness, result: {edges: [{type, from, to}], truncated}}, edges
+ * in PROV direction: from = derived, to = source) as derived vertices per source. Throws on
+ * another shape.
  */
-export function parseLineageAnswer(text: string): { lineage: DownstreamLineage; lagging: boolean } {
+export function parseLineageAnswer(text: string): LineageAnswer {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
     throw new Error(`the answer is not JSON: ${text.slice(0, 200)}`);
   }
-  const answer = json as { freshness?: { status?: unknown }; result?: { edges?: unknown } };
+  const answer = json as { freshness?: { status?: unknown }; result?: { edges?: unknown; truncated?: unknown } };
   const edges = answer.result?.edges;
   if (!Array.isArray(edges)) throw new Error(`the answer has no result.edges (not a graph service lineage answer?): ${text.slice(0, 200)}`);
   const children = new Map<string, string[]>();
@@ -144,5 +159,5 @@ export function parseLineageAnswer(text: string): { lineage: DownstreamLineage; 
     if (list === undefined) children.set(e.to, [e.from]);
     else list.push(e.from); // a pair linked by two edge types repeats: the walk takes each vertex once
   }
-  return { lineage: { children }, lagging: answer.freshness?.status !== undefined && answer.freshness.status !== 'live' };
+  return { lineage: { children }, lagging: answer.freshness?.status !== undefined && answer.freshness.status !== 'live', truncated: answer.result?.truncated === true };
 }

@@ -88,6 +88,8 @@ export interface ProcessorStats {
   graphSkipped: number;
   /** Answers from a graph that was catching up (may miss the newest derivations). */
   graphLagging: number;
+  /** Answers cut at the taint rule's maxVisit + 1 vertices (used as complete up to their depth). */
+  graphTruncated: number;
   /** Wall-clock ms spent waiting for the graph service. */
   graphMs: number;
 }
@@ -131,7 +133,7 @@ class ConflictError extends ProvstreamError {
 }
 
 export class MonitorProcessor {
-  readonly stats: ProcessorStats = { batches: 0, events: 0, replayedSkipped: 0, invalid: 0, evaluations: 0, alerts: 0, suppressed: 0, evalErrors: 0, conflicts: 0, passes: 0, loads: 0, ticks: 0, lastCommitAt: 0, transactionMs: 0, deliveryWaitMs: 0, graphLookups: 0, graphFailures: 0, graphSkipped: 0, graphLagging: 0, graphMs: 0 };
+  readonly stats: ProcessorStats = { batches: 0, events: 0, replayedSkipped: 0, invalid: 0, evaluations: 0, alerts: 0, suppressed: 0, evalErrors: 0, conflicts: 0, passes: 0, loads: 0, ticks: 0, lastCommitAt: 0, transactionMs: 0, deliveryWaitMs: 0, graphLookups: 0, graphFailures: 0, graphSkipped: 0, graphLagging: 0, graphTruncated: 0, graphMs: 0 };
   private lock: Promise<unknown> = Promise.resolve();
   private readonly pending = new Set<Promise<void>>();
   private readonly watermarks = new Map<string, number>();
@@ -278,6 +280,7 @@ export class MonitorProcessor {
     this.stats.graphFailures += got.failed;
     this.stats.graphSkipped += got.skipped;
     this.stats.graphLagging += got.lagging;
+    this.stats.graphTruncated += got.truncated;
     return got.lineage.size > 0 ? got.lineage : undefined;
   }
 

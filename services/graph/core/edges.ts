@@ -143,7 +143,9 @@ export class EdgeStore {
    * vertex first reached over edges in direction `dir` whose type bit is in `mask` and whose
    * time is ≤ asOf, skipping neighbours whose own time (`vertexTimes`, when given) is later than
    * asOf, up to distance maxDepth. `onEdge`, when given, sees every followed edge (u expanded, w
-   * its neighbour), including edges to vertices reached before. Returns the new tail.
+   * its neighbour), including edges to vertices reached before. Returns the new tail. Stops as
+   * soon as the tail reaches `limit` (the queue then ends inside a level, and the vertex being
+   * expanded has had only some of its edges seen).
    *
    * Why not forEach with a callback: that costs a closure and a buffer-head read per vertex and
    * a time read per edge even when no time filter applies; these loops read only the offsets,
@@ -162,6 +164,7 @@ export class EdgeStore {
     asOf: number,
     vertexTimes: Float64Array | null,
     onEdge: EdgeVisitor | null,
+    limit: number,
   ): number {
     const out = dir === 'out';
     const off = out ? this.outOff : this.inOff;
@@ -172,6 +175,7 @@ export class EdgeStore {
     const timed = asOf !== Infinity;
     const needTime = timed || onEdge !== null;
     const buffered = this.bufCount > 0;
+    if (tail >= limit) return tail;
     for (let head = 0; head < tail; head++) {
       const u = queue[head]!;
       const d = dist[u]!;
@@ -191,6 +195,7 @@ export class EdgeStore {
           stamp[w] = generation;
           dist[w] = d + 1;
           queue[tail++] = w;
+          if (tail >= limit) return tail;
         }
       }
       if (!buffered) continue;
@@ -204,6 +209,7 @@ export class EdgeStore {
         stamp[w] = generation;
         dist[w] = d + 1;
         queue[tail++] = w;
+        if (tail >= limit) return tail;
       }
     }
     return tail;

@@ -243,7 +243,7 @@ export class ProvGraph {
    * vertices, stamped with `generation` at distance 0; appends every vertex first reached over
    * edges of `dir` in `mask` no later than asOf, whose own time is no later than asOf either, up
    * to distance maxDepth, and returns the new tail. `onEdge` sees every followed edge. The arrays
-   * must hold vertexCount entries.
+   * must hold vertexCount entries. The walk stops as soon as the tail reaches `limit`.
    */
   bfs(
     queue: Uint32Array,
@@ -256,8 +256,9 @@ export class ProvGraph {
     maxDepth: number,
     asOf: number,
     onEdge: EdgeVisitor | null,
+    limit = Infinity,
   ): number {
-    return this.edges.bfs(queue, tail, stamp, dist, generation, dir, mask, maxDepth, asOf, asOf === Infinity ? null : this.times, onEdge);
+    return this.edges.bfs(queue, tail, stamp, dist, generation, dir, mask, maxDepth, asOf, asOf === Infinity ? null : this.times, onEdge, limit);
   }
 
   /** Allocating convenience over {@link forEachNeighbour}. */

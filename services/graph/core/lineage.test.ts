@@ -77,3 +77,89 @@ describe('lineage on the §5.1 graph', () => {
     expect(lineage(h, 'act:1', { direction: 'upstream' }).vertices).toHaveLength(50);
   });
 });
+
+describe('lineage maxNodes: a closure too large is cut at whole distance levels', () => {
+  // Downstream of d1 by level: 1, 2, 2, 3, 3, 2, 1 vertices (14 in all).
+  it.each<[number, boolean, number, number]>([
+    // maxNodes, truncated, depthReached, vertices returned
+    [1, true, 0, 1],
+    [2, true, 0, 1],
+    [3, true, 1, 3],
+    [5, true, 2, 5],
+    [7, true, 2, 5],
+    [8, true, 3, 8],
+    [13, true, 5, 13],
+    [14, false, 6, 14],
+    [1_000, false, 6, 14],
+  ])('downstream of d1, maxNodes %i: truncated %s, complete to distance %i, %i vertices', (maxNodes, truncated, depthReached, count) => {
+    const r = lineage(g, ent('d1'), { direction: 'downstream', maxNodes });
+    expect({ truncated: r.truncated, depthReached: r.depthReached, count: r.vertices.length }).toEqual({ truncated, depthReached, count });
+  });
+
+  it('a cut answer is exactly the answer at its depthReached, for every start, direction and limit', () => {
+    const starts = [...Array(g.vertexCount).keys()].map((v) => g.idOf(v));
+    for (const direction of ['upstream', 'downstream', 'both'] as const) {
+      for (const start of starts) {
+        const full = lineage(g, start, { direction });
+        for (let maxNodes = 1; maxNodes <= full.vertices.length; maxNodes++) {
+          const r = lineage(g, start, { direction, maxNodes });
+          const label = `${direction} ${start} maxNodes ${maxNodes}`;
+          expect(r.truncated, label).toBe(full.vertices.length > maxNodes);
+          expect(r.vertices.length, label).toBeLessThanOrEqual(maxNodes);
+          if (!r.truncated) {
+            expect(r, label).toEqual(full);
+            continue;
+          }
+          expect(r, label).toEqual({ ...lineage(g, start, { direction, maxDepth: r.depthReached }), truncated: true });
+          // the next level would not have fitted
+          expect(lineage(g, start, { direction, maxDepth: r.depthReached + 1 }).vertices.length, label).toBeGreaterThan(maxNodes);
+        }
+      }
+    }
+  });
+
+  it('respects maxDepth as well, and is not truncated when maxDepth already keeps it small', () => {
+    expect(lineage(g, ent('d1'), { direction: 'downstream', maxDepth: 2, maxNodes: 5 })).toMatchObject({ truncated: false, depthReached: 2 });
+    expect(lineage(g, ent('d1'), { direction: 'downstream', maxDepth: 3, maxNodes: 5 })).toMatchObject({ truncated: true, depthReached: 2 });
+  });
+
+  it('a root with a huge fan-out (edges still in the append buffer) comes back alone, truncated at distance 0', () => {
+    const h = new ProvGraph();
+    h.addEdge('used', 'act:first', 'ent:raw', 1);
+    h.compact();
+    for (let i = 0; i < 500; i++) h.addEdge('used', `act:${i}`, 'ent:raw', 2);
+    const r = lineage(h, 'ent:raw', { direction: 'downstream', maxNodes: 100 });
+    expect(r).toEqual({ vertices: [expect.objectContaining({ id: 'ent:raw', distance: 0 })], edges: [], truncated: true, depthReached: 0 });
+    expect(lineage(h, 'ent:raw', { direction: 'downstream', maxNodes: 502 })).toMatchObject({ truncated: false, depthReached: 1 });
+    expect(lineage(h, 'ent:raw', { direction: 'downstream', maxNodes: 501 })).toMatchObject({ truncated: true, depthReached: 0 });
+  });
+
+  it('both: the union of the two closures counts against maxNodes', () => {
+    // f1: upstream a1 (1), d1 (2); downstream a2, a5, f2 (1), ...
+    const full = lineage(g, ent('f1'), { direction: 'both', maxDepth: 1 });
+    expect(full.vertices).toHaveLength(5);
+    expect(lineage(g, ent('f1'), { direction: 'both', maxDepth: 1, maxNodes: 4 })).toMatchObject({ truncated: true, depthReached: 0, vertices: [expect.objectContaining({ distance: 0 })] });
+    expect(lineage(g, ent('f1'), { direction: 'both', maxDepth: 1, maxNodes: 5 })).toMatchObject({ truncated: false, depthReached: 1 });
+  });
+});
+
+describe('ProvGraph.bfs limit', () => {
+  it('stops as soon as the queue holds `limit` vertices, in the CSR part and in the append buffer', () => {
+    const h = new ProvGraph();
+    for (let i = 0; i < 50; i++) h.addEdge('used', `act:${i}`, 'ent:raw', 1);
+    h.compact();
+    for (let i = 50; i < 100; i++) h.addEdge('used', `act:${i}`, 'ent:raw', 1);
+    const n = h.vertexCount;
+    for (const limit of [1, 2, 30, 51, 75, 101, Infinity]) {
+      const queue = new Uint32Array(n);
+      const stamp = new Uint32Array(n);
+      const dist = new Uint32Array(n);
+      queue[0] = h.indexOf('ent:raw');
+      stamp[queue[0]!] = 1;
+      const seen: number[] = [];
+      const tail = h.bfs(queue, 1, stamp, dist, 1, 'in', 0xff, Infinity, Infinity, (_u, w) => seen.push(w), limit);
+      expect(tail, `limit ${limit}`).toBe(Math.min(Math.max(limit, 1), 101));
+      expect(seen.length, `limit ${limit}`).toBe(tail - 1);
+    }
+  });
+});

@@ -23,6 +23,12 @@ export interface LineageQuery {
   asOf?: number;
   /** false: return the vertices only (`edges` empty), for callers that need just the closure. Default true. */
   edges?: boolean;
+  /**
+   * At most this many vertices (default unbounded). A larger closure is cut at whole distance
+   * levels: the answer is exactly the one for `maxDepth: depthReached` (every vertex within that
+   * distance, and its edges), with `truncated: true`. The start vertices are always returned.
+   */
+  maxNodes?: number;
 }
 
 export interface LineageVertex {
@@ -47,6 +53,10 @@ export interface LineageResult {
   vertices: LineageVertex[];
   /** Every edge the BFS followed (both ends within the depth limit), each once. */
   edges: LineageEdge[];
+  /** True when `maxNodes` cut the closure: it has vertices at distance depthReached + 1 (within maxDepth) not returned. */
+  truncated: boolean;
+  /** Truncated: the distance up to which the answer is complete; otherwise the greatest distance returned (0 when only the start, -1 when nothing). */
+  depthReached: number;
 }
 
 interface Scratch {
@@ -84,6 +94,11 @@ function scratchFor(graph: ProvGraph): Scratch {
  * 'both' is the union of the upstream and the downstream closures, not an undirected walk (which
  * would wander into siblings that are no lineage of the start). O(visited vertices + their edges
  * of the selected types); edges of 'both' are de-duplicated with a hash set.
+ *
+ * maxNodes: the walk stops once it has found maxNodes + 1 vertices; the last complete level d is
+ * then known (the walk was expanding level d when it found the extra vertex), and the answer is
+ * computed again with maxDepth d, so a cut answer is exactly "everything within distance d", never
+ * an arbitrary part of a level. The extra walk costs at most another maxNodes vertices.
  */
 export function lineage(graph: ProvGraph, start: string | readonly string[], query: LineageQuery): LineageResult {
   const starts: number[] = [];
@@ -95,7 +110,12 @@ export function lineage(graph: ProvGraph, start: string | readonly string[], que
   const maxDepth = query.maxDepth ?? Infinity;
   const asOf = query.asOf ?? Infinity;
   const withEdges = query.edges ?? true;
-  if (query.direction !== 'both') return oneWay(graph, starts, query.direction === 'upstream' ? 'out' : 'in', mask, maxDepth, asOf, withEdges);
+  const maxNodes = query.maxNodes ?? Infinity;
+  if (query.direction !== 'both') {
+    const dir = query.direction === 'upstream' ? 'out' : 'in';
+    const r = oneWay(graph, starts, dir, mask, maxDepth, asOf, withEdges, maxNodes);
+    return typeof r === 'number' ? cut(oneWay(graph, starts, dir, mask, r, asOf, withEdges, Infinity) as LineageResult) : r;
+  }
   const found = new Map<number, LineageVertex>();
   // Followed edges as numbers; ids are attached at the end from `found` (every endpoint of a
   // followed edge is a found vertex), so each id string is produced once per query.
@@ -119,7 +139,7 @@ export function lineage(graph: ProvGraph, start: string | readonly string[], que
           times.push(time);
         }
       : null;
-    const { queue, dist, count } = bfs(graph, starts, dir, mask, maxDepth, asOf, onEdge);
+    const { queue, dist, count } = bfs(graph, starts, dir, mask, maxDepth, asOf, onEdge, maxNodes);
     for (let i = 0; i < count; i++) {
       const v = queue[i]!;
       const distance = dist[v]!;
@@ -130,19 +150,43 @@ export function lineage(graph: ProvGraph, start: string | readonly string[], que
       }
     }
   }
+  const depth = maxNodes === Infinity ? Infinity : unionDepth(found, maxDepth, maxNodes);
+  if (depth < maxDepth) return cut(lineage(graph, start, { ...query, maxDepth: depth, maxNodes: Infinity }));
   const edges: LineageEdge[] = new Array<LineageEdge>(from.length);
   for (let i = 0; i < from.length; i++) {
     edges[i] = { type: edgeTypeOfCode(codes[i]!), from: found.get(from[i]!)!.id, to: found.get(to[i]!)!.id, time: times[i]! };
   }
-  return { vertices: [...found.values()].sort((a, b) => a.distance - b.distance || a.index - b.index), edges };
+  const vertices = [...found.values()].sort((a, b) => a.distance - b.distance || a.index - b.index);
+  return { vertices, edges, truncated: false, depthReached: vertices.length ? vertices[vertices.length - 1]!.distance : -1 };
+}
+
+const cut = (r: LineageResult): LineageResult => ({ ...r, truncated: true });
+
+/**
+ * 'both': the greatest d ≤ maxDepth whose union of the two closures within distance d has at
+ * most maxNodes vertices (0 at least: the start is always returned). `found` holds, at its shorter
+ * distance, every vertex the two walks found. A walk stopped at maxNodes + 1 vertices inside
+ * level D has all of levels < D in `found`, and more than maxNodes vertices within D, so the
+ * count overflows at D or before and the d returned is one whose union is complete in `found`.
+ */
+function unionDepth(found: ReadonlyMap<number, LineageVertex>, maxDepth: number, maxNodes: number): number {
+  const perLevel: number[] = [];
+  for (const v of found.values()) perLevel[v.distance] = (perLevel[v.distance] ?? 0) + 1;
+  let total = 0;
+  for (let d = 0; d < perLevel.length; d++) {
+    total += perLevel[d] ?? 0;
+    if (total > maxNodes) return Math.max(0, d - 1);
+  }
+  return maxDepth;
 }
 
 /**
  * One direction: the BFS queue is the answer (each vertex once, levels in distance order), so no
  * map is needed: levels are sorted by index in place, and edge endpoints find their vertex's id
- * through `pos`, so each id string is produced once.
+ * through `pos`, so each id string is produced once. When the walk finds more than maxNodes
+ * vertices it returns, instead of a result, the depth up to which it was complete (no id made).
  */
-function oneWay(graph: ProvGraph, starts: readonly number[], dir: Direction, mask: number, maxDepth: number, asOf: number, withEdges: boolean): LineageResult {
+function oneWay(graph: ProvGraph, starts: readonly number[], dir: Direction, mask: number, maxDepth: number, asOf: number, withEdges: boolean, maxNodes: number): LineageResult | number {
   const from: number[] = [];
   const to: number[] = [];
   const codes: number[] = [];
@@ -156,7 +200,8 @@ function oneWay(graph: ProvGraph, starts: readonly number[], dir: Direction, mas
         times.push(time);
       }
     : null;
-  const { queue, dist, pos, count } = bfs(graph, starts, dir, mask, maxDepth, asOf, onEdge);
+  const { queue, dist, pos, count } = bfs(graph, starts, dir, mask, maxDepth, asOf, onEdge, maxNodes);
+  if (count > maxNodes) return Math.max(0, dist[queue[maxNodes]!]! - 1);
   for (let a = 0; a < count; ) {
     let b = a + 1;
     while (b < count && dist[queue[b]!] === dist[queue[a]!]) b++;
@@ -175,7 +220,7 @@ function oneWay(graph: ProvGraph, starts: readonly number[], dir: Direction, mas
   for (let i = 0; i < from.length; i++) {
     edges[i] = { type: edgeTypeOfCode(codes[i]!), from: vertices[pos[from[i]!]!]!.id, to: vertices[pos[to[i]!]!]!.id, time: times[i]! };
   }
-  return { vertices, edges };
+  return { vertices, edges, truncated: false, depthReached: count ? dist[queue[count - 1]!]! : -1 };
 }
 
 /** Sorts a[lo, hi) ascending: insertion sort for the short levels of a lineage walk (no subarray view to allocate), the typed-array sort beyond. */
@@ -195,7 +240,7 @@ function sortRange(a: Uint32Array, lo: number, hi: number): void {
 /**
  * Level-ordered BFS from `starts` (those no later than asOf), each vertex once at its distance;
  * `onEdge` sees each followed edge. Returns the scratch arrays: queue[0, count) holds the
- * visited vertices in BFS order, dist their distances.
+ * visited vertices in BFS order, dist their distances. Stops after maxNodes + 1 vertices.
  */
 function bfs(
   graph: ProvGraph,
@@ -205,6 +250,7 @@ function bfs(
   maxDepth: number,
   asOf: number,
   onEdge: EdgeVisitor | null,
+  maxNodes: number,
 ): { queue: Uint32Array; dist: Uint32Array; pos: Uint32Array; count: number } {
   const s = scratchFor(graph);
   const { stamp, dist, queue, pos, generation } = s;
@@ -215,6 +261,6 @@ function bfs(
     dist[v] = 0;
     queue[tail++] = v;
   }
-  const count = graph.bfs(queue, tail, stamp, dist, generation, dir, mask, maxDepth, asOf, onEdge);
+  const count = graph.bfs(queue, tail, stamp, dist, generation, dir, mask, maxDepth, asOf, onEdge, maxNodes + 1);
   return { queue, dist, pos, count };
 }

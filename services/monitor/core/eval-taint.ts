@@ -47,7 +47,8 @@ export interface DownstreamLineage {
 
 /**
  * External lineage of a batch's flags, by `taintLineageKey(rule, project, root)`: the key holds
- * the rule's `via` and maxDepth, so an answer fetched for one rule shape is never used by another.
+ * the rule's `via`, maxDepth and maxVisit, so an answer fetched for one rule shape is never used
+ * by another (an answer cut for a small maxVisit would be too short for a larger one).
  */
 export type ExternalLineage = ReadonlyMap<string, DownstreamLineage>;
 
@@ -58,10 +59,12 @@ export interface TaintLineageRequest {
   root: string;
   via: readonly string[];
   maxDepth: number;
+  /** The rule's maxVisit: the walk taints at most this many, so more of the closure is of no use. */
+  maxVisit: number;
 }
 
 export function taintLineageKey(rule: TaintRule, project: string, root: string): string {
-  return `${project}\u0000${root}\u0000${rule.taint.via.join(',')}\u0000${rule.taint.maxDepth}`;
+  return `${project}\u0000${root}\u0000${rule.taint.via.join(',')}\u0000${rule.taint.maxDepth}\u0000${rule.taint.maxVisit}`;
 }
 
 /**
@@ -72,7 +75,7 @@ export function taintLineageRequest(rule: Rule, event: ProvEvent): TaintLineageR
   if (rule.kind !== 'taint' || event.payload.type !== 'property' || !rule.enabled || !ruleAppliesToProject(rule, event.project)) return undefined;
   const root = flagged(rule, event);
   if (!root) return undefined;
-  return { key: taintLineageKey(rule, event.project, root), project: event.project, root, via: rule.taint.via, maxDepth: rule.taint.maxDepth };
+  return { key: taintLineageKey(rule, event.project, root), project: event.project, root, via: rule.taint.via, maxDepth: rule.taint.maxDepth, maxVisit: rule.taint.maxVisit };
 }
 
 interface Mark {
