@@ -22,9 +22,8 @@
  * coordinate through WATCH. Redis or sink outages are retried with backoff until `signal`
  * aborts; then the rest of the batch is abandoned uncommitted and re-delivered later.
  */
-import { decodeEvent, splitFrames, eventCountOf } from '../model/codec.js';
-import type { ProvEvent } from '../model/types.js';
-import { validateEvent } from '../model/validate.js';
+import { eventCountOf } from '../model/codec.js';
+import { decodePiece, partitionKey, takeForTransaction, type BatchInput, type Piece } from './pieces.js';
 import { ProvstreamError, errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
 import { retry } from '../lib/retry.js';
@@ -35,7 +34,7 @@ import type { BatchOutcome } from './batch-evaluator.js';
 import type { AlertDelivery } from './delivery.js';
 import { outboxEntries, type OutboxEntry } from './outbox.js';
 import type { RuleSet } from './rule-source.js';
-import type { AppliedThrough, PartitionRef, StateTransactions, Txn } from './transaction.js';
+import type { AppliedThrough, StateTransactions, Txn } from './transaction.js';
 import { tickTime } from './tick-time.js';
 
 export const MONITOR_LOG = {
@@ -49,18 +48,7 @@ export const MONITOR_LOG = {
   fetch: 'monitor.fetch',
 } as const;
 
-export interface InMessage {
-  offset: string;
-  value: Buffer | null;
-}
-
-export interface BatchInput {
-  topic: string;
-  partition: number;
-  messages: readonly InMessage[];
-  /** The partition's high watermark when the batch was fetched (for lag). */
-  highWatermark: string;
-}
+export type { BatchInput, InMessage } from './pieces.js';
 
 export interface ProcessorStats {
   batches: number;
@@ -103,15 +91,6 @@ export interface ProcessorOptions {
   graph?: LineageSource;
 }
 
-/** A piece of one partition's batch, decoded, waiting for a transaction. */
-interface Piece {
-  ref: PartitionRef;
-  events: Array<{ offset: bigint; event: ProvEvent }>;
-  last: bigint;
-  nextOffset: string;
-  lag: number;
-}
-
 interface Waiting {
   piece: Piece;
   signal: AbortSignal;
@@ -119,11 +98,6 @@ interface Waiting {
   reject: (err: unknown) => void;
   /** performance.now() when queued. */
   queuedAt: number;
-}
-
-/** `topic:partition`, the key of a partition in the processor's maps. */
-function partitionKey(p: PartitionRef): string {
-  return `${p.topic}:${p.partition}`;
 }
 
 class ConflictError extends ProvstreamError {
@@ -171,22 +145,11 @@ export class MonitorProcessor {
         events += n;
         j++;
       }
-      const piece = this.piece({ ...input, messages: input.messages.slice(i, j) });
+      const piece = decodePiece({ ...input, messages: input.messages.slice(i, j) }, (offset) => this.invalid(input, offset));
       await this.submit(piece, signal);
       onApplied?.(piece.nextOffset);
       i = j;
     }
-  }
-
-  private piece(input: BatchInput): Piece {
-    const last = BigInt(input.messages[input.messages.length - 1]!.offset);
-    return {
-      ref: { topic: input.topic, partition: input.partition },
-      events: this.decode(input),
-      last,
-      nextOffset: (last + 1n).toString(),
-      lag: Number(BigInt(input.highWatermark) - (last + 1n)),
-    };
   }
 
   /** Queues a piece for the next transaction; resolves once it is committed. */
@@ -205,7 +168,7 @@ export class MonitorProcessor {
    * what was applied already, evaluate, commit state + alerts + every partition's offset.
    */
   private async commitWaiting(): Promise<void> {
-    const taken = this.takeWaiting();
+    const taken = takeForTransaction(this.waiting, this.opts.maxEventsPerTransaction);
     if (taken.length === 0) return;
     const pieces = taken.map((w) => w.piece);
     const signal = taken.length === 1 ? taken[0]!.signal : AbortSignal.any(taken.map((w) => w.signal));
@@ -284,26 +247,6 @@ export class MonitorProcessor {
     return got.lineage.size > 0 ? got.lineage : undefined;
   }
 
-  /** Removes from the queue the pieces of the next transaction (see commitWaiting). */
-  private takeWaiting(): Waiting[] {
-    const taken: Waiting[] = [];
-    const partitions = new Set<string>();
-    let events = 0;
-    for (let i = 0; i < this.waiting.length; ) {
-      const w = this.waiting[i]!;
-      const pk = partitionKey(w.piece.ref);
-      if (taken.length > 0 && (partitions.has(pk) || events + w.piece.events.length > this.opts.maxEventsPerTransaction)) {
-        i++;
-        continue;
-      }
-      taken.push(w);
-      partitions.add(pk);
-      events += w.piece.events.length;
-      this.waiting.splice(i, 1);
-    }
-    return taken;
-  }
-
   /**
    * The pieces' events not applied yet (by the applied offsets `txn` read), and for every piece
    * with any, its partition's new offset and progress (watermark: the largest event time so far).
@@ -370,32 +313,9 @@ export class MonitorProcessor {
     await Promise.allSettled([...this.pending]);
   }
 
-  private decode(input: BatchInput): Array<{ offset: bigint; event: ProvEvent }> {
-    const out: Array<{ offset: bigint; event: ProvEvent }> = [];
-    for (const m of input.messages) {
-      const offset = BigInt(m.offset);
-      let frames: Buffer[] = [];
-      try {
-        frames = splitFrames(m.value ?? Buffer.alloc(0));
-      } catch {
-        frames = [];
-      }
-      // A batch frame's events share its offset: the message is applied (or skipped) as a whole.
-      for (const frame of frames.length > 0 ? frames : [null]) {
-        try {
-          const v = frame ? validateEvent(decodeEvent(frame)) : null;
-          if (v?.ok) {
-            out.push({ offset, event: v.event });
-            continue;
-          }
-        } catch {
-          // counted below
-        }
-        this.stats.invalid++;
-        this.log.debug({ event: MONITOR_LOG.invalid, topic: input.topic, partition: input.partition, offset: m.offset }, 'skipping a message that is not a valid event (ingest dead-letters it)');
-      }
-    }
-    return out;
+  private invalid(input: BatchInput, offset: string): void {
+    this.stats.invalid++;
+    this.log.debug({ event: MONITOR_LOG.invalid, topic: input.topic, partition: input.partition, offset }, 'skipping a message that is not a valid event (ingest dead-letters it)');
   }
 
   private reportFailedCommands(failed: string[], ctx: Record<string, unknown>): void {
