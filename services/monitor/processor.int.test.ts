@@ -224,7 +224,7 @@ describe('monitor processor on real Redis and ClickHouse', () => {
       applied: [{ partition: p0, nextOffset: '3' }],
     });
     expect(c.committed).toBe(true);
-    // LPUSH and LTRIM both fail (as each would inside MULTI), each named.
+    // LPUSH fails (as it would inside MULTI), named; nothing was pushed, so nothing is trimmed.
     expect(c.failed.length).toBeGreaterThan(0);
     for (const f of c.failed) expect(f).toMatch(/rule:r:win:p:x: WRONGTYPE/);
     expect(await redis.get(prefix + 'rule:r:v:p:y')).toBe('2');

@@ -6,7 +6,7 @@
  *   read list   LRANGE key 0 -1 -> JSON.parse each (missing -> []); all of a round's lists in one EVAL
  *   read zset   ZRANGEBYSCORE key -inf maxScore WITHSCORES LIMIT 0 limit
  *   set         SET key JSON PX ttlMs                 delete  DEL key
- *   push        LPUSH key JSON, LTRIM key 0 maxLength-1, PEXPIRE key ttlMs
+ *   push        LPUSH key JSON, LTRIM key 0 maxLength-1 (only when longer), PEXPIRE key ttlMs
  *   zadd        ZADD key score member, PEXPIRE key ttlMs
  *   zrem        ZREM key member
  *
@@ -196,7 +196,8 @@ export function writeFailures(reply: unknown): string[] {
  * KEYS[i] is the key of the i-th write; ARGV holds the writes one after another:
  *   s value ttl            SET key value PX ttl
  *   d                      DEL key
- *   p n maxLength ttl v*n  LPUSH key v1..vn (oldest first), LTRIM key 0 maxLength-1, PEXPIRE key ttl
+ *   p n maxLength ttl v*n  LPUSH key v1..vn (oldest first), LTRIM key 0 maxLength-1 when the list
+ *                          became longer than maxLength (LPUSH returns its length), PEXPIRE key ttl
  *   z score member ttl     ZADD key score member, PEXPIRE key ttl
  *   r member               ZREM key member
  * LPUSH goes in slices of 1,000 values (unpack's stack limit). Returns the failures.
@@ -218,8 +219,14 @@ for i = 1, #KEYS do
   elseif op == 'p' then
     local first = a + 4
     local last = first + tonumber(ARGV[a + 1]) - 1
-    for s = first, last, 1000 do check(k, redis.pcall('LPUSH', k, unpack(ARGV, s, math.min(s + 999, last)))) end
-    check(k, redis.pcall('LTRIM', k, 0, tonumber(ARGV[a + 2]) - 1))
+    local len = 0
+    for s = first, last, 1000 do
+      local r = redis.pcall('LPUSH', k, unpack(ARGV, s, math.min(s + 999, last)))
+      check(k, r)
+      if type(r) == 'number' then len = r end
+    end
+    local max = tonumber(ARGV[a + 2])
+    if len > max then check(k, redis.pcall('LTRIM', k, 0, max - 1)) end
     check(k, redis.pcall('PEXPIRE', k, ARGV[a + 3]))
     a = last + 1
   elseif op == 'z' then
