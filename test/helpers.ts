@@ -4,6 +4,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
+import { connect, createServer } from 'node:net';
+import type { Server, Socket } from 'node:net';
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
@@ -112,5 +114,61 @@ export async function groupCaughtUp(groupId: string, topic: string): Promise<boo
     throw err;
   } finally {
     await admin.disconnect();
+  }
+}
+
+/**
+ * A TCP proxy in front of a service, to make it go away and come back in the middle of a test
+ * without stopping the shared server: `cut()` drops every connection and stops listening (new
+ * connections are refused, as from a stopped server), `restore()` listens on the same port again.
+ */
+export class TcpProxy {
+  private server: Server | undefined;
+  private readonly sockets = new Set<Socket>();
+
+  private constructor(private readonly target: { host: string; port: number }, public port: number) {}
+
+  static async start(target: { host: string; port: number }): Promise<TcpProxy> {
+    const proxy = new TcpProxy(target, 0);
+    await proxy.restore();
+    return proxy;
+  }
+
+  /** The target as a URL on the proxy's port (`redis://127.0.0.1:16379` -> `redis://127.0.0.1:<port>`). */
+  static targetOf(url: string, defaultPort: number): { host: string; port: number } {
+    const u = new URL(url);
+    return { host: u.hostname, port: Number(u.port || defaultPort) };
+  }
+
+  restore(): Promise<void> {
+    this.server = createServer((client) => {
+      const upstream = connect(this.target.port, this.target.host);
+      this.sockets.add(client).add(upstream);
+      client.pipe(upstream).pipe(client);
+      const close = () => {
+        client.destroy();
+        upstream.destroy();
+        this.sockets.delete(client);
+        this.sockets.delete(upstream);
+      };
+      client.on('error', close).on('close', close);
+      upstream.on('error', close).on('close', close);
+    });
+    const server = this.server;
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.port, '127.0.0.1', () => {
+        this.port = (server.address() as { port: number }).port;
+        resolve();
+      });
+    });
+  }
+
+  cut(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    this.sockets.clear();
+    const server = this.server;
+    this.server = undefined;
+    return server ? new Promise((resolve) => server.close(() => resolve())) : Promise.resolve();
   }
 }

@@ -52,7 +52,7 @@ export async function startGateway(cfg: GatewayConfig, log: Logger): Promise<Run
   let redis: Redis | null = null;
   let runStates: RunStateStore;
   if (cfg.runState === 'redis') {
-    const client = createRedis(cfg.redisUrl, { connectionName: 'provstream-gateway' });
+    const client = createRedis(cfg.redisUrl, { connectionName: 'provstream-gateway', log });
     redis = client;
     await retry(() => connectRedis(client, cfg.redisUrl), { attempts: 20, onRetry: (err, _a, delayMs) => log.warn({ err: errorMessage(err) }, `Redis not reachable, retrying in ${delayMs} ms`) });
     closers.push(() => client.quit());

@@ -55,7 +55,7 @@ export async function startGraph(cfg: GraphConfig, log: Logger): Promise<Running
   });
   const applied = await migrate(wh);
   if (applied.length) log.info({ event: LogEvents.migrationApplied, versions: applied }, 'migrations applied');
-  const redis = createRedis(cfg.redisUrl, { connectionName: 'provstream-graph' });
+  const redis = createRedis(cfg.redisUrl, { connectionName: 'provstream-graph', log });
   await retry(() => connectRedis(redis, cfg.redisUrl), { attempts: 10, onRetry: (err, _a, delayMs) => log.warn({ err: errorMessage(err) }, `Redis not reachable, retrying in ${delayMs} ms`) });
 
   const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: 'provstream-graph' }, log);

@@ -3,11 +3,9 @@
  * in the middle of a stream and restarted, and cut off from ClickHouse mid-stream; in both cases
  * no event may be lost or doubled in the tables.
  */
-import { createServer, connect } from 'node:net';
-import type { Server, Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Partitioners } from 'kafkajs';
-import { createTopics, deleteTopics, exited, groupCaughtUp, freshDatabase, services, startIngestProcess, testKafka, uniqueName, waitFor } from '../../test/helpers.js';
+import { createTopics, deleteTopics, exited, groupCaughtUp, freshDatabase, services, startIngestProcess, TcpProxy, testKafka, uniqueName, waitFor } from '../../test/helpers.js';
 import { sampleProject } from '../demo/sample.js';
 import { encodeEvent } from '../model/codec.js';
 import { addEventRows, emptyRows, TABLES } from './rows.js';
@@ -195,33 +193,13 @@ describe('ClickHouse rejecting rows (a table that no longer fits)', () => {
 
 describe('ClickHouse going away mid-stream', () => {
   let db: Db;
-  let proxy: Server;
-  let proxyPort = 0;
-  const sockets = new Set<Socket>();
+  let proxy: TcpProxy;
   const topic = uniqueName('ingest.chdown');
-
-  function listen(port = 0): Promise<number> {
-    proxy = createServer((client) => {
-      const target = new URL(services().clickhouseUrl);
-      const upstream = connect(Number(target.port), target.hostname);
-      sockets.add(client).add(upstream);
-      client.pipe(upstream).pipe(client);
-      const close = () => { client.destroy(); upstream.destroy(); };
-      client.on('error', close).on('close', close);
-      upstream.on('error', close).on('close', close);
-    });
-    return new Promise((resolve) => proxy.listen(port, '127.0.0.1', () => resolve((proxy.address() as { port: number }).port)));
-  }
-  function cut(): Promise<void> {
-    for (const s of sockets) s.destroy();
-    sockets.clear();
-    return new Promise((resolve) => proxy.close(() => resolve()));
-  }
 
   beforeAll(async () => {
     db = await freshDatabase('ingest_chdown');
     await createTopics([{ topic, numPartitions: 2 }, { topic: topic + '.dlq', numPartitions: 1 }]);
-    proxyPort = await listen();
+    proxy = await TcpProxy.start(TcpProxy.targetOf(services().clickhouseUrl, 8123));
   });
   afterAll(async () => {
     await db?.drop();
@@ -232,7 +210,7 @@ describe('ClickHouse going away mid-stream', () => {
     const { events, keys } = workload('chdown', 30);
     const child = startIngestProcess({
       KAFKA_BROKERS: services().kafkaBrokers.join(','),
-      CLICKHOUSE_URL: `http://127.0.0.1:${proxyPort}`,
+      CLICKHOUSE_URL: `http://127.0.0.1:${proxy.port}`,
       CLICKHOUSE_DATABASE: db.database,
       PROVSTREAM_TOPIC: topic,
       PROVSTREAM_DLQ_TOPIC: topic + '.dlq',
@@ -242,16 +220,16 @@ describe('ClickHouse going away mid-stream', () => {
       const half = events.length / 2;
       await produce(topic, events.slice(0, half), keys.slice(0, half), 1000, 0);
       await waitFor('first half', async () => Number((await db.query<{ n: number }>('SELECT uniqExact(event_id) AS n FROM events_raw'))[0]!.n) === half, 60_000);
-      await cut();
+      await proxy.cut();
       await produce(topic, events.slice(half), keys.slice(half), 1000, 0);
       await waitFor('a retry to be logged', async () => /write failed, retrying/.test(child.output()), 60_000);
-      await listen(proxyPort);
+      await proxy.restore();
       await waitFor('all events', async () => Number((await db.query<{ n: number }>('SELECT uniqExact(event_id) AS n FROM events_raw'))[0]!.n) === events.length, 90_000);
       await compareTables(db, events);
     } finally {
       child.kill('SIGTERM');
       await exited(child);
-      await cut().catch(() => undefined);
+      await proxy.cut().catch(() => undefined);
     }
   });
 });

@@ -6,6 +6,7 @@
 import { Redis } from 'ioredis';
 import type { RedisOptions } from 'ioredis';
 import { ProvstreamError, ServiceUnavailableError, errorMessage } from './errors.js';
+import type { Logger } from './log.js';
 
 export type { Redis };
 
@@ -17,6 +18,13 @@ export interface RedisClientOptions {
    * queue and being replayed on a new connection, which would silently drop the WATCH.
    */
   transactional?: boolean;
+  /**
+   * Where the connection's own trouble goes: one warning when it is lost (not one per reconnect
+   * attempt) and one line when it is back. Without it nothing is printed: the commands that fail
+   * meanwhile report it (wrapRedisError). Either way ioredis does not print its "Unhandled error
+   * event" stack traces to stderr for every reconnect attempt.
+   */
+  log?: Logger;
 }
 
 export function createRedis(url: string, opts: RedisClientOptions = {}): Redis {
@@ -29,7 +37,19 @@ export function createRedis(url: string, opts: RedisClientOptions = {}): Redis {
     lazyConnect: true,
     retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 6), 5_000),
   };
-  return new Redis(url, options);
+  const client = new Redis(url, options);
+  let down = false;
+  client.on('error', (err: Error) => {
+    if (down) return;
+    down = true;
+    opts.log?.warn({ event: 'redis.connection.lost', redis: redactUrl(url), connection: options.connectionName, err: errorMessage(err) }, `no connection to Redis at ${redactUrl(url)} (${errorMessage(err)}); reconnecting in the background`);
+  });
+  client.on('ready', () => {
+    if (!down) return;
+    down = false;
+    opts.log?.info({ event: 'redis.connection.back', redis: redactUrl(url), connection: options.connectionName }, `connected to Redis at ${redactUrl(url)} again`);
+  });
+  return client;
 }
 
 /** Connects (lazyConnect clients) and checks the server answers. */
@@ -44,10 +64,18 @@ export async function connectRedis(client: Redis, url: string): Promise<void> {
 
 const CONNECTION = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|Connection is closed|Stream isn't writeable|enableOfflineQueue|max retries per request|connect ETIMEDOUT|Socket closed/i;
 
-/** Maps an ioredis error: connection problems are retriable, server replies are not. */
+/** ioredis's words for "not connected right now", which say nothing to a user. */
+const NOT_CONNECTED = /Stream isn't writeable|Connection is closed|enableOfflineQueue|max retries per request|Socket closed/i;
+
+/**
+ * Maps an ioredis error: connection problems are retriable, server replies are not. A lost
+ * connection reads `Redis is unavailable: WATCH failed: no connection to Redis (is it running
+ * at REDIS_URL?); reconnecting. (ioredis: ...)`; a refused one keeps the address ioredis names.
+ */
 export function wrapRedisError(err: unknown, what: string): Error {
   if (err instanceof ProvstreamError) return err;
   const msg = errorMessage(err);
+  if (NOT_CONNECTED.test(msg)) return new ServiceUnavailableError('Redis', `${what}: no connection to Redis (is it running at REDIS_URL?); reconnecting. (ioredis: ${msg})`, {}, { cause: err });
   if (CONNECTION.test(msg)) return new ServiceUnavailableError('Redis', `${what}: ${msg}`, {}, { cause: err });
   return new ProvstreamError(`Redis rejected ${what}: ${msg}`, false, {}, { cause: err });
 }

@@ -57,8 +57,8 @@ export async function startMonitor(cfg: MonitorConfig, log: Logger): Promise<Run
   const producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
 
-  const redis = createRedis(cfg.redisUrl, { connectionName: 'provstream-monitor' });
-  const txRedis = createRedis(cfg.redisUrl, { connectionName: 'provstream-monitor-txn', transactional: true });
+  const redis = createRedis(cfg.redisUrl, { connectionName: 'provstream-monitor', log });
+  const txRedis = createRedis(cfg.redisUrl, { connectionName: 'provstream-monitor-txn', transactional: true, log });
   await retry(() => connectRedis(redis, cfg.redisUrl), { attempts: 20 });
   await retry(() => connectRedis(txRedis, cfg.redisUrl), { attempts: 20 });
 

@@ -3,10 +3,11 @@
  * middle of a stream and restarted; afterwards the alerts table (FINAL) and the alerts topic
  * (deduplicated by alertId) must hold exactly the alerts dryRun computes on the same events:
  * none lost, none doubled, none extra (a re-evaluation against already-changed state would show
- * up as an extra alert with another id).
+ * up as an extra alert with another id). The same holds when Redis goes away twice in the middle
+ * of the stream (a proxy in front of it drops every connection and refuses new ones for a while).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTopics, deleteTopics, exited, freshDatabase, groupCaughtUp, services, waitFor } from '../../test/helpers.js';
+import { createTopics, deleteTopics, exited, freshDatabase, groupCaughtUp, services, TcpProxy, waitFor } from '../../test/helpers.js';
 import { alertsInTable, configOf, deleteRedisPrefix, monitorEnv, produceEvents, readAlertsTopic, startMonitorProcess } from '../../test/monitor.js';
 import { connectRedis, createRedis } from '../lib/redis.js';
 import type { Redis } from '../lib/redis.js';
@@ -69,16 +70,7 @@ describe('monitor process', () => {
     try {
       expect(killedAt).toBeGreaterThan(0);
       expect(alertsBeforeKill).toBeLessThan(expected.length);
-      const outbox = new Outbox(redis, env['MONITOR_REDIS_PREFIX']!);
-      await waitFor('the monitor to catch up and deliver every alert', async () => (await groupCaughtUp(env['MONITOR_GROUP_ID']!, env['PROVSTREAM_TOPIC']!)) && (await outbox.size()) === 0, 90_000, 300);
-
-      const table = await alertsInTable(db);
-      expect(table.ids).toEqual(expected.map((a) => a.alertId).sort());
-
-      const onTopic = await readAlertsTopic(env['MONITOR_ALERTS_TOPIC']!);
-      const byId = new Map<string, Alert>(onTopic.map((a) => [a.alertId, a]));
-      expect([...byId.keys()].sort()).toEqual(expected.map((a) => a.alertId).sort());
-      for (const a of expected) expect(byId.get(a.alertId)).toEqual(a);
+      await expectExactly(expected, { env, db, redis });
     } catch (err) {
       throw new Error(`${(err as Error).message}\n--- monitor output ---\n${monitor.output().slice(-5000)}`);
     } finally {
@@ -94,3 +86,99 @@ describe('monitor process', () => {
     expect(() => configOf({ ...env, MONITOR_WEBHOOK_ATTEMPTS: '0' })).toThrow(/MONITOR_WEBHOOK_ATTEMPTS/);
   });
 });
+
+describe('Redis going away mid-stream', () => {
+  let db: Awaited<ReturnType<typeof freshDatabase>>;
+  let redis: Redis;
+  let proxy: TcpProxy;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    db = await freshDatabase('monitor_redis_down');
+    proxy = await TcpProxy.start(TcpProxy.targetOf(services().redisUrl, 6379));
+    env = monitorEnv(db.database, { REDIS_URL: `redis://127.0.0.1:${proxy.port}`, MONITOR_MAX_BYTES_PER_PARTITION: '4096', LOG_LEVEL: 'info' });
+    await createTopics([
+      { topic: env['PROVSTREAM_TOPIC']!, numPartitions: 3 },
+      { topic: env['MONITOR_ALERTS_TOPIC']!, numPartitions: 1 },
+    ]);
+    redis = createRedis(services().redisUrl); // the test's own client goes to Redis directly
+    await connectRedis(redis, services().redisUrl);
+    const rules = parseOrThrow(FIXTURE_RULES_YAML);
+    const raw = rawRuleItems(parseYaml(FIXTURE_RULES_YAML));
+    await new RuleRegistry(redis, env['MONITOR_REDIS_PREFIX']!).put(rules.map((r, i) => ({ id: r.id, raw: raw[i] })));
+  });
+  afterAll(async () => {
+    await proxy?.cut();
+    await deleteRedisPrefix(redis, env['MONITOR_REDIS_PREFIX']!);
+    redis.disconnect();
+    await db?.drop();
+    await deleteTopics([env['PROVSTREAM_TOPIC']!, env['MONITOR_ALERTS_TOPIC']!]);
+  });
+
+  it('the monitor says Redis is unavailable, waits for it, and then every alert arrives once: none lost, doubled or added', async () => {
+    const projects = Array.from({ length: 24 }, (_, i) => `redis-down-${i}`);
+    const { events, keys } = fixtureStream(projects);
+    const expected = dryRun(parseOrThrow(FIXTURE_RULES_YAML), events).alerts;
+    const monitor = startMonitorProcess(env);
+    // Its connection notices and any ioredis stack trace, kept apart from the (capped) output.
+    const notices: string[] = [];
+    let partial = '';
+    const keep = (d: Buffer) => {
+      const lines = (partial + d.toString()).split('\n');
+      partial = lines.pop()!;
+      for (const l of lines) if (/redis\.connection|monitor\.batch\.retry|Unhandled error event/.test(l)) notices.push(l);
+    };
+    monitor.stdout!.on('data', keep);
+    monitor.stderr!.on('data', keep);
+    const outages: number[] = [];
+    try {
+      // Two outages while the stream flows, each once the monitor has raised alerts since the
+      // last one: they land between and inside its transactions (reads, EXEC, outbox deliveries).
+      let alertsAtLastOutage = 0;
+      await produceEvents(env['PROVSTREAM_TOPIC']!, events, keys, 60, 60, async (sent) => {
+        if (outages.length >= 2 || sent < events.length * (0.3 + 0.3 * outages.length)) return;
+        const n = (await alertsInTable(db)).ids.length;
+        if (n <= alertsAtLastOutage) return;
+        alertsAtLastOutage = n;
+        outages.push(sent);
+        await proxy.cut();
+        await waitFor('both monitor connections to notice', async () => notices.filter((l) => l.includes('"redis.connection.lost"')).length === 2 * outages.length, 30_000, 100);
+        await new Promise((r) => setTimeout(r, 1_500));
+        await proxy.restore();
+        // Both connections back (ioredis's reconnect backoff may take a few seconds) before the
+        // stream goes on, so the next outage is one of its own.
+        await waitFor('the monitor to reconnect to Redis', async () => notices.filter((l) => l.includes('"redis.connection.back"')).length === 2 * outages.length, 30_000, 100);
+      });
+      expect(outages).toHaveLength(2);
+      expect(alertsAtLastOutage).toBeLessThan(expected.length);
+      await expectExactly(expected, { env, db, redis });
+      // Transactions that met an outage were retried, and said why in words a user can act on.
+      expect(notices.filter((l) => l.includes('"monitor.batch.retry"')).join('\n')).toMatch(/Redis is unavailable: [^"]*no connection to Redis \(is it running at REDIS_URL\?\); reconnecting/);
+      // Each of its two connections says once per outage that it is gone, and once that it is back;
+      // no ioredis stack traces on stderr.
+      expect(notices.filter((l) => l.includes('"redis.connection.lost"')).length).toBe(4);
+      expect(notices.filter((l) => l.includes('"redis.connection.back"')).length).toBe(4);
+      expect(notices.filter((l) => l.includes('Unhandled error event'))).toEqual([]);
+      expect(monitor.exitCode).toBeNull(); // it waited for Redis; it did not exit
+    } catch (err) {
+      throw new Error(`${(err as Error).message}\n--- monitor output ---\n${monitor.output().slice(-5000)}`);
+    } finally {
+      monitor.kill('SIGTERM');
+      expect(await exited(monitor)).toBe(0);
+    }
+  });
+});
+
+/**
+ * Once the monitor caught up and emptied its outbox, the alerts table (FINAL) and the alerts
+ * topic (deduplicated by alertId) hold exactly `expected`: none lost, doubled or added.
+ */
+async function expectExactly(expected: readonly Alert[], c: { env: Record<string, string>; db: Awaited<ReturnType<typeof freshDatabase>>; redis: Redis }): Promise<void> {
+  const outbox = new Outbox(c.redis, c.env['MONITOR_REDIS_PREFIX']!);
+  await waitFor('the monitor to catch up and deliver every alert', async () => (await groupCaughtUp(c.env['MONITOR_GROUP_ID']!, c.env['PROVSTREAM_TOPIC']!)) && (await outbox.size()) === 0, 90_000, 300);
+  const ids = expected.map((a) => a.alertId).sort();
+  expect((await alertsInTable(c.db)).ids).toEqual(ids);
+  const byId = new Map<string, Alert>((await readAlertsTopic(c.env['MONITOR_ALERTS_TOPIC']!)).map((a) => [a.alertId, a]));
+  expect([...byId.keys()].sort()).toEqual(ids);
+  for (const a of expected) expect(byId.get(a.alertId)).toEqual(a);
+}

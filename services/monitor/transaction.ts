@@ -171,7 +171,7 @@ export class Txn {
     queueReads(pipeline, reads, this.prefix);
     const results = await run(() => pipeline.exec(), 'a state read');
     if (!results) throw new ServiceUnavailableError('Redis', 'a state read returned nothing');
-    if (stamps.length > 0 && results[0]?.[0]) throw new ServiceUnavailableError('Redis', `WATCH failed: ${results[0][0].message}`);
+    if (stamps.length > 0 && results[0]?.[0]) throw wrapRedisError(results[0][0], 'WATCH failed');
     return decodeReads(reads, results, stamps.length > 0 ? 1 : 0);
   };
 
