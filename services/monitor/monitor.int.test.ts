@@ -4,7 +4,8 @@
  * (deduplicated by alertId) must hold exactly the alerts dryRun computes on the same events:
  * none lost, none doubled, none extra (a re-evaluation against already-changed state would show
  * up as an extra alert with another id). The same holds when Redis goes away twice in the middle
- * of the stream (a proxy in front of it drops every connection and refuses new ones for a while).
+ * of the stream, and when ClickHouse (the alerts table) goes away for part of it: a proxy in
+ * front of the service drops every connection and refuses new ones for a while.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTopics, deleteTopics, exited, freshDatabase, groupCaughtUp, services, TcpProxy, waitFor } from '../../test/helpers.js';
@@ -19,32 +20,13 @@ import { RuleRegistry, rawRuleItems } from './rule-registry.js';
 import { parse as parseYaml } from 'yaml';
 
 describe('monitor process', () => {
-  let db: Awaited<ReturnType<typeof freshDatabase>>;
-  let redis: Redis;
+  let c: Fixture;
+  let db: Fixture['db'];
   let env: Record<string, string>;
 
-  beforeAll(async () => {
-    db = await freshDatabase('monitor_kill');
-    env = monitorEnv(db.database, {
-      // Small fetches: the stream is spread over many batches, so the kill lands mid-stream.
-      MONITOR_MAX_BYTES_PER_PARTITION: '4096',
-    });
-    await createTopics([
-      { topic: env['PROVSTREAM_TOPIC']!, numPartitions: 3 },
-      { topic: env['MONITOR_ALERTS_TOPIC']!, numPartitions: 1 },
-    ]);
-    redis = createRedis(services().redisUrl);
-    await connectRedis(redis, services().redisUrl);
-    const rules = parseOrThrow(FIXTURE_RULES_YAML);
-    const raw = rawRuleItems(parseYaml(FIXTURE_RULES_YAML));
-    await new RuleRegistry(redis, env['MONITOR_REDIS_PREFIX']!).put(rules.map((r, i) => ({ id: r.id, raw: raw[i] })));
-  });
-  afterAll(async () => {
-    await deleteRedisPrefix(redis, env['MONITOR_REDIS_PREFIX']!);
-    redis.disconnect();
-    await db?.drop();
-    await deleteTopics([env['PROVSTREAM_TOPIC']!, env['MONITOR_ALERTS_TOPIC']!]);
-  });
+  // Small fetches: the stream is spread over many batches, so the kill lands mid-stream.
+  beforeAll(async () => ({ db, env } = c = await setUp('monitor_kill', { MONITOR_MAX_BYTES_PER_PARTITION: '4096' })));
+  afterAll(() => tearDown(c));
 
   it('SIGKILL mid-stream and restart: no alert lost, doubled or added', async () => {
     // 24 projects, keyed by project: each project's events stay in order on one partition,
@@ -70,7 +52,7 @@ describe('monitor process', () => {
     try {
       expect(killedAt).toBeGreaterThan(0);
       expect(alertsBeforeKill).toBeLessThan(expected.length);
-      await expectExactly(expected, { env, db, redis });
+      await expectExactly(expected, c);
     } catch (err) {
       throw new Error(`${(err as Error).message}\n--- monitor output ---\n${monitor.output().slice(-5000)}`);
     } finally {
@@ -88,56 +70,34 @@ describe('monitor process', () => {
 });
 
 describe('Redis going away mid-stream', () => {
-  let db: Awaited<ReturnType<typeof freshDatabase>>;
-  let redis: Redis;
+  let c: Fixture;
   let proxy: TcpProxy;
-  let env: Record<string, string>;
 
   beforeAll(async () => {
-    db = await freshDatabase('monitor_redis_down');
     proxy = await TcpProxy.start(TcpProxy.targetOf(services().redisUrl, 6379));
-    env = monitorEnv(db.database, { REDIS_URL: `redis://127.0.0.1:${proxy.port}`, MONITOR_MAX_BYTES_PER_PARTITION: '4096', LOG_LEVEL: 'info' });
-    await createTopics([
-      { topic: env['PROVSTREAM_TOPIC']!, numPartitions: 3 },
-      { topic: env['MONITOR_ALERTS_TOPIC']!, numPartitions: 1 },
-    ]);
-    redis = createRedis(services().redisUrl); // the test's own client goes to Redis directly
-    await connectRedis(redis, services().redisUrl);
-    const rules = parseOrThrow(FIXTURE_RULES_YAML);
-    const raw = rawRuleItems(parseYaml(FIXTURE_RULES_YAML));
-    await new RuleRegistry(redis, env['MONITOR_REDIS_PREFIX']!).put(rules.map((r, i) => ({ id: r.id, raw: raw[i] })));
+    // The monitor goes through the proxy; the test's own client goes to Redis directly.
+    c = await setUp('monitor_redis_down', { REDIS_URL: `redis://127.0.0.1:${proxy.port}`, MONITOR_MAX_BYTES_PER_PARTITION: '4096', LOG_LEVEL: 'info' });
   });
   afterAll(async () => {
     await proxy?.cut();
-    await deleteRedisPrefix(redis, env['MONITOR_REDIS_PREFIX']!);
-    redis.disconnect();
-    await db?.drop();
-    await deleteTopics([env['PROVSTREAM_TOPIC']!, env['MONITOR_ALERTS_TOPIC']!]);
+    await tearDown(c);
   });
 
   it('the monitor says Redis is unavailable, waits for it, and then every alert arrives once: none lost, doubled or added', async () => {
     const projects = Array.from({ length: 24 }, (_, i) => `redis-down-${i}`);
     const { events, keys } = fixtureStream(projects);
     const expected = dryRun(parseOrThrow(FIXTURE_RULES_YAML), events).alerts;
-    const monitor = startMonitorProcess(env);
+    const monitor = startMonitorProcess(c.env);
     // Its connection notices and any ioredis stack trace, kept apart from the (capped) output.
-    const notices: string[] = [];
-    let partial = '';
-    const keep = (d: Buffer) => {
-      const lines = (partial + d.toString()).split('\n');
-      partial = lines.pop()!;
-      for (const l of lines) if (/redis\.connection|monitor\.batch\.retry|Unhandled error event/.test(l)) notices.push(l);
-    };
-    monitor.stdout!.on('data', keep);
-    monitor.stderr!.on('data', keep);
+    const notices = linesOf(monitor, /redis\.connection|monitor\.batch\.retry|Unhandled error event/);
     const outages: number[] = [];
     try {
       // Two outages while the stream flows, each once the monitor has raised alerts since the
       // last one: they land between and inside its transactions (reads, EXEC, outbox deliveries).
       let alertsAtLastOutage = 0;
-      await produceEvents(env['PROVSTREAM_TOPIC']!, events, keys, 60, 60, async (sent) => {
+      await produceEvents(c.env['PROVSTREAM_TOPIC']!, events, keys, 60, 60, async (sent) => {
         if (outages.length >= 2 || sent < events.length * (0.3 + 0.3 * outages.length)) return;
-        const n = (await alertsInTable(db)).ids.length;
+        const n = (await alertsInTable(c.db)).ids.length;
         if (n <= alertsAtLastOutage) return;
         alertsAtLastOutage = n;
         outages.push(sent);
@@ -151,7 +111,7 @@ describe('Redis going away mid-stream', () => {
       });
       expect(outages).toHaveLength(2);
       expect(alertsAtLastOutage).toBeLessThan(expected.length);
-      await expectExactly(expected, { env, db, redis });
+      await expectExactly(expected, c);
       // Transactions that met an outage were retried, and said why in words a user can act on.
       expect(notices.filter((l) => l.includes('"monitor.batch.retry"')).join('\n')).toMatch(/Redis is unavailable: [^"]*no connection to Redis \(is it running at REDIS_URL\?\); reconnecting/);
       // Each of its two connections says once per outage that it is gone, and once that it is back;
@@ -173,7 +133,7 @@ describe('Redis going away mid-stream', () => {
  * Once the monitor caught up and emptied its outbox, the alerts table (FINAL) and the alerts
  * topic (deduplicated by alertId) hold exactly `expected`: none lost, doubled or added.
  */
-async function expectExactly(expected: readonly Alert[], c: { env: Record<string, string>; db: Awaited<ReturnType<typeof freshDatabase>>; redis: Redis }): Promise<void> {
+async function expectExactly(expected: readonly Alert[], c: Fixture): Promise<void> {
   const outbox = new Outbox(c.redis, c.env['MONITOR_REDIS_PREFIX']!);
   await waitFor('the monitor to catch up and deliver every alert', async () => (await groupCaughtUp(c.env['MONITOR_GROUP_ID']!, c.env['PROVSTREAM_TOPIC']!)) && (await outbox.size()) === 0, 90_000, 300);
   const ids = expected.map((a) => a.alertId).sort();
@@ -181,4 +141,94 @@ async function expectExactly(expected: readonly Alert[], c: { env: Record<string
   const byId = new Map<string, Alert>((await readAlertsTopic(c.env['MONITOR_ALERTS_TOPIC']!)).map((a) => [a.alertId, a]));
   expect([...byId.keys()].sort()).toEqual(ids);
   for (const a of expected) expect(byId.get(a.alertId)).toEqual(a);
+}
+
+/** The lines of the child's output that match `re`, as they come (its output() keeps only the tail). */
+function linesOf(child: ReturnType<typeof startMonitorProcess>, re: RegExp): string[] {
+  const kept: string[] = [];
+  let partial = '';
+  const keep = (d: Buffer) => {
+    const lines = (partial + d.toString()).split('\n');
+    partial = lines.pop()!;
+    for (const l of lines) if (re.test(l)) kept.push(l);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  return kept;
+}
+
+describe('ClickHouse going away mid-stream', () => {
+  let c: Fixture;
+  let proxy: TcpProxy;
+
+  beforeAll(async () => {
+    proxy = await TcpProxy.start(TcpProxy.targetOf(services().clickhouseUrl, 8123));
+    c = await setUp('monitor_ch_down', { CLICKHOUSE_URL: `http://127.0.0.1:${proxy.port}`, MONITOR_MAX_BYTES_PER_PARTITION: '4096' });
+  });
+  afterAll(async () => {
+    await proxy?.cut();
+    await tearDown(c);
+  });
+
+  it('alerts wait in the outbox while the alerts table is unreachable, then arrive once: none lost, doubled or added', async () => {
+    const { events, keys } = fixtureStream(Array.from({ length: 24 }, (_, i) => `ch-down-${i}`));
+    const expected = dryRun(parseOrThrow(FIXTURE_RULES_YAML), events).alerts;
+    const monitor = startMonitorProcess(c.env);
+    const retries = linesOf(monitor, /monitor\.delivery\.retry/);
+    let cutAt = -1;
+    let restoredAt = -1;
+    try {
+      // The outage spans part of the stream: cut at 30% of the events, back once the ClickHouse
+      // sink has failed and said so while events kept coming.
+      await produceEvents(c.env['PROVSTREAM_TOPIC']!, events, keys, 60, 60, async (sent) => {
+        if (cutAt < 0 && sent >= events.length * 0.3) {
+          cutAt = sent;
+          await proxy.cut();
+        } else if (cutAt >= 0 && restoredAt < 0 && sent >= events.length * 0.6) {
+          await waitFor('the ClickHouse sink to fail and retry', async () => retries.some((l) => l.includes('"sink":"clickhouse"')), 30_000, 100);
+          restoredAt = sent;
+          await proxy.restore();
+        }
+      });
+      expect(restoredAt).toBeGreaterThan(cutAt);
+      await expectExactly(expected, c);
+      expect(retries.find((l) => l.includes('"sink":"clickhouse"'))).toMatch(/ClickHouse is unavailable: an insert into alerts: connect ECONNREFUSED/);
+      expect(monitor.exitCode).toBeNull();
+    } catch (err) {
+      throw new Error(`${(err as Error).message}\n--- monitor output ---\n${monitor.output().slice(-5000)}`);
+    } finally {
+      monitor.kill('SIGTERM');
+      expect(await exited(monitor)).toBe(0);
+    }
+  });
+});
+
+/** A monitor's own topics, database, Redis prefix and the fixture rules in its registry. */
+interface Fixture {
+  db: Awaited<ReturnType<typeof freshDatabase>>;
+  redis: Redis;
+  env: Record<string, string>;
+}
+
+async function setUp(database: string, extra: Record<string, string>): Promise<Fixture> {
+  const db = await freshDatabase(database);
+  const env = monitorEnv(db.database, extra);
+  await createTopics([
+    { topic: env['PROVSTREAM_TOPIC']!, numPartitions: 3 },
+    { topic: env['MONITOR_ALERTS_TOPIC']!, numPartitions: 1 },
+  ]);
+  const redis = createRedis(services().redisUrl);
+  await connectRedis(redis, services().redisUrl);
+  const rules = parseOrThrow(FIXTURE_RULES_YAML);
+  const raw = rawRuleItems(parseYaml(FIXTURE_RULES_YAML));
+  await new RuleRegistry(redis, env['MONITOR_REDIS_PREFIX']!).put(rules.map((r, i) => ({ id: r.id, raw: raw[i] })));
+  return { db, redis, env };
+}
+
+async function tearDown(c: Fixture | undefined): Promise<void> {
+  if (!c) return;
+  await deleteRedisPrefix(c.redis, c.env['MONITOR_REDIS_PREFIX']!);
+  c.redis.disconnect();
+  await c.db.drop();
+  await deleteTopics([c.env['PROVSTREAM_TOPIC']!, c.env['MONITOR_ALERTS_TOPIC']!]);
 }
