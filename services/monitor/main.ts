@@ -59,8 +59,9 @@ export async function startMonitor(cfg: MonitorConfig, log: Logger): Promise<Run
 
   const redis = createRedis(cfg.redisUrl, { connectionName: 'provstream-monitor', log });
   const txRedis = createRedis(cfg.redisUrl, { connectionName: 'provstream-monitor-txn', transactional: true, log });
-  await retry(() => connectRedis(redis, cfg.redisUrl), { attempts: 20 });
-  await retry(() => connectRedis(txRedis, cfg.redisUrl), { attempts: 20 });
+  const redisRetry = { attempts: 20, onRetry: (err: unknown, _a: number, delayMs: number) => log.warn({ err: errorMessage(err) }, `Redis not reachable, retrying in ${delayMs} ms`) };
+  await retry(() => connectRedis(redis, cfg.redisUrl), redisRetry);
+  await retry(() => connectRedis(txRedis, cfg.redisUrl), redisRetry);
 
   const rules = new RuleSource(new RuleRegistry(redis, cfg.redisPrefix), cfg.rulesFile || null, cfg.rulesPollMs, log.child({ module: 'rules' }));
   await rules.start();
