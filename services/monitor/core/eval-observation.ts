@@ -31,10 +31,10 @@ export function onThreshold(ctx: EvalContext, rule: ThresholdRule, subject: Subj
     subject: subject.id,
     time: obs.time,
     triggerId: obs.eventId,
-    message: `${t.source} ${describePredicate(t.key, t.op, t.value)} holds for ${describeSubject(subject)}: ${t.key} = ${typeof obs.value === 'number' ? fmt(obs.value) : JSON.stringify(obs.value)}`,
+    message: `${t.source} ${describePredicate(t.key, t.op, t.value)} holds for ${describeSubject(subject)}${t.at === 'end' ? ' at its end' : ''}: ${t.key} = ${typeof obs.value === 'number' ? fmt(obs.value) : JSON.stringify(obs.value)}${t.at === 'end' && obs.step !== null ? ` (step ${obs.step})` : ''}`,
     value: obs.value,
     threshold: t.value,
-    details: { source: t.source, key: t.key, op: t.op, group: subject.group, step: obs.step, observedOn: obs.vertex },
+    details: { source: t.source, key: t.key, op: t.op, group: subject.group, step: obs.step, observedOn: obs.vertex, ...(t.at === 'end' ? { at: 'end' } : {}) },
     eventIds: uniqueIds([obs.eventId, ...subject.eventIds]),
     vertexIds: uniqueIds([...subject.vertexIds, obs.vertex]),
   });

@@ -10,7 +10,7 @@
  *     gen:<p>:<actId>    list of GenLink            matching outputs of an activity  TTL stateTtl
  *     pg:<p>:<entityId>  {a: actId, e}              wasGeneratedBy seen before the entity  TTL pendingTtl
  *   activity mode (match.activity)                  subjects are activities, group = job name
- *     v:<p>:<actId>      {g: name, ver: null, e}
+ *     v:<p>:<actId>      {g: name, ver: null, e, x?}   x: 1 once the run ended (`at: end` rules)
  *   raw mode (no artifact/entityType/activity)      subject = the observation's own id = group
  *
  *   pm:<p>:<vertexId>    the latest observation not yet attributable   TTL pendingTtl
@@ -20,13 +20,18 @@
  * until wasGeneratedBy links a matching output, and are applied to every output linked later.
  * Observations that arrive before their entity or activity event wait in pm the same way. Only
  * the latest observation per vertex waits (by step, then time).
+ *
+ * `at: end` (activity mode): a run's values wait in pm (the latest one, for as long as the run's
+ * record lives) until the run's activity event with a terminal status; that value is evaluated
+ * then, once, and values logged after the end are evaluated as they come. So a threshold on a
+ * job's val_accuracy judges each run by its last value, not by its first epochs.
  */
 import { kindOfId } from '../../model/ids.js';
 import type { ProvEvent } from '../../model/types.js';
 import { toNumber } from './compare.js';
 import type { EvalContext } from './context.js';
 import { matchGlob } from './glob.js';
-import type { ObservationRule, ScalarValue, SubjectSelector } from './rule-types.js';
+import type { ObservationRule, ScalarValue, SubjectSelector, ValueSource } from './rule-types.js';
 import type { Json, KeyRead } from './state.js';
 
 export interface Observation {
@@ -135,7 +140,18 @@ export function resolve(ctx: EvalContext, rule: ObservationRule, event: ProvEven
   }
   if (p.type === 'activity' && mode === 'activity' && activityMatches(sel, p)) {
     const known: VertexInfo = { g: p.name, ver: null, e: event.eventId };
-    ctx.set(ctx.key('v', P, p.id), { ...known }, rule.stateTtlMs);
+    const atEnd = sourceOf(rule).at === 'end';
+    if (atEnd) {
+      // The run's latest value waits in pm until a terminal status; the run's own record says
+      // whether it ended (values after that are evaluated as they come).
+      const prior = vertexInfo(ctx.get(ctx.key('v', P, p.id)));
+      if (!TERMINAL.has(p.status)) {
+        if (!prior?.x) ctx.set(ctx.key('v', P, p.id), { ...known }, rule.stateTtlMs);
+        return;
+      }
+      known.x = 1;
+      ctx.set(ctx.key('v', P, p.id), { ...known }, rule.stateTtlMs);
+    } else ctx.set(ctx.key('v', P, p.id), { ...known }, rule.stateTtlMs);
     const pending = takePending(ctx, P, p.id);
     if (pending) run(ctx, subjectOf(p.id, known, mode), pending);
     return;
@@ -161,9 +177,16 @@ export function resolve(ctx: EvalContext, rule: ObservationRule, event: ProvEven
     }
   } else if ((mode === 'entity' && kind === 'entity') || (mode === 'activity' && kind === 'activity')) {
     const known = vertexInfo(ctx.get(ctx.key('v', P, obs.vertex)));
-    if (known) run(ctx, subjectOf(obs.vertex, known, mode), obs);
+    if (known && (mode === 'entity' || known.x || sourceOf(rule).at === 'every')) run(ctx, subjectOf(obs.vertex, known, mode), obs);
     else keepPending(ctx, rule, obs);
   }
+}
+
+/** Activity statuses that end a run (`at: end` evaluates the run's latest value then). */
+const TERMINAL: ReadonlySet<string> = new Set(['COMPLETED', 'FAILED', 'ABORTED']);
+
+function sourceOf(rule: ObservationRule): ValueSource {
+  return rule.kind === 'threshold' ? rule.threshold : rule.kind === 'regression' ? rule.regression : rule.zscore;
 }
 
 /** Attribute an activity's observations to a matching output entity (once per link). */
@@ -182,6 +205,8 @@ interface VertexInfo {
   g: string;
   ver: number | null;
   e: string;
+  /** 1: the run ended (activity mode, `at: end` rules only). */
+  x?: 1;
 }
 interface GenLink extends VertexInfo {
   id: string;
@@ -201,7 +226,9 @@ function keepPending(ctx: EvalContext, rule: ObservationRule, obs: Observation):
   const key = ctx.key('pm', obs.project, obs.vertex);
   const prior = pendingOf(ctx.get(key), obs.project, obs.vertex);
   if (prior && newer(prior, obs)) return;
-  ctx.set(key, { v: obs.value, e: obs.eventId, t: obs.time, s: obs.step }, rule.pendingTtlMs);
+  // A run's latest value waiting for its end (`at: end`) lives as long as the run's record.
+  const ttl = sourceOf(rule).at === 'end' ? Math.max(rule.pendingTtlMs, rule.stateTtlMs) : rule.pendingTtlMs;
+  ctx.set(key, { v: obs.value, e: obs.eventId, t: obs.time, s: obs.step }, ttl);
 }
 
 function takePending(ctx: EvalContext, P: string, vertex: string): Observation | undefined {
@@ -228,7 +255,9 @@ function pendingOf(raw: Json | undefined, project: string, vertex: string): Obse
 function vertexInfo(raw: Json | undefined): VertexInfo | undefined {
   const r = asRecord(raw);
   if (!r || typeof r.g !== 'string' || typeof r.e !== 'string') return undefined;
-  return { g: r.g, ver: typeof r.ver === 'number' ? r.ver : null, e: r.e };
+  const info: VertexInfo = { g: r.g, ver: typeof r.ver === 'number' ? r.ver : null, e: r.e };
+  if (r.x === 1) info.x = 1;
+  return info;
 }
 
 function genLink(raw: Json): GenLink | undefined {

@@ -214,3 +214,23 @@ describe('regression against the previous version of the same artifact', () => {
     expect(h.feed(s.metric(ids[0]!, 'accuracy', 0.9))).toEqual([]);
   });
 });
+
+describe('regression of a job at the end of its runs (at: end)', () => {
+  const onJob = (at: 'every' | 'end') =>
+    rule(`{id: reg, kind: regression, severity: warning, notify: [feed], dedupWindow: 0, match: {activity: train}, regression: {metric: val_accuracy, minDrop: 0.02, at: ${at}}}`);
+  const run = (s: Stream, id: string, values: number[]) => [
+    s.activity(id, 'train', 'RUNNING'),
+    ...values.map((v, i) => s.metric(id, 'val_accuracy', v, { step: i + 1 })),
+    s.activity(id, 'train', 'COMPLETED'),
+  ];
+
+  it('compares each run by its last value with the previous run\'s, not its first epochs', () => {
+    const s = new Stream();
+    const events = [...run(s, 'act:r1', [0.5, 0.7, 0.9]), ...run(s, 'act:r2', [0.4, 0.6, 0.91]), ...run(s, 'act:r3', [0.5, 0.8, 0.85])];
+    // Every point: run 2's first epoch (0.4) already "regressed" against run 1's 0.9, and so on.
+    expect(new Harness([onJob('every')]).feedAll(events).length).toBeGreaterThan(1);
+    const atEnd = new Harness([onJob('end')]).feedAll(events);
+    expect(atEnd.map((a) => [a.subject, a.value])).toEqual([['act:r3', 0.85]]);
+    expect(atEnd[0]!.message).toMatch(/0\.91/);
+  });
+});

@@ -61,6 +61,9 @@ function observation(kind: 'threshold' | 'regression' | 'zscore', f: Fields, p: 
   const pendingTtlMs = f.duration('pendingTtl', { min: 1000 }) ?? DEFAULTS.pendingTtlMs;
   if (!p) return undefined;
   const source = valueSource(p);
+  if (source?.at === 'end' && sel.activity === null) {
+    p.issues.add(p.at('at'), 'end needs match.activity: it waits for the end of the run a value is logged on (a rule on artifacts or raw vertices has no run to wait for)');
+  }
   if (kind === 'threshold') {
     const op = p.oneOf('op', COMPARISON_OPS, { required: true, aliases: OP_ALIASES });
     const value = scalar(p, 'value', op, source?.source === 'metric');
@@ -91,8 +94,9 @@ function valueSource(p: Fields): ValueSource | undefined {
     p.issues.add(p.at('property'), 'give either metric or property, not both');
     return undefined;
   }
-  if (metric !== undefined) return { source: 'metric', key: metric };
-  if (property !== undefined) return { source: 'property', key: property };
+  const at = p.oneOf('at', ['every', 'end'] as const) ?? 'every';
+  if (metric !== undefined) return { source: 'metric', key: metric, at };
+  if (property !== undefined) return { source: 'property', key: property, at };
   if (!p.has('metric') && !p.has('property')) p.issues.add(p.at('metric'), 'is required (or give property)');
   return undefined;
 }

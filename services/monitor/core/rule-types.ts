@@ -58,6 +58,13 @@ export interface RuleBase {
 export interface ValueSource {
   source: 'metric' | 'property';
   key: string;
+  /**
+   * Which values of a run are evaluated (rules with match.activity only): `every` value as it
+   * arrives (every training step), or the run's latest value when it `end`s (its activity event
+   * with status COMPLETED, FAILED or ABORTED); values arriving after the end are evaluated as
+   * they come.
+   */
+  at: 'every' | 'end';
 }
 
 interface ObservationRuleBase extends RuleBase {

@@ -39,7 +39,7 @@ rules:
       stateTtlMs: 30 * 86_400_000,
       match: { artifact: 'models/*', entityType: null, activity: null, subject: null },
       pendingTtlMs: 86_400_000,
-      threshold: { source: 'metric', key: 'accuracy', op: '<', value: 0.8 },
+      threshold: { source: 'metric', key: 'accuracy', op: '<', value: 0.8, at: 'every' },
     });
   });
 
@@ -99,9 +99,11 @@ describe('parseRules: validation errors', () => {
     ['neither metric nor property', `threshold: {op: "<", value: 1}`, ['/rules/0/threshold/metric: is required (or give property)']],
     ['a missing kind object', ``, ['/rules/0/threshold: is required']],
     ['parameters of another kind', `threshold: {metric: a, op: "<", value: 1}\n    zscore: {metric: a}`, ['/rules/0/zscore: unknown field (`zscore` parameters do not apply to a threshold rule)']],
-    ['a typo in a field', `threshold: {metric: a, op: "<", value: 1, vlaue: 2}`, ['/rules/0/threshold/vlaue: unknown field (expected one of: metric, op, property, value)']],
+    ['a typo in a field', `threshold: {metric: a, op: "<", value: 1, vlaue: 2}`, ['/rules/0/threshold/vlaue: unknown field (expected one of: at, metric, op, property, value)']],
     ['a bad duration', `dedupWindow: 10 minutes\n    threshold: {metric: a, op: "<", value: 1}`, ['/rules/0/dedupWindow: must be a duration such as "90s", "10m", "1h30m" or a number of milliseconds, got string "10 minutes"']],
     ['artifact and activity together', `match: {artifact: "m/*", activity: train}\n    threshold: {metric: a, op: "<", value: 1}`, ['/rules/0/match/activity: cannot be combined with match.artifact or match.entityType: a rule watches either entity versions or activities']],
+    ['at: end without a run to wait for', `match: {artifact: "models/*"}\n    threshold: {metric: a, op: "<", value: 1, at: end}`, ['/rules/0/threshold/at: end needs match.activity: it waits for the end of the run a value is logged on (a rule on artifacts or raw vertices has no run to wait for)']],
+    ['an unknown at', `match: {activity: train}\n    threshold: {metric: a, op: "<", value: 1, at: last}`, ['/rules/0/threshold/at: must be one of every, end, got string "last"']],
   ])('reports %s', (_name, body, expected) => {
     expect(errors(`rules:\n  - id: r\n    kind: threshold\n    ${BASE}\n    ${body}\n`)).toEqual(expected);
   });

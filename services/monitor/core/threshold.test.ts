@@ -238,3 +238,67 @@ describe('dedup', () => {
     expect(outcome(dry.suppressed)).toEqual(expected.map((x) => !x));
   });
 });
+
+describe('at: end (a run judged by its last value, not by its first epochs)', () => {
+  const onJob = (at: 'every' | 'end', extra = '') =>
+    rule(`{id: acc, kind: threshold, severity: warning, notify: [feed], dedupWindow: 0, match: {activity: train}, threshold: {metric: val_accuracy, op: "<", value: 0.6, at: ${at}}${extra}}`);
+  /** A run logging val_accuracy per epoch, then ending; returns its events. */
+  const training = (s: Stream, run: string, values: number[], status: 'COMPLETED' | 'FAILED' = 'COMPLETED') => [
+    s.activity(run, 'train', 'RUNNING'),
+    ...values.map((v, i) => s.metric(run, 'val_accuracy', v, { step: i + 1 })),
+    s.activity(run, 'train', status),
+  ];
+
+  it('every point alerts on the first low epoch; at the end only the last value counts', () => {
+    const s = new Stream();
+    const events = training(s, 'act:r1', [0.3, 0.5, 0.72]);
+    expect(new Harness([onJob('every')]).feedAll(events).map((a) => a.value)).toEqual([0.3, 0.5]);
+    expect(new Harness([onJob('end')]).feedAll(events)).toEqual([]);
+  });
+
+  it('a run that ends low alerts once, at its end event, with the last value, its step and the ids that led to it', () => {
+    const s = new Stream();
+    const h = new Harness([onJob('end')]);
+    const [start, ...rest] = training(s, 'act:r2', [0.3, 0.58, 0.55], 'FAILED');
+    const end = rest.pop()!;
+    expect(h.feedAll([start!, ...rest])).toEqual([]);
+    const alerts = h.feed(end);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]).toMatchObject({
+      subject: 'act:r2',
+      value: 0.55,
+      time: rest[2]!.time,
+      eventIds: [rest[2]!.eventId, end.eventId],
+      details: { step: 3, at: 'end' },
+      message: 'metric val_accuracy < 0.6 holds for run act:r2 of job train at its end: val_accuracy = 0.55 (step 3)',
+    });
+    // A second end event (a retried emitter) evaluates nothing again.
+    expect(h.feed(s.activity('act:r2', 'train', 'COMPLETED'))).toEqual([]);
+  });
+
+  it('keeps the latest value by step when points arrive out of order or before the run', () => {
+    const s = new Stream();
+    const h = new Harness([onJob('end')]);
+    h.feedAll([s.metric('act:r3', 'val_accuracy', 0.4, { step: 1 }), s.activity('act:r3', 'train', 'RUNNING')]);
+    h.feedAll([s.metric('act:r3', 'val_accuracy', 0.5, { step: 3 }), s.metric('act:r3', 'val_accuracy', 0.9, { step: 2 })]);
+    expect(h.feed(s.activity('act:r3', 'train', 'COMPLETED')).map((a) => [a.value, a.details['step']])).toEqual([[0.5, 3]]);
+  });
+
+  it('a value logged after the end (a final test metric) is evaluated as it comes', () => {
+    const s = new Stream();
+    const h = new Harness([onJob('end')]);
+    expect(h.feedAll(training(s, 'act:r4', [0.3, 0.8]))).toEqual([]);
+    expect(h.feed(s.metric('act:r4', 'val_accuracy', 0.45, { step: 3 })).map((a) => a.value)).toEqual([0.45]);
+    // A late RUNNING event does not re-open the run.
+    h.feed(s.activity('act:r4', 'train', 'RUNNING'));
+    expect(h.feed(s.metric('act:r4', 'val_accuracy', 0.4, { step: 4 })).map((a) => a.value)).toEqual([0.4]);
+  });
+
+  it('the replay of a run (dry run, any batch split) gives the same alert ids', () => {
+    const s = new Stream();
+    const events = [...training(s, 'act:a', [0.2, 0.5]), ...training(s, 'act:b', [0.3, 0.7]), ...training(s, 'act:c', [0.9, 0.1])];
+    const live = new Harness([onJob('end')]).feedAll(events);
+    expect(live.map((a) => a.subject)).toEqual(['act:a', 'act:c']);
+    expect(dryRun([onJob('end')], events).alerts.map((a) => a.alertId)).toEqual(live.map((a) => a.alertId));
+  });
+});
