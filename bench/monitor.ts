@@ -19,7 +19,7 @@
  * failure and Ctrl-C; `--keep` keeps them). Progress on stderr, the table on stdout, the full
  * record in bench/results/monitor-<ts>.json.
  */
-import { loadavg } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { Command, Option } from 'commander';
 import { connectWarehouse } from '../services/lib/clickhouse.js';
 import { migrate } from '../services/lib/migrations.js';
@@ -80,6 +80,11 @@ function parseOptions(argv: string[]) {
 }
 
 /** What both kinds of measurement print about their conditions: Redis, the monitor's own stats, CPU shares. */
+/** CPU µs per evaluated event of one process group (or the whole machine) in a maximum-rate run. */
+function usPerEvent(who: 'machine' | 'monitor' | 'redis'): (r: MaxRateResult) => number {
+  return (r) => Math.round(((r.cpu[who] ?? Number.NaN) / r.eventsPerSec) * 1e7) / 10;
+}
+
 function runFacts(r: MaxRateResult | LatencyResult): string {
   return `Redis forks (AOF rewrites) ${r.redisForks}, keys at start ${formatNumber(r.redisKeys)}; monitor since its start: ${formatNumber(r.stats['batches'] ?? 0)} transactions, ${formatNumber(r.stats['transactionMs'] ?? 0)} ms in them, ${formatNumber(r.stats['deliveryWaitMs'] ?? 0)} ms waiting for deliveries; cores ${JSON.stringify(r.cpu)}`;
 }
@@ -191,6 +196,14 @@ async function run(o: ReturnType<typeof parseOptions>, stamp: string, cleanup: C
     line('slowdown: 1 rule / 100 spread rules', o.partitions, '×', eps('one').map((v, i) => v / eps('spread')[i]!)),
     line('slowdown: 1 rule / 100 dense rules', o.partitions, '×', eps('one').map((v, i) => v / eps('dense')[i]!)),
     line('diagnostic: no rule (consume, decode, commit)', o.partitions, 'events/s', eps('none')),
+    // The CPU budget of the maximum-rate target: what the whole machine (monitor, Redis, Kafka,
+    // ClickHouse, this benchmark) spends per evaluated event, and the cores that makes at the
+    // target rate. When that exceeds the machine's cores the target cannot be met here however
+    // the work is spread over them.
+    line('diagnostic: CPU per event, 100 spread rules, whole machine', o.partitions, 'µs', rates['spread']!.map(usPerEvent('machine'))),
+    line('diagnostic: CPU per event, 100 spread rules, monitor process', o.partitions, 'µs', rates['spread']!.map(usPerEvent('monitor'))),
+    line('diagnostic: CPU per event, 100 spread rules, Redis', o.partitions, 'µs', rates['spread']!.map(usPerEvent('redis'))),
+    line(`diagnostic: cores needed for ${formatNumber(TARGETS.eventsPerSec)} events/s at that cost (machine: ${cpus().length})`, o.partitions, 'cores', rates['spread']!.map((r) => Math.round(usPerEvent('machine')(r) * TARGETS.eventsPerSec / 1e4) / 100)),
   ];
   if (o.stall > 0) {
     for (const l of loads) {
