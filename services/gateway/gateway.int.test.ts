@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { startGatewayHarness } from '../../test/gateway.js';
+import { services, TcpProxy, waitFor } from '../../test/helpers.js';
 import type { GatewayHarness } from '../../test/gateway.js';
 import { createKafka } from '../lib/kafka.js';
 import { repoPath } from '../lib/paths.js';
@@ -166,6 +167,28 @@ describe('native events and failures', () => {
     } finally {
       await app.close();
       await publisher.close();
+    }
+  });
+});
+
+describe('Redis (the OpenLineage run state) going away', () => {
+  it('503 with Retry-After naming Redis while it is away; the same event is accepted once it is back', async () => {
+    const proxy = await TcpProxy.start(TcpProxy.targetOf(services().redisUrl, 6379));
+    const g = await startGatewayHarness('gw_redis', ['ol-redis'], { REDIS_URL: `redis://127.0.0.1:${proxy.port}`, GATEWAY_RETRY_AFTER_SECONDS: '3' });
+    try {
+      const [start, complete] = [airflow.events[0]!, airflow.events[airflow.events.length - 1]!];
+      expect((await g.request('POST', '/api/v1/lineage', 'ol-redis', start)).status).toBe(202);
+      await proxy.cut();
+      const refused = await g.request('POST', '/api/v1/lineage', 'ol-redis', complete);
+      expect(refused.status).toBe(503);
+      expect(refused.headers.get('retry-after')).toBe('3');
+      expect((refused.body as { error: { message: string } }).error.message).toMatch(/^Redis is unavailable: the OpenLineage run state .*(no connection to Redis \(is it running at REDIS_URL\?\)|ECONNREFUSED)/);
+      await proxy.restore();
+      // A client following Retry-After: the same event, until the gateway's connection is back.
+      await waitFor('the gateway to accept the event again', async () => (await g.request('POST', '/api/v1/lineage', 'ol-redis', complete)).status === 202, 30_000, 500);
+    } finally {
+      await g.close();
+      await proxy.cut();
     }
   });
 });
