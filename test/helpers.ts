@@ -172,3 +172,12 @@ export class TcpProxy {
     return server ? new Promise((resolve) => server.close(() => resolve())) : Promise.resolve();
   }
 }
+
+/** A TCP port free right now on 127.0.0.1 (for a child process that must listen on a known port). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}

@@ -1,7 +1,8 @@
 /**
  * The monitor's small HTTP server (node:http):
  *
- *   GET /healthz          200 {"status":"ok", ...} while the consumer runs, 503 otherwise
+ *   GET /healthz          200 {"status":"ok", "redis":"connected", ...} while the consumer runs
+ *                         and both Redis connections are up, 503 otherwise ("redis":"reconnecting")
  *   GET /alerts/stream    server-sent events: one `event: alert` per new alert (data = the
  *                         alert as JSON; id = the feed's position in the alerts topic after it,
  *                         `partition:offset[,...]`), a comment line every 15 s to keep proxies

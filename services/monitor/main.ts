@@ -101,10 +101,15 @@ export async function startMonitor(cfg: MonitorConfig, log: Logger): Promise<Run
       cfg.httpPort,
       feed,
       (from) => new AlertFeed(kafka, cfg.alertsTopic, log.child({ module: 'feed' }), from),
-      async () => ({
-        ok: consumer.isRunning,
-        details: { partitions: consumer.partitions, rules: rules.current().rules.length, outbox: await outbox.size().catch(() => null), ...processor.stats, ...delivery.stats },
-      }),
+      async () => {
+        // Without Redis no transaction can commit: not healthy, and the outbox is not asked
+        // (its read would wait for the reconnect attempts).
+        const redisUp = redis.status === 'ready' && txRedis.status === 'ready';
+        return {
+          ok: consumer.isRunning && redisUp,
+          details: { partitions: consumer.partitions, rules: rules.current().rules.length, redis: redisUp ? 'connected' : 'reconnecting', outbox: redisUp ? await outbox.size().catch(() => null) : null, ...processor.stats, ...delivery.stats },
+        };
+      },
       log.child({ module: 'http' }),
     );
   }

@@ -8,7 +8,7 @@
  * front of the service drops every connection and refuses new ones for a while.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTopics, deleteTopics, exited, freshDatabase, groupCaughtUp, services, TcpProxy, waitFor } from '../../test/helpers.js';
+import { createTopics, deleteTopics, exited, freePort, freshDatabase, groupCaughtUp, services, TcpProxy, waitFor } from '../../test/helpers.js';
 import { alertsInTable, configOf, deleteRedisPrefix, monitorEnv, produceEvents, readAlertsTopic, startMonitorProcess } from '../../test/monitor.js';
 import { connectRedis, createRedis } from '../lib/redis.js';
 import type { Redis } from '../lib/redis.js';
@@ -72,12 +72,19 @@ describe('monitor process', () => {
 describe('Redis going away mid-stream', () => {
   let c: Fixture;
   let proxy: TcpProxy;
+  let healthz = '';
 
   beforeAll(async () => {
     proxy = await TcpProxy.start(TcpProxy.targetOf(services().redisUrl, 6379));
+    const port = await freePort();
+    healthz = `http://127.0.0.1:${port}/healthz`;
     // The monitor goes through the proxy; the test's own client goes to Redis directly.
-    c = await setUp('monitor_redis_down', { REDIS_URL: `redis://127.0.0.1:${proxy.port}`, MONITOR_MAX_BYTES_PER_PARTITION: '4096', LOG_LEVEL: 'info' });
+    c = await setUp('monitor_redis_down', { REDIS_URL: `redis://127.0.0.1:${proxy.port}`, MONITOR_MAX_BYTES_PER_PARTITION: '4096', LOG_LEVEL: 'info', MONITOR_HTTP_PORT: String(port) });
   });
+  const health = async () => {
+    const r = await fetch(healthz);
+    return { status: r.status, body: (await r.json()) as { status: string; redis: string } };
+  };
   afterAll(async () => {
     await proxy?.cut();
     await tearDown(c);
@@ -95,6 +102,8 @@ describe('Redis going away mid-stream', () => {
       // Two outages while the stream flows, each once the monitor has raised alerts since the
       // last one: they land between and inside its transactions (reads, EXEC, outbox deliveries).
       let alertsAtLastOutage = 0;
+      const unhealthy: Array<Awaited<ReturnType<typeof health>>> = [];
+      await waitFor('the monitor to serve /healthz', async () => (await health().catch(() => undefined))?.status === 200, 30_000, 100);
       await produceEvents(c.env['PROVSTREAM_TOPIC']!, events, keys, 60, 60, async (sent) => {
         if (outages.length >= 2 || sent < events.length * (0.3 + 0.3 * outages.length)) return;
         const n = (await alertsInTable(c.db)).ids.length;
@@ -103,6 +112,7 @@ describe('Redis going away mid-stream', () => {
         outages.push(sent);
         await proxy.cut();
         await waitFor('both monitor connections to notice', async () => notices.filter((l) => l.includes('"redis.connection.lost"')).length === 2 * outages.length, 30_000, 100);
+        unhealthy.push(await health());
         await new Promise((r) => setTimeout(r, 1_500));
         await proxy.restore();
         // Both connections back (ioredis's reconnect backoff may take a few seconds) before the
@@ -111,6 +121,10 @@ describe('Redis going away mid-stream', () => {
       });
       expect(outages).toHaveLength(2);
       expect(alertsAtLastOutage).toBeLessThan(expected.length);
+      // /healthz said so while Redis was away (a readiness probe takes the instance out), and
+      // is healthy again.
+      expect(unhealthy.map((h) => [h.status, h.body.status, h.body.redis])).toEqual([[503, 'unavailable', 'reconnecting'], [503, 'unavailable', 'reconnecting']]);
+      expect((await health()).body).toMatchObject({ status: 'ok', redis: 'connected' });
       await expectExactly(expected, c);
       // Transactions that met an outage were retried, and said why in words a user can act on.
       expect(notices.filter((l) => l.includes('"monitor.batch.retry"')).join('\n')).toMatch(/Redis is unavailable: [^"]*no connection to Redis \(is it running at REDIS_URL\?\); reconnecting/);
