@@ -10,11 +10,13 @@ import { loadGatewayPipelineConfig } from '../gateway/config.js';
 import { parseDateTime } from '../gateway/shape.js';
 import { importFile, renderImportReport } from './import.js';
 import type { ImportFormat } from './import.js';
+import { settingsHelp } from './settings-help.js';
 
 export function registerGatewayCommands(program: Command, env: Env, progress: (msg: string) => void): void {
   program
     .command('gateway')
     .description('run the HTTP gateway: native events, OpenLineage and W3C PROV-JSON in, PROV-JSON lineage out (services/gateway/README.md); Ctrl-C stops it cleanly')
+    .addHelpText('after', settingsHelp('HTTP gateway'))
     .action(async () => {
       const { main } = await import('../gateway/main.js');
       await main(env);

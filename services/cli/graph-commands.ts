@@ -21,6 +21,7 @@ import { MAX_DEPTH, MAX_NODES } from '../graph/requests.js';
 import { loadCliConfig } from './config.js';
 import { choiceList, integer } from './options.js';
 import { renderDiff, renderImpact, renderLineage, renderSegment, renderSummary, renderWhy, type AnswerJson } from './graph-render.js';
+import { settingsHelp } from './settings-help.js';
 
 const out = (s: string) => process.stdout.write(s + '\n');
 
@@ -126,6 +127,7 @@ export function registerGraphCommands(program: Command, env: Env, progress: (msg
   program
     .command('graph')
     .description('run a graph service: loads the graphs from ClickHouse, stays current from Kafka, serves lineage / why / impact / diff / segment / summarize over HTTP (GRAPH_HTTP_PORT, default 18080); Ctrl-C stops it')
+    .addHelpText('after', settingsHelp('graph service'))
     .action(async () => {
       const { main } = await import('../graph/main.js');
       await main(env);

@@ -14,6 +14,7 @@ import { registerGatewayCommands } from './gateway-commands.js';
 import { registerGraphCommands } from './graph-commands.js';
 import { repoPath } from '../lib/paths.js';
 import { ProvstreamError, errorMessage } from '../lib/errors.js';
+import { settingsHelp } from './settings-help.js';
 
 const progress = (msg: string) => process.stderr.write(`provstream: ${msg}\n`);
 
@@ -38,6 +39,7 @@ program.command('status').description('show which services are running').action(
 program
   .command('ingest')
   .description('run the ingest consumer (Kafka -> ClickHouse) until Ctrl-C; scale out by starting more')
+  .addHelpText('after', settingsHelp('ingest consumer'))
   .action(async () => {
     const { main } = await import('../ingest/main.js');
     await main();

@@ -10,6 +10,7 @@ import type { Env } from '../lib/config.js';
 import { loadMonitorConfig } from '../monitor/config.js';
 import { alertsCommand } from './alerts.js';
 import { rulesAdd, rulesList, rulesRemove, rulesTest } from './rules.js';
+import { settingsHelp } from './settings-help.js';
 
 const out = (s: string) => process.stdout.write(s + '\n');
 
@@ -19,6 +20,7 @@ export function registerMonitorCommands(program: Command, env: Env, progress: (m
   program
     .command('monitor')
     .description('run a monitor: evaluates the rules on the event stream (state in Redis), raises alerts; Ctrl-C stops it cleanly; start more to scale out')
+    .addHelpText('after', settingsHelp('monitor'))
     .action(async () => {
       const { main } = await import('../monitor/main.js');
       await main(env);
