@@ -151,7 +151,10 @@ export async function rulesTest(cfg: MonitorConfig, path: string, o: TestOptions
   } else throw new InputError('say where the events come from: --events <file.jsonl> or --from-clickhouse --project <name>');
   const until = o.until === undefined ? undefined : o.until === 'now' ? Date.now() : parseTime(o.until, '--until');
   progress(`replaying ${events.length} events through ${rules.length} rule(s)${until ? ` (timers ticked until ${new Date(until).toISOString()})` : ''}; nobody is notified`);
-  const result = dryRun(rules, events, until === undefined ? {} : { until });
+  const result = dryRun(rules, events, {
+    ...(until === undefined ? {} : { until }),
+    onProgress: (p) => progress(`replayed ${p.events.toLocaleString('en-US')} of ${p.total.toLocaleString('en-US')} events (${Math.floor((p.events / p.total) * 100)}%), ${p.alerts.toLocaleString('en-US')} alert(s) so far`),
+  });
   if (o.json) {
     out(JSON.stringify(result));
     return result;

@@ -67,6 +67,20 @@ describe('dryRun', () => {
     expect(dryRun(RULES, inTime).alerts).toEqual([]);
   });
 
+  it('says how far a long replay got, every progressEvery events, with the alerts so far', () => {
+    const s = new Stream();
+    const model = s.entityId('models/m', '1');
+    const events = [s.entity('models/m', '1', { time: T0 }), ...[0.7, 0.9, 0.9, 0.9].map((v, i) => s.metric(model, 'accuracy', v, { time: T0 + (i + 1) * MIN }))];
+    const seen: Array<{ events: number; total: number; alerts: number }> = [];
+    const result = dryRun(RULES, events, { progressEvery: 2, onProgress: (p) => seen.push(p) });
+    // Counted after the event was evaluated: the second event's alert is in the first report.
+    expect(seen).toEqual([
+      { events: 2, total: 5, alerts: 1 },
+      { events: 4, total: 5, alerts: 1 },
+    ]);
+    expect(result.alerts).toHaveLength(1);
+  });
+
   it('is deterministic and needs no rules or events to run', () => {
     const s = new Stream();
     const events = [s.entity('models/m', '1'), s.metric(s.entityId('models/m', '1'), 'accuracy', 0.1)];

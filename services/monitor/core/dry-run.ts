@@ -18,6 +18,9 @@ import type { Rule } from './rule-types.js';
 export interface DryRunOptions {
   /** Tick timers once more at this time after the last event (e.g. "now" for the CLI). */
   until?: number;
+  /** Called after every `progressEvery` events (default 100,000): a long replay says how far it got. */
+  onProgress?: (p: { events: number; total: number; alerts: number }) => void;
+  progressEvery?: number;
 }
 
 export interface DryRunError {
@@ -68,6 +71,7 @@ export function dryRun(rules: readonly Rule[], events: readonly ProvEvent[], opt
     }
   };
 
+  const every = options.progressEvery ?? 100_000;
   for (const event of events) {
     result.stats.events++;
     if (event.time > now) {
@@ -78,6 +82,7 @@ export function dryRun(rules: readonly Rule[], events: readonly ProvEvent[], opt
       result.stats.evaluations++;
       run(rule, event.eventId, () => evaluateEventSync(load, rule, event, now));
     }
+    if (options.onProgress && result.stats.events % every === 0) options.onProgress({ events: result.stats.events, total: events.length, alerts: result.alerts.length });
   }
   const end = Math.max(options.until ?? now, now);
   if (Number.isFinite(end)) {
