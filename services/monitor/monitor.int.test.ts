@@ -100,21 +100,32 @@ describe('Redis going away mid-stream', () => {
     const outages: number[] = [];
     try {
       // Two outages while the stream flows, each once the monitor has raised alerts since the
-      // last one: they land between and inside its transactions (reads, EXEC, outbox deliveries).
+      // last one. The stream goes on during an outage (300 events), so the monitor's
+      // transactions meet it (reads, EXEC, outbox deliveries); then Redis comes back.
       let alertsAtLastOutage = 0;
+      let down = false;
       const unhealthy: Array<Awaited<ReturnType<typeof health>>> = [];
+      const retries = () => notices.filter((l) => l.includes('"monitor.batch.retry"')).length;
+      let retriesBefore = 0;
       await waitFor('the monitor to serve /healthz', async () => (await health().catch(() => undefined))?.status === 200, 30_000, 100);
       await produceEvents(c.env['PROVSTREAM_TOPIC']!, events, keys, 60, 60, async (sent) => {
-        if (outages.length >= 2 || sent < events.length * (0.3 + 0.3 * outages.length)) return;
-        const n = (await alertsInTable(c.db)).ids.length;
-        if (n <= alertsAtLastOutage) return;
-        alertsAtLastOutage = n;
-        outages.push(sent);
-        await proxy.cut();
+        if (!down) {
+          if (outages.length >= 2 || sent < events.length * (0.3 + 0.3 * outages.length)) return;
+          const n = (await alertsInTable(c.db)).ids.length;
+          if (n <= alertsAtLastOutage) return;
+          alertsAtLastOutage = n;
+          outages.push(sent);
+          retriesBefore = retries();
+          await proxy.cut();
+          down = true;
+          return;
+        }
+        if (sent < outages[outages.length - 1]! + 300) return;
         await waitFor('both monitor connections to notice', async () => notices.filter((l) => l.includes('"redis.connection.lost"')).length === 2 * outages.length, 30_000, 100);
+        await waitFor('a transaction to fail on the outage and be retried', async () => retries() > retriesBefore, 30_000, 100);
         unhealthy.push(await health());
-        await new Promise((r) => setTimeout(r, 1_500));
         await proxy.restore();
+        down = false;
         // Both connections back (ioredis's reconnect backoff may take a few seconds) before the
         // stream goes on, so the next outage is one of its own.
         await waitFor('the monitor to reconnect to Redis', async () => notices.filter((l) => l.includes('"redis.connection.back"')).length === 2 * outages.length, 30_000, 100);
