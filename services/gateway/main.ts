@@ -8,7 +8,7 @@ import { loadGatewayConfig } from './config.js';
 import type { GatewayConfig } from './config.js';
 import { createRootLogger, LogEvents } from '../lib/log.js';
 import type { Logger } from '../lib/log.js';
-import { createKafka, ensureTopics, Partitioners } from '../lib/kafka.js';
+import { connectAdmin, createKafka, ensureTopics, Partitioners } from '../lib/kafka.js';
 import { connectWarehouse } from '../lib/clickhouse.js';
 import type { Warehouse } from '../lib/clickhouse.js';
 import { migrate } from '../lib/migrations.js';
@@ -39,7 +39,7 @@ export async function startGateway(cfg: GatewayConfig, log: Logger): Promise<Run
   const closers: Array<() => Promise<unknown>> = [];
   const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: 'provstream-gateway', retries: 2, connectionTimeoutMs: 3000 }, log);
   const admin = kafka.admin();
-  await retry(() => admin.connect(), { attempts: 20, onRetry: (err, _a, delayMs) => log.warn({ err: errorMessage(err) }, `Kafka not reachable, retrying in ${delayMs} ms`) });
+  await connectAdmin(admin, cfg.kafkaBrokers, log);
   await ensureTopics(admin, [
     { topic: cfg.eventsTopic, numPartitions: cfg.topicPartitions },
     ...(cfg.openLineageTopic ? [{ topic: cfg.openLineageTopic, numPartitions: cfg.topicPartitions }, { topic: cfg.openLineageDeadLetterTopic, numPartitions: 1 }] : []),

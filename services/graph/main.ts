@@ -20,7 +20,7 @@ import { createRootLogger, LogEvents } from '../lib/log.js';
 import type { Logger } from '../lib/log.js';
 import { connectWarehouse } from '../lib/clickhouse.js';
 import { migrate } from '../lib/migrations.js';
-import { createKafka, ensureTopics } from '../lib/kafka.js';
+import { connectAdmin, createKafka, ensureTopics } from '../lib/kafka.js';
 import { connectRedis, createRedis } from '../lib/redis.js';
 import { retry } from '../lib/retry.js';
 import { errorMessage } from '../lib/errors.js';
@@ -60,7 +60,7 @@ export async function startGraph(cfg: GraphConfig, log: Logger): Promise<Running
 
   const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: 'provstream-graph' }, log);
   const admin = kafka.admin();
-  await admin.connect();
+  await connectAdmin(admin, cfg.kafkaBrokers, log);
   await ensureTopics(admin, [{ topic: cfg.eventsTopic, numPartitions: cfg.topicPartitions }]);
 
   const graphs = new ProjectGraphs(cfg.projects ? new Set(cfg.projects) : null, { growth: cfg.relayoutGrowth, minVertices: cfg.relayoutMinVertices });

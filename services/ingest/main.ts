@@ -8,7 +8,7 @@ import { createRootLogger, LogEvents } from '../lib/log.js';
 import type { Logger } from '../lib/log.js';
 import { connectWarehouse } from '../lib/clickhouse.js';
 import { migrate } from '../lib/migrations.js';
-import { createKafka, ensureTopics, Partitioners } from '../lib/kafka.js';
+import { connectAdmin, createKafka, ensureTopics, Partitioners } from '../lib/kafka.js';
 import { retry } from '../lib/retry.js';
 import { errorMessage } from '../lib/errors.js';
 import { TableSink, DeadLetterSink } from './sinks.js';
@@ -29,7 +29,7 @@ export async function startIngest(cfg: IngestConfig, log: Logger): Promise<Runni
 
   const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: 'provstream-ingest' }, log);
   const admin = kafka.admin();
-  await admin.connect();
+  await connectAdmin(admin, cfg.kafkaBrokers, log);
   await ensureTopics(admin, [
     { topic: cfg.eventsTopic, numPartitions: cfg.topicPartitions },
     { topic: cfg.deadLetterTopic, numPartitions: 1 },

@@ -4,7 +4,7 @@ import pino from 'pino';
 import { KafkaJSConnectionError, KafkaJSNumberOfRetriesExceeded } from 'kafkajs';
 import type { Consumer } from 'kafkajs';
 import { NotFoundError, ServiceUnavailableError } from './errors.js';
-import { SupervisedConsumer, kafkaFailure } from './kafka.js';
+import { connectAdmin, createKafka, SupervisedConsumer, kafkaFailure } from './kafka.js';
 
 /** The slice of a kafkajs Consumer the supervisor uses: events, on, disconnect. */
 function fakeConsumer(log: string[], n: number) {
@@ -61,5 +61,24 @@ describe('kafkaFailure', () => {
     const err = kafkaFailure(new KafkaJSNumberOfRetriesExceeded(new Error('This server does not host this topic-partition'), { retryCount: 5, retryTime: 100 }), brokers, { name: 'alerts', missing: 'a monitor creates it' });
     expect(err).toBeInstanceOf(NotFoundError);
     expect(err.message).toBe('Kafka at 10.0.0.1:9092, 10.0.0.2:9092 has no topic alerts: a monitor creates it');
+  });
+});
+
+describe('connectAdmin (a service starting while Kafka is away)', () => {
+  it('warns once per attempt in one short line each, then names the brokers and KAFKA_BROKERS', async () => {
+    const lines: Array<{ level: number; msg: string; stack?: string }> = [];
+    const log = pino({ level: 'warn' }, { write: (l: string) => void lines.push(JSON.parse(l) as { level: number; msg: string }) });
+    const brokers = ['127.0.0.1:1'];
+    const kafka = createKafka({ brokers, clientId: 'connect-admin-test', retries: 0, connectionTimeoutMs: 300 }, log);
+    const err = await connectAdmin(kafka.admin(), brokers, log, 3).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(ServiceUnavailableError);
+    expect((err as Error).message).toMatch(/^Kafka is unavailable: no answer from the brokers 127\.0\.0\.1:1 \(KAFKA_BROKERS\): .*ECONNREFUSED.*is Kafka running \(provstream up\)/);
+    expect(lines.filter((l) => l.msg.startsWith('Kafka at 127.0.0.1:1 not reachable, retrying in'))).toHaveLength(2);
+    // kafkajs's own lines about the refused connection (6 here: 2 per attempt): one short
+    // warning without a stack; the rest at debug level.
+    const kafkajs = lines.filter((l) => !l.msg.startsWith('Kafka at'));
+    expect(kafkajs).toHaveLength(1);
+    expect(kafkajs[0]).toMatchObject({ level: 40, msg: expect.stringMatching(/ECONNREFUSED 127\.0\.0\.1:1 \(kafkajs; such lines are shown once per 30 s/) });
+    expect(kafkajs[0]!.stack).toBeUndefined();
   });
 });

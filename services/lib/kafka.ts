@@ -5,7 +5,7 @@
 import { Kafka, logLevel as KafkaLogLevel, CompressionTypes, Partitioners } from 'kafkajs';
 import { useFastGzip } from './gzip-codec.js';
 import type { Admin, Consumer, ConsumerConfig, ITopicConfig, KafkaConfig, logCreator } from 'kafkajs';
-import { backoffDelay, sleep } from './retry.js';
+import { backoffDelay, retry, sleep } from './retry.js';
 import type { Logger } from './log.js';
 import { NotFoundError, ServiceUnavailableError, errorMessage } from './errors.js';
 import type { ProvstreamError } from './errors.js';
@@ -21,11 +21,28 @@ export interface KafkaClientConfig {
   retries?: number;
 }
 
-function pinoLogCreator(logger: Logger): logCreator {
+/** kafkajs's logs of a broker it cannot reach: logged at every connection attempt, with a stack. */
+const UNREACHABLE = /^Connection error|^Failed to connect to seed broker|ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|Connection timeout/;
+
+/** At most one warning about unreachable brokers per this long; the others go to debug. */
+const UNREACHABLE_EVERY_MS = 30_000;
+
+function pinoLogCreator(logger: Logger, now: () => number = Date.now): logCreator {
   const log = logger.child({ module: 'kafkajs' });
+  let lastUnreachable = Number.NEGATIVE_INFINITY;
   return () => ({ level, log: entry }) => {
     const { message, ...extra } = entry;
-    if (level === KafkaLogLevel.ERROR) log.error(extra, message);
+    if ((level === KafkaLogLevel.ERROR || level === KafkaLogLevel.WARN) && UNREACHABLE.test(message)) {
+      // kafkajs logs two lines with a stack at every connection attempt (a dozen per second of
+      // an outage); one short warning per 30 s is enough, the caller's own retry line or final
+      // error (kafkaFailure) says what to do about it.
+      const { broker, retryCount } = extra as { broker?: unknown; retryCount?: unknown };
+      const fields = { ...(broker !== undefined ? { broker } : {}), ...(retryCount !== undefined ? { retryCount } : {}) };
+      if (now() - lastUnreachable >= UNREACHABLE_EVERY_MS) {
+        lastUnreachable = now();
+        log.warn(fields, `${message} (kafkajs; such lines are shown once per ${UNREACHABLE_EVERY_MS / 1000} s, the rest at debug level)`);
+      } else log.debug(fields, message);
+    } else if (level === KafkaLogLevel.ERROR) log.error(extra, message);
     else if (level === KafkaLogLevel.WARN) log.warn(extra, message);
     else if (level === KafkaLogLevel.INFO) log.debug(extra, message);
   };
@@ -56,6 +73,25 @@ export function kafkaFailure(err: unknown, brokers: readonly string[], topic?: {
     return new NotFoundError(`Kafka at ${brokers.join(', ')} has no topic ${topic.name}: ${topic.missing}`, { topic: topic.name });
   }
   return new ServiceUnavailableError('Kafka', `no answer from the brokers ${brokers.join(', ')} (KAFKA_BROKERS): ${msg}; is Kafka running (provstream up), and does KAFKA_BROKERS list its host:port?`, { brokers: brokers.join(',') }, { cause: err });
+}
+
+/**
+ * Connects a service's admin client at start-up, waiting for Kafka (services may start in any
+ * order): a warning per attempt, and after `attempts` (about a minute with kafkajs's own retries)
+ * kafkaFailure's message: the brokers, KAFKA_BROKERS, what to check. kafkajs gives up on a
+ * connection with a non-retriable error, hence the wrapping inside the retried call.
+ */
+export async function connectAdmin(admin: Admin, brokers: readonly string[], log: Logger, attempts = 10): Promise<void> {
+  await retry(
+    async () => {
+      try {
+        await admin.connect();
+      } catch (err) {
+        throw kafkaFailure(err, brokers);
+      }
+    },
+    { attempts, initialDelayMs: 200, maxDelayMs: 5_000, onRetry: (err, _a, delayMs) => log.warn({ brokers: brokers.join(','), err: errorMessage(err) }, `Kafka at ${brokers.join(', ')} not reachable, retrying in ${delayMs} ms`) },
+  );
 }
 
 export interface TopicSpec {

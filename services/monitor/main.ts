@@ -10,7 +10,7 @@ import { createRootLogger, LogEvents } from '../lib/log.js';
 import type { Logger } from '../lib/log.js';
 import { connectWarehouse } from '../lib/clickhouse.js';
 import { migrate } from '../lib/migrations.js';
-import { createKafka, ensureTopics, Partitioners } from '../lib/kafka.js';
+import { connectAdmin, createKafka, ensureTopics, Partitioners } from '../lib/kafka.js';
 import { connectRedis, createRedis } from '../lib/redis.js';
 import { retry } from '../lib/retry.js';
 import { errorMessage } from '../lib/errors.js';
@@ -48,7 +48,7 @@ export async function startMonitor(cfg: MonitorConfig, log: Logger): Promise<Run
 
   const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: 'provstream-monitor' }, log);
   const admin = kafka.admin();
-  await admin.connect();
+  await connectAdmin(admin, cfg.kafkaBrokers, log);
   await ensureTopics(admin, [
     { topic: cfg.eventsTopic, numPartitions: cfg.topicPartitions },
     { topic: cfg.alertsTopic, numPartitions: cfg.alertsTopicPartitions },
