@@ -10,7 +10,7 @@
  * event).
  */
 import type { EdgeType, ProvEvent } from '../model/types.js';
-import { activityMatches, entityMatches, ruleAppliesToProject } from './core/index.js';
+import { activityMatches, entityMatches, ruleAppliesToProject, valueSourceOf } from './core/index.js';
 import type { Rule, SubjectSelector } from './core/index.js';
 
 export class RuleIndex {
@@ -99,7 +99,7 @@ function slotsOf(rule: Rule): Slot[] {
     case 'threshold':
     case 'regression':
     case 'zscore': {
-      const src = rule.kind === 'threshold' ? rule.threshold : rule.kind === 'regression' ? rule.regression : rule.zscore;
+      const src = valueSourceOf(rule);
       const slots: Slot[] = [{ type: src.source, key: src.key }];
       const m = rule.match;
       if (m.artifact !== null || m.entityType !== null) slots.push({ type: 'entity' }, { type: 'relation', key: 'wasGeneratedBy' });

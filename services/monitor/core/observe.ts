@@ -31,7 +31,7 @@ import type { ProvEvent } from '../../model/types.js';
 import { toNumber } from './compare.js';
 import type { EvalContext } from './context.js';
 import { matchGlob } from './glob.js';
-import type { ObservationRule, ScalarValue, SubjectSelector, ValueSource } from './rule-types.js';
+import { valueSourceOf, type ObservationRule, type ScalarValue, type SubjectSelector } from './rule-types.js';
 import type { Json, KeyRead } from './state.js';
 
 export interface Observation {
@@ -77,7 +77,7 @@ export function activityMatches(sel: SubjectSelector, a: { id: string; name: str
 
 /** The observation an event carries for this rule, if any. */
 export function observationOf(rule: ObservationRule, event: ProvEvent): Observation | undefined {
-  const src = rule.kind === 'threshold' ? rule.threshold : rule.kind === 'regression' ? rule.regression : rule.zscore;
+  const src = valueSourceOf(rule);
   const p = event.payload;
   // Literal objects, no spread: this runs several times per (rule, event) on the hot path.
   if (p.type === 'metric' && src.source === 'metric' && p.key === src.key && Number.isFinite(p.value)) {
@@ -140,18 +140,16 @@ export function resolve(ctx: EvalContext, rule: ObservationRule, event: ProvEven
   }
   if (p.type === 'activity' && mode === 'activity' && activityMatches(sel, p)) {
     const known: VertexInfo = { g: p.name, ver: null, e: event.eventId };
-    const atEnd = sourceOf(rule).at === 'end';
-    if (atEnd) {
+    if (valueSourceOf(rule).at === 'end') {
       // The run's latest value waits in pm until a terminal status; the run's own record says
       // whether it ended (values after that are evaluated as they come).
-      const prior = vertexInfo(ctx.get(ctx.key('v', P, p.id)));
       if (!TERMINAL.has(p.status)) {
-        if (!prior?.x) ctx.set(ctx.key('v', P, p.id), { ...known }, rule.stateTtlMs);
+        if (!vertexInfo(ctx.get(ctx.key('v', P, p.id)))?.x) ctx.set(ctx.key('v', P, p.id), { ...known }, rule.stateTtlMs);
         return;
       }
       known.x = 1;
-      ctx.set(ctx.key('v', P, p.id), { ...known }, rule.stateTtlMs);
-    } else ctx.set(ctx.key('v', P, p.id), { ...known }, rule.stateTtlMs);
+    }
+    ctx.set(ctx.key('v', P, p.id), { ...known }, rule.stateTtlMs);
     const pending = takePending(ctx, P, p.id);
     if (pending) run(ctx, subjectOf(p.id, known, mode), pending);
     return;
@@ -177,17 +175,13 @@ export function resolve(ctx: EvalContext, rule: ObservationRule, event: ProvEven
     }
   } else if ((mode === 'entity' && kind === 'entity') || (mode === 'activity' && kind === 'activity')) {
     const known = vertexInfo(ctx.get(ctx.key('v', P, obs.vertex)));
-    if (known && (mode === 'entity' || known.x || sourceOf(rule).at === 'every')) run(ctx, subjectOf(obs.vertex, known, mode), obs);
+    if (known && (mode === 'entity' || known.x || valueSourceOf(rule).at === 'every')) run(ctx, subjectOf(obs.vertex, known, mode), obs);
     else keepPending(ctx, rule, obs);
   }
 }
 
 /** Activity statuses that end a run (`at: end` evaluates the run's latest value then). */
 const TERMINAL: ReadonlySet<string> = new Set(['COMPLETED', 'FAILED', 'ABORTED']);
-
-function sourceOf(rule: ObservationRule): ValueSource {
-  return rule.kind === 'threshold' ? rule.threshold : rule.kind === 'regression' ? rule.regression : rule.zscore;
-}
 
 /** Attribute an activity's observations to a matching output entity (once per link). */
 function linkOutput(ctx: EvalContext, rule: ObservationRule, P: string, activity: string, entity: string, known: VertexInfo, relEventId: string, run: ObservationHandler): void {
@@ -227,7 +221,7 @@ function keepPending(ctx: EvalContext, rule: ObservationRule, obs: Observation):
   const prior = pendingOf(ctx.get(key), obs.project, obs.vertex);
   if (prior && newer(prior, obs)) return;
   // A run's latest value waiting for its end (`at: end`) lives as long as the run's record.
-  const ttl = sourceOf(rule).at === 'end' ? Math.max(rule.pendingTtlMs, rule.stateTtlMs) : rule.pendingTtlMs;
+  const ttl = valueSourceOf(rule).at === 'end' ? Math.max(rule.pendingTtlMs, rule.stateTtlMs) : rule.pendingTtlMs;
   ctx.set(key, { v: obs.value, e: obs.eventId, t: obs.time, s: obs.step }, ttl);
 }
 

@@ -76,6 +76,11 @@ interface ObservationRuleBase extends RuleBase {
   pendingTtlMs: number;
 }
 
+/** Where an observation rule's values come from (its kind's parameters). */
+export function valueSourceOf(rule: ObservationRule): ValueSource {
+  return rule.kind === 'threshold' ? rule.threshold : rule.kind === 'regression' ? rule.regression : rule.zscore;
+}
+
 /** Alert when `value op threshold.value`, e.g. accuracy < 0.8 for artifacts models/*. */
 export interface ThresholdRule extends ObservationRuleBase {
   kind: 'threshold';
