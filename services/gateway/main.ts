@@ -12,7 +12,7 @@ import { connectAdmin, createKafka, ensureTopics, Partitioners } from '../lib/ka
 import { connectWarehouse } from '../lib/clickhouse.js';
 import type { Warehouse } from '../lib/clickhouse.js';
 import { migrate } from '../lib/migrations.js';
-import { createRedis, connectRedis } from '../lib/redis.js';
+import { connectRedisRetrying, createRedis } from '../lib/redis.js';
 import type { Redis } from '../lib/redis.js';
 import { retry } from '../lib/retry.js';
 import { errorMessage } from '../lib/errors.js';
@@ -54,7 +54,7 @@ export async function startGateway(cfg: GatewayConfig, log: Logger): Promise<Run
   if (cfg.runState === 'redis') {
     const client = createRedis(cfg.redisUrl, { connectionName: 'provstream-gateway', log });
     redis = client;
-    await retry(() => connectRedis(client, cfg.redisUrl), { attempts: 20, onRetry: (err, _a, delayMs) => log.warn({ err: errorMessage(err) }, `Redis not reachable, retrying in ${delayMs} ms`) });
+    await connectRedisRetrying(client, cfg.redisUrl, log);
     closers.push(() => client.quit());
     runStates = new RedisRunStateStore(client, cfg.redisPrefix, cfg.runStateTtlMs);
   } else runStates = new MemoryRunStateStore();

@@ -21,7 +21,7 @@ import type { Logger } from '../lib/log.js';
 import { connectWarehouse } from '../lib/clickhouse.js';
 import { migrate } from '../lib/migrations.js';
 import { connectAdmin, createKafka, ensureTopics } from '../lib/kafka.js';
-import { connectRedis, createRedis } from '../lib/redis.js';
+import { connectRedisRetrying, createRedis } from '../lib/redis.js';
 import { retry } from '../lib/retry.js';
 import { errorMessage } from '../lib/errors.js';
 import { bootstrapGraphs } from './bootstrap.js';
@@ -56,7 +56,7 @@ export async function startGraph(cfg: GraphConfig, log: Logger): Promise<Running
   const applied = await migrate(wh);
   if (applied.length) log.info({ event: LogEvents.migrationApplied, versions: applied }, 'migrations applied');
   const redis = createRedis(cfg.redisUrl, { connectionName: 'provstream-graph', log });
-  await retry(() => connectRedis(redis, cfg.redisUrl), { attempts: 10, onRetry: (err, _a, delayMs) => log.warn({ err: errorMessage(err) }, `Redis not reachable, retrying in ${delayMs} ms`) });
+  await connectRedisRetrying(redis, cfg.redisUrl, log, 10);
 
   const kafka = createKafka({ brokers: cfg.kafkaBrokers, clientId: 'provstream-graph' }, log);
   const admin = kafka.admin();

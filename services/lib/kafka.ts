@@ -27,7 +27,7 @@ const UNREACHABLE = /^Connection error|^Failed to connect to seed broker|ECONNRE
 /** At most one warning about unreachable brokers per this long; the others go to debug. */
 const UNREACHABLE_EVERY_MS = 30_000;
 
-function pinoLogCreator(logger: Logger, now: () => number = Date.now): logCreator {
+function pinoLogCreator(logger: Logger): logCreator {
   const log = logger.child({ module: 'kafkajs' });
   let lastUnreachable = Number.NEGATIVE_INFINITY;
   return () => ({ level, log: entry }) => {
@@ -38,8 +38,9 @@ function pinoLogCreator(logger: Logger, now: () => number = Date.now): logCreato
       // error (kafkaFailure) says what to do about it.
       const { broker, retryCount } = extra as { broker?: unknown; retryCount?: unknown };
       const fields = { ...(broker !== undefined ? { broker } : {}), ...(retryCount !== undefined ? { retryCount } : {}) };
-      if (now() - lastUnreachable >= UNREACHABLE_EVERY_MS) {
-        lastUnreachable = now();
+      const now = Date.now();
+      if (now - lastUnreachable >= UNREACHABLE_EVERY_MS) {
+        lastUnreachable = now;
         log.warn(fields, `${message} (kafkajs; such lines are shown once per ${UNREACHABLE_EVERY_MS / 1000} s, the rest at debug level)`);
       } else log.debug(fields, message);
     } else if (level === KafkaLogLevel.ERROR) log.error(extra, message);

@@ -7,6 +7,7 @@ import { Redis } from 'ioredis';
 import type { RedisOptions } from 'ioredis';
 import { ProvstreamError, ServiceUnavailableError, errorMessage } from './errors.js';
 import type { Logger } from './log.js';
+import { retry } from './retry.js';
 
 export type { Redis };
 
@@ -62,7 +63,16 @@ export async function connectRedis(client: Redis, url: string): Promise<void> {
   }
 }
 
-const CONNECTION = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|Connection is closed|Stream isn't writeable|enableOfflineQueue|max retries per request|connect ETIMEDOUT|Socket closed/i;
+/**
+ * connectRedis for a service starting up: Redis may come up after it, so it retries with a
+ * warning per attempt ("Redis not reachable, retrying in N ms") before giving up.
+ */
+export async function connectRedisRetrying(client: Redis, url: string, log: Logger, attempts = 20): Promise<void> {
+  await retry(() => connectRedis(client, url), { attempts, onRetry: (err, _a, delayMs) => log.warn({ err: errorMessage(err) }, `Redis not reachable, retrying in ${delayMs} ms`) });
+}
+
+/** Connection trouble other than NOT_CONNECTED (those messages are matched first). */
+const CONNECTION = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE/i;
 
 /** ioredis's words for "not connected right now", which say nothing to a user. */
 const NOT_CONNECTED = /Stream isn't writeable|Connection is closed|enableOfflineQueue|max retries per request|Socket closed/i;

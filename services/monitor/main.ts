@@ -11,7 +11,7 @@ import type { Logger } from '../lib/log.js';
 import { connectWarehouse } from '../lib/clickhouse.js';
 import { migrate } from '../lib/migrations.js';
 import { connectAdmin, createKafka, ensureTopics, Partitioners } from '../lib/kafka.js';
-import { connectRedis, createRedis } from '../lib/redis.js';
+import { connectRedisRetrying, createRedis } from '../lib/redis.js';
 import { retry } from '../lib/retry.js';
 import { errorMessage } from '../lib/errors.js';
 import { stopOnSignals } from '../lib/shutdown.js';
@@ -59,9 +59,8 @@ export async function startMonitor(cfg: MonitorConfig, log: Logger): Promise<Run
 
   const redis = createRedis(cfg.redisUrl, { connectionName: 'provstream-monitor', log });
   const txRedis = createRedis(cfg.redisUrl, { connectionName: 'provstream-monitor-txn', transactional: true, log });
-  const redisRetry = { attempts: 20, onRetry: (err: unknown, _a: number, delayMs: number) => log.warn({ err: errorMessage(err) }, `Redis not reachable, retrying in ${delayMs} ms`) };
-  await retry(() => connectRedis(redis, cfg.redisUrl), redisRetry);
-  await retry(() => connectRedis(txRedis, cfg.redisUrl), redisRetry);
+  await connectRedisRetrying(redis, cfg.redisUrl, log);
+  await connectRedisRetrying(txRedis, cfg.redisUrl, log);
 
   const rules = new RuleSource(new RuleRegistry(redis, cfg.redisPrefix), cfg.rulesFile || null, cfg.rulesPollMs, log.child({ module: 'rules' }));
   await rules.start();
