@@ -11,7 +11,7 @@
  */
 import type { Producer } from 'kafkajs';
 import type { Warehouse } from '../lib/clickhouse.js';
-import { alertTargetFrom, alertTargetText, type Alert, type AlertTarget } from './core/index.js';
+import { alertTargetsFrom, alertTargetText, type Alert } from './core/index.js';
 
 /**
  * A destination for alerts. write() resolves only after the destination acknowledged every
@@ -105,7 +105,7 @@ export function alertFromRow(r: Record<string, unknown>): Alert {
     details: json(r['details_json']),
     eventIds: (r['event_ids'] as string[]) ?? [],
     vertexIds: (r['vertex_ids'] as string[]) ?? [],
-    notify: publicNotify((r['notify'] as string[]) ?? []),
+    notify: alertTargetsFrom((r['notify'] as string[]) ?? []),
   };
 }
 
@@ -115,12 +115,8 @@ export function alertFromMessage(value: Buffer | string | null): Alert | undefin
   try {
     const a = JSON.parse(value.toString()) as Partial<Alert>;
     if (typeof a.alertId !== 'string' || typeof a.ruleId !== 'string' || typeof a.message !== 'string' || !Array.isArray(a.notify)) return undefined;
-    return { ...a, notify: publicNotify(a.notify) } as Alert;
+    return { ...a, notify: alertTargetsFrom(a.notify) } as Alert;
   } catch {
     return undefined;
   }
-}
-
-function publicNotify(list: readonly unknown[]): AlertTarget[] {
-  return list.map(alertTargetFrom).filter((t): t is AlertTarget => t !== undefined);
 }

@@ -14,7 +14,7 @@
  */
 import type { Redis } from 'ioredis';
 import { wrapRedisError } from '../lib/redis.js';
-import { alertTargetFrom, type Alert, type AlertTarget, type Rule } from './core/index.js';
+import { alertTargetsFrom, type Alert, type Rule } from './core/index.js';
 
 /** An alert waiting for delivery: the public alert, and where its webhooks really are. */
 export interface OutboxEntry {
@@ -44,7 +44,7 @@ export function outboxEntryFromJson(text: string): OutboxEntry {
   // The bare alert of an older monitor: its notify targets still hold the URLs.
   const old = v as unknown as Alert & { notify: unknown[] };
   const webhooks = old.notify.flatMap((n) => (isOldWebhook(n) ? [n.url] : []));
-  const notify = old.notify.map(alertTargetFrom).filter((t): t is AlertTarget => t !== undefined);
+  const notify = alertTargetsFrom(old.notify);
   return { alert: { ...old, notify }, webhooks };
 }
 

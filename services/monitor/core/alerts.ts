@@ -97,6 +97,11 @@ export function alertTargetFrom(v: unknown): AlertTarget | undefined {
   return o.type === 'kafka' || o.type === 'clickhouse' || o.type === 'feed' ? { type: o.type } : undefined;
 }
 
+/** alertTargetFrom over a record's notify list, dropping what is not a target. */
+export function alertTargetsFrom(list: readonly unknown[]): AlertTarget[] {
+  return list.map(alertTargetFrom).filter((t): t is AlertTarget => t !== undefined);
+}
+
 /** The string form of a target, as the alerts table's `notify` column holds it. */
 export function alertTargetText(t: AlertTarget): string {
   return t.type === 'webhook' ? `webhook:${t.target}` : t.type;

@@ -195,7 +195,7 @@ const LIST_READ: { type: 'list'; key: string } = { type: 'list', key: '' };
  * time): the window plus a margin of max(window, 1h), so the record outlives the window even when
  * the monitor's lag behind event time grows by up to that margin between two alerts of a key.
  */
-export function dedupTtl(windowMs: number): number {
+function dedupTtl(windowMs: number): number {
   return windowMs + Math.max(windowMs, 3_600_000);
 }
 

@@ -10,7 +10,7 @@ export { parseDuration, formatDuration } from './duration.js';
 export { matchGlob } from './glob.js';
 export { entityMatches, activityMatches } from './observe.js';
 export type { Alert, AlertTarget } from './alerts.js';
-export { alertIdOf, dedupKeyOf, alertTargetFrom, alertTargetText, publicTargets, redactWebhookUrl } from './alerts.js';
+export { alertIdOf, dedupKeyOf, alertTargetFrom, alertTargetsFrom, alertTargetText, publicTargets, redactWebhookUrl } from './alerts.js';
 export {
   ruleKey,
   clearKeyMemo,
