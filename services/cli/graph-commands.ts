@@ -15,9 +15,7 @@ import { Command, Option } from 'commander';
 import type { Env } from '../lib/config.js';
 import { InputError, ProvstreamError, ServiceUnavailableError, errorMessage } from '../lib/errors.js';
 import { EDGE_TYPES } from '../model/types.js';
-import { SEGMENT_ROLES } from '../graph/core/segment.js';
-import { DEFAULT_ROLES } from '../graph/core/summarize.js';
-import { MAX_DEPTH, MAX_NODES } from '../graph/requests.js';
+import { DEFAULT_LINEAGE_MAX_NODES, DEFAULT_ROLES, MAX_DEPTH, MAX_NODES, SEGMENT_ROLES } from '../graph/limits.js';
 import { loadCliConfig } from './config.js';
 import { choiceList, integer } from './options.js';
 import { renderDiff, renderImpact, renderLineage, renderSegment, renderSummary, renderWhy, type AnswerJson } from './graph-render.js';
@@ -135,7 +133,7 @@ export function registerGraphCommands(program: Command, env: Env, progress: (msg
 
   treeOptions(program.command('lineage').description('upstream / downstream lineage of a vertex').argument('<vertex>', 'vertex id or artifact@version'))
     .addOption(new Option('--direction <d>', 'upstream (what it came from), downstream (what came from it) or both').choices(['upstream', 'downstream', 'both']).default('upstream'))
-    .option('--max-nodes <n>', 'at most this many vertices, whole distances only (the service\'s default: 10000)', integer('--max-nodes', 1, MAX_NODES))
+    .option('--max-nodes <n>', `at most this many vertices, whole distances only (the service's default: ${DEFAULT_LINEAGE_MAX_NODES})`, integer('--max-nodes', 1, MAX_NODES))
     .action(async (vertex: string, o: TreeFlags & { direction: string }) => {
       const a = await callGraph<never>(cfg().graphUrl, 'GET', `/api/v1/projects/${project(o)}/lineage/${encodeURIComponent(vertex)}${query({ direction: o.direction, depth: o.depth, types: o.types, asOf: o.asOf, maxNodes: o.maxNodes, ...wait(o) })}`);
       show(o, a, (x) => renderLineage(x, o.direction));

@@ -14,6 +14,9 @@ import type { LineageDirection } from './core/lineage.js';
 import { SEGMENT_ROLES as ROLES, type SegmentBoundary, type SegmentRole } from './core/segment.js';
 import type { LabelKeys } from './core/summarize.js';
 import type { WaitCondition } from './freshness.js';
+import { DEFAULT_LINEAGE_MAX_NODES, MAX_DEPTH, MAX_NODES } from './limits.js';
+
+export { DEFAULT_LINEAGE_MAX_NODES, MAX_DEPTH, MAX_NODES };
 
 export interface TreeRequest {
   ref: string;
@@ -59,15 +62,6 @@ export const DEFAULT_LABEL_KEYS: LabelKeys = { activity: ['command'], entity: ['
 export const DEFAULT_PATH_CHECK_LENGTH = 6;
 const MAX_PATH_CHECK_LENGTH = 12;
 const MAX_SEGMENTS = 10_000;
-/** The largest `depth` and `maxNodes` a tree or lineage query takes (the CLI checks its flags against them). */
-export const MAX_DEPTH = 10_000;
-export const MAX_NODES = 1_000_000;
-/**
- * Lineage's `maxNodes` when the request gives none: a closure of 10^4 vertices is a reply of a
- * few MB, which a client can still use; a popular raw dataset's downstream (10^5+) is not. The
- * trees of why / impact default to 2,000 (introspect.ts): each node there carries more.
- */
-export const DEFAULT_LINEAGE_MAX_NODES = 10_000;
 const OPS: readonly CompareOp[] = ['=', '!=', '<', '<=', '>', '>='];
 const DIRECTIONS: readonly LineageDirection[] = ['upstream', 'downstream', 'both'];
 

@@ -32,6 +32,7 @@ import { compileExclusion, type VertexPredicate } from './boundary.js';
 import { edgeTypeMask, edgeTypeOfCode, type Direction, type ProvGraph } from './graph.js';
 import { similarMatches, type Distances, type SimilarPart, type TraversalBounds } from './similar.js';
 import { withVertexMaps, type VertexMap } from './vertex-map.js';
+import { SEGMENT_ROLES, type SegmentRole } from '../limits.js';
 
 export interface SegmentBoundary {
   /** Excluded vertices are never traversed; an excluded source or destination is simply absent. */
@@ -46,9 +47,7 @@ export interface SegmentBoundary {
   expansion?: { hops: number; edges: readonly EdgeType[] };
 }
 
-/** Precedence when several apply: source > destination > core > similar > expansion. */
-export const SEGMENT_ROLES = ['source', 'destination', 'core', 'similar', 'expansion'] as const;
-export type SegmentRole = (typeof SEGMENT_ROLES)[number];
+export { SEGMENT_ROLES, type SegmentRole };
 
 export interface SegmentVertex {
   id: string;

@@ -24,6 +24,7 @@ import { EDGE_TYPE_CODE, edgeTypeMask, edgeTypeOfCode, type PropValue, type Prov
 import { checkSummaryPaths, type PathCheck, type UnionGraph } from './pathcheck.js';
 import { Refiner } from './refine.js';
 import type { SegmentRole } from './segment.js';
+import { DEFAULT_ROLES } from '../limits.js';
 
 export type { PathCheck } from './pathcheck.js';
 
@@ -115,8 +116,7 @@ export interface Summary {
   checkNoFalsePaths(maxLength: number): PathCheck;
 }
 
-/** The segment roles summarized unless a request names others. */
-export const DEFAULT_ROLES: readonly SegmentRole[] = ['source', 'destination', 'core'];
+export { DEFAULT_ROLES };
 
 /**
  * summarize(segments, K, k) as in the module comment; k ≥ 0 rounds, Infinity = fixpoint. Throws
