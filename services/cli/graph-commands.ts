@@ -224,7 +224,7 @@ function examples(lines: readonly string[]): string {
 }
 
 /** The segment boundary flags, parsed (segment and summarize; see boundaryOptions). */
-export interface SegmentFlags {
+interface SegmentFlags {
   from?: string[];
   to?: string[];
   maxLength?: number;
@@ -266,8 +266,8 @@ function readJson(file: string): unknown {
   }
 }
 
-/** The segment request of the flags (numbers and lists already parsed by their options). Exported for tests. */
-export function segmentBody(o: SegmentFlags): unknown {
+/** The segment request of the flags (numbers and lists already parsed by their options). */
+function segmentBody(o: SegmentFlags): unknown {
   if (!o.to?.length) throw new InputError('name at least one destination with --to <vertex> (and sources with --from)');
   const boundary = boundaryOf(o);
   if (o.edgeTypes !== undefined) boundary['edgeTypes'] = o.edgeTypes;

@@ -347,7 +347,6 @@ export class GraphQueries {
   }
 }
 
-/** Rejects with `message` if `p` has not settled after `ms` (p itself goes on). */
 function runSegment(pg: ProjectGraph, spec: SegmentSpec): SegmentAnswer {
   const r = segment(pg.graph, spec.sources, spec.destinations, spec.boundary);
   return {

@@ -10,8 +10,8 @@ import { InternTable } from './intern.js';
 import { byteSize, fit, grow } from './typed.js';
 
 /** forEachRaw's codes for booleans (string ids are ≥ 0). */
-export const RAW_TRUE = -1;
-export const RAW_FALSE = -2;
+const RAW_TRUE = -1;
+const RAW_FALSE = -2;
 
 /** A property value as the graph stores it (JSON values are stored as their string form). */
 export type PropValue = string | number | boolean;
@@ -119,9 +119,9 @@ export class PropStore {
   }
 
   /**
-   * Calls `fn(keyId, value)` per property of `v` without decoding a string: `value` is the number
-   * itself for numbers, and for strings and booleans a {@link RawValue} code. Key and string ids
-   * are the shared table's (decode with {@link StringTable.get}, booleans with decodeRaw).
+   * Calls `fn(keyId, isNumber, value)` per property of `v` without decoding a string: `value` is
+   * the number itself for numbers, a string id for strings and RAW_TRUE / RAW_FALSE for booleans.
+   * Key and string ids are the shared table's (decode values with decodeRaw).
    */
   forEachRaw(v: number, fn: (keyId: number, isNumber: boolean, value: number) => void): void {
     if (v >= this.head.length) return;

@@ -280,17 +280,13 @@ export function summarize(graph: ProvGraph, segments: readonly SegmentInput[], l
 /** Counts by value, the most frequent first (ties by value: strings before booleans, then in order). */
 function valueCounts(byCode: ReadonlyMap<number, number>, decode: (code: number) => string | boolean): ValueCounts {
   let count = 0;
-  let least = Infinity; // the count a value needs to be among the top ones (once TOP are kept)
   const candidates: Array<[number, number]> = [];
   for (const [code, c] of byCode) {
     count += c;
     candidates.push([code, c]);
   }
   // Only values whose count can reach the top are decoded: the TOP-th largest count is the bar.
-  if (candidates.length > VALUE_COUNTS_TOP) {
-    const sorted = candidates.map(([, c]) => c).sort((x, y) => y - x);
-    least = sorted[VALUE_COUNTS_TOP - 1]!;
-  } else least = 0;
+  const least = candidates.length > VALUE_COUNTS_TOP ? candidates.map(([, c]) => c).sort((x, y) => y - x)[VALUE_COUNTS_TOP - 1]! : 0;
   const top = candidates
     .filter(([, c]) => c >= least)
     .map(([code, c]) => ({ value: decode(code), count: c }))
