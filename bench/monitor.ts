@@ -79,12 +79,12 @@ function parseOptions(argv: string[]) {
   return { ...o, monitorEnv, json: !!o.json, keep: !!o.keep, ...urls };
 }
 
-/** What both kinds of measurement print about their conditions: Redis, the monitor's own stats, CPU shares. */
 /** CPU µs per evaluated event of one process group (or the whole machine) in a maximum-rate run. */
 function usPerEvent(who: 'machine' | 'monitor' | 'redis'): (r: MaxRateResult) => number {
   return (r) => Math.round(((r.cpu[who] ?? Number.NaN) / r.eventsPerSec) * 1e7) / 10;
 }
 
+/** What both kinds of measurement print about their conditions: Redis, the monitor's own stats, CPU shares. */
 function runFacts(r: MaxRateResult | LatencyResult): string {
   return `Redis forks (AOF rewrites) ${r.redisForks}, keys at start ${formatNumber(r.redisKeys)}; monitor since its start: ${formatNumber(r.stats['batches'] ?? 0)} transactions, ${formatNumber(r.stats['transactionMs'] ?? 0)} ms in them, ${formatNumber(r.stats['deliveryWaitMs'] ?? 0)} ms waiting for deliveries; cores ${JSON.stringify(r.cpu)}`;
 }
@@ -183,6 +183,8 @@ async function run(o: ReturnType<typeof parseOptions>, stamp: string, cleanup: C
 
   const eps = (k: string) => rates[k]!.map((r) => r.eventsPerSec);
   const lat = (k: string, p: 'p50Ms' | 'p99Ms') => latency[k]!.map((l) => l[p]);
+  const spread = rates['spread']!;
+  const machineUs = spread.map(usPerEvent('machine'));
   const lines: ResultLine[] = [
     line(`alert latency p50, 100 spread rules, ${formatNumber(o.rate)} events/s`, o.partitions, 'ms', lat('spread-target', 'p50Ms')),
     line(`alert latency p99, 100 spread rules, ${formatNumber(o.rate)} events/s`, o.partitions, 'ms', lat('spread-target', 'p99Ms'), { op: '<=', value: TARGETS.p99Ms }),
@@ -200,10 +202,10 @@ async function run(o: ReturnType<typeof parseOptions>, stamp: string, cleanup: C
     // ClickHouse, this benchmark) spends per evaluated event, and the cores that makes at the
     // target rate. When that exceeds the machine's cores the target cannot be met here however
     // the work is spread over them.
-    line('diagnostic: CPU per event, 100 spread rules, whole machine', o.partitions, 'µs', rates['spread']!.map(usPerEvent('machine'))),
-    line('diagnostic: CPU per event, 100 spread rules, monitor process', o.partitions, 'µs', rates['spread']!.map(usPerEvent('monitor'))),
-    line('diagnostic: CPU per event, 100 spread rules, Redis', o.partitions, 'µs', rates['spread']!.map(usPerEvent('redis'))),
-    line(`diagnostic: cores needed for ${formatNumber(TARGETS.eventsPerSec)} events/s at that cost (machine: ${cpus().length})`, o.partitions, 'cores', rates['spread']!.map((r) => Math.round(usPerEvent('machine')(r) * TARGETS.eventsPerSec / 1e4) / 100)),
+    line('diagnostic: CPU per event, 100 spread rules, whole machine', o.partitions, 'µs', machineUs),
+    line('diagnostic: CPU per event, 100 spread rules, monitor process', o.partitions, 'µs', spread.map(usPerEvent('monitor'))),
+    line('diagnostic: CPU per event, 100 spread rules, Redis', o.partitions, 'µs', spread.map(usPerEvent('redis'))),
+    line(`diagnostic: cores needed for ${formatNumber(TARGETS.eventsPerSec)} events/s at that cost (machine: ${cpus().length})`, o.partitions, 'cores', machineUs.map((us) => Math.round((us * TARGETS.eventsPerSec) / 1e4) / 100)),
   ];
   if (o.stall > 0) {
     for (const l of loads) {

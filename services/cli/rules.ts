@@ -8,7 +8,7 @@ import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { parse as parseYaml } from 'yaml';
 import type { MonitorConfig } from '../monitor/config.js';
-import { dryRun, formatDuration, formatIssue, parseRules } from '../monitor/core/index.js';
+import { dryRun, formatDuration, formatIssue, parseRules, ruleFormatOf } from '../monitor/core/index.js';
 import type { DryRunResult, Rule } from '../monitor/core/index.js';
 import { RuleRegistry, rawRuleItems, rulesFromStored } from '../monitor/rule-registry.js';
 import { connectRedis, createRedis } from '../lib/redis.js';
@@ -27,7 +27,7 @@ export async function readRuleFile(path: string): Promise<{ rules: Rule[]; raw: 
   const text = await readFile(path, 'utf8').catch((err: Error) => {
     throw new InputError(`cannot read ${path}: ${err.message}`);
   });
-  const format = path.endsWith('.json') ? 'json' : 'yaml';
+  const format = ruleFormatOf(path);
   const parsed = parseRules(text, format);
   if (!parsed.ok) throw new InputError(`${path} has ${parsed.errors.length} problem(s):\n  ${parsed.errors.map(formatIssue).join('\n  ')}`);
   const raw = rawRuleItems(format === 'json' ? JSON.parse(text) : parseYaml(text));
@@ -51,10 +51,6 @@ export interface AddOptions {
 }
 
 /**
- * Adds or replaces the rules of a file. A replaced rule keeps its state unless a field that
- * shapes it changed (classifyRuleChange); `resetState` clears it anyway.
- */
-/**
  * What MONITOR_RULES_FILE (as this CLI's environment names it) means for `ids`: monitors run
  * the file's definition of an id defined in both places, so the registry's is not what runs and
  * the state the CLI keeps or clears is that rule's. Undefined when there is nothing to say.
@@ -68,13 +64,17 @@ async function rulesFileNote(cfg: MonitorConfig, ids: readonly string[]): Promis
   } catch (err) {
     return { ids: [], note: `note: ${what} cannot be read here (${(err as Error).message}); monitors run a rule defined there instead of the registry's` };
   }
-  const parsed = parseRules(text, cfg.rulesFile.endsWith('.json') ? 'json' : 'yaml');
+  const parsed = parseRules(text, ruleFormatOf(cfg.rulesFile));
   if (!parsed.ok) return { ids: [], note: `note: ${what} is invalid here; a rule defined there runs instead of the registry's` };
   const both = ids.filter((id) => parsed.value.some((r) => r.id === id));
   if (both.length === 0) return undefined;
   return { ids: both, note: `warning: ${both.join(', ')} also defined in ${what}: monitors run the file's definition, not the registry's (its state is the one kept or cleared here)` };
 }
 
+/**
+ * Adds or replaces the rules of a file. A replaced rule keeps its state unless a field that
+ * shapes it changed (classifyRuleChange); `resetState` clears it anyway.
+ */
 export async function rulesAdd(cfg: MonitorConfig, path: string, o: AddOptions, out: Out): Promise<void> {
   const { rules, raw } = await readRuleFile(path);
   const items = rules.map((r, i) => ({ id: r.id, raw: raw[i] }));

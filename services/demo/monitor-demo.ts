@@ -45,9 +45,10 @@ export const DEMO_RULES = `rules:
  * which the partitions' events were evaluated), so they are counted, not listed. When not all the
  * expected ones arrived (this run's order differed from the dry run's), every alert is listed.
  */
-export function alertsToShow(alerts: readonly Alert[], expected: ReadonlySet<string>): { shown: Alert[]; earlier: number } {
+export function alertsToShow(alerts: readonly Alert[], expected: ReadonlySet<string>): { shown: Alert[]; earlier: number; arrived: number } {
   const mine = alerts.filter((a) => expected.has(a.alertId));
-  return mine.length === expected.size ? { shown: mine, earlier: alerts.length - mine.length } : { shown: [...alerts], earlier: 0 };
+  const arrived = mine.length;
+  return arrived === expected.size ? { shown: mine, earlier: alerts.length - arrived, arrived } : { shown: [...alerts], earlier: 0, arrived };
 }
 
 export interface DemoMonitor {
@@ -82,13 +83,13 @@ export async function startDemoMonitor(env: Env, log: Logger, progress: (s: stri
           await sleep(250);
           stored = await wh.query(recentAlerts({ project, limit: 1000 }));
         }
-        const { shown, earlier } = alertsToShow(stored.map(alertFromRow).filter((a) => a.ruleId.startsWith('demo-')).reverse(), expected);
+        const { shown, earlier, arrived } = alertsToShow(stored.map(alertFromRow).filter((a) => a.ruleId.startsWith('demo-')).reverse(), expected);
         out(`\n== Alerts raised by the monitor (${shown.length}; rules ${rules.map((r) => r.id).join(', ')}) ==`);
         for (const a of shown) {
           out(`${new Date(a.time).toISOString()}  ${a.severity.padEnd(8)} ${a.ruleId}  ${a.message}`);
           out(`    provenance: events ${a.eventIds.join(' ')}; vertices ${a.vertexIds.join(' -> ')}`);
         }
-        if (shown.length < expected.size) out(`(only ${shown.length} of the ${expected.size} expected alerts arrived within 60 s; see the monitor log)`);
+        if (arrived < expected.size) out(`(only ${arrived} of the ${expected.size} expected alerts arrived within 60 s; see the monitor log)`);
         if (earlier > 0) out(`(${earlier} more alerts of project ${project} in the table are from earlier demo runs: provstream alerts --project ${project})`);
         out('Try: provstream alerts --follow   (and in another shell: provstream rules test rules.yaml --from-clickhouse --project demo)');
       } finally {

@@ -12,7 +12,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { errorMessage } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
-import { formatIssue, hasTimers, parseRules } from './core/index.js';
+import { formatIssue, hasTimers, parseRules, ruleFormatOf } from './core/index.js';
 import type { Rule } from './core/index.js';
 import { RuleIndex } from './rule-index.js';
 import { rulesFromStored } from './rule-registry.js';
@@ -113,7 +113,7 @@ export class RuleSource {
     }
     if (mtime === this.fileMtime) return false;
     this.fileMtime = mtime;
-    const parsed = parseRules(await readFile(path, 'utf8'), path.endsWith('.json') ? 'json' : 'yaml');
+    const parsed = parseRules(await readFile(path, 'utf8'), ruleFormatOf(path));
     if (!parsed.ok) {
       this.log.error({ event: RULES_LOG.invalid, file: path, problems: parsed.errors.map(formatIssue) }, 'the rules file is invalid; keeping its previous rules');
       return false;

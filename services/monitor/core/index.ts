@@ -4,7 +4,7 @@
  * honour, an in-memory store and dry runs. No I/O; adapters (Redis, Kafka, sinks) depend on
  * this module, never the reverse. See README.md for the state layout.
  */
-export { parseRules, validateRules, formatIssue, type Result, type RuleFormat, type RuleIssue } from './rules.js';
+export { parseRules, ruleFormatOf, validateRules, formatIssue, type Result, type RuleFormat, type RuleIssue } from './rules.js';
 export * from './rule-types.js';
 export { parseDuration, formatDuration } from './duration.js';
 export { matchGlob } from './glob.js';

@@ -30,6 +30,11 @@ export type Result<T, E> = { ok: true; value: T } | { ok: false; errors: E };
 
 export type RuleFormat = 'yaml' | 'json';
 
+/** A rule file's format by its name: `.json` is strict JSON, anything else YAML. */
+export function ruleFormatOf(path: string): RuleFormat {
+  return path.endsWith('.json') ? 'json' : 'yaml';
+}
+
 /**
  * Parses and validates a rule file. `format` defaults to YAML (a superset of JSON); pass 'json'
  * for strict JSON. Never throws on user input: syntax errors and every validation problem come
