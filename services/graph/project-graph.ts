@@ -142,7 +142,7 @@ export class ProjectGraph {
    * when versions are unknown). With `asOf`, as {@link lookup}.
    */
   resolve(ref: string, asOf = Infinity): number {
-    return this.lookup(ref, asOf).vertex;
+    return this.find(ref, asOf, false).vertex;
   }
 
   /**
@@ -152,13 +152,18 @@ export class ProjectGraph {
    * starts from a vertex recorded after T. `problem` is a sentence for the user.
    */
   lookup(ref: string, asOf = Infinity): Lookup {
+    return this.find(ref, asOf, true);
+  }
+
+  /** lookup(); without `explain` an unknown name is not compared with every artifact name (resolve's callers only test the vertex). */
+  private find(ref: string, asOf: number, explain: boolean): Lookup {
     const exact = this.graph.indexOf(ref);
     if (exact >= 0) return this.existedAt(ref, exact, asOf);
     const at = ref.lastIndexOf('@');
     const artifact = at > 0 ? ref.slice(0, at) : ref;
     const which = at > 0 ? ref.slice(at + 1) : 'latest';
     const versions = this.versionsOf(artifact);
-    if (versions.length === 0) return { vertex: -1, problem: this.unknownArtifact(artifact) };
+    if (versions.length === 0) return { vertex: -1, problem: explain ? this.unknownArtifact(artifact) : `unknown artifact ${artifact}` };
     if (which === 'latest') {
       let best = -1;
       for (const v of versions) if (this.graph.timeOf(v) <= asOf && (best < 0 || newer(this.graph, v, best))) best = v;
