@@ -14,6 +14,8 @@ import type { Redis } from '../services/lib/redis.js';
 import { encodeEvent, packByKey } from '../services/model/codec.js';
 import type { ProvEvent } from '../services/model/types.js';
 import { alertFromMessage } from '../services/monitor/alert-sinks.js';
+import type { AlertSink } from '../services/monitor/alert-sinks.js';
+import type { BatchInput } from '../services/monitor/pieces.js';
 import { loadMonitorConfig } from '../services/monitor/config.js';
 import type { MonitorConfig } from '../services/monitor/config.js';
 import type { Alert } from '../services/monitor/core/index.js';
@@ -113,4 +115,18 @@ export async function alertsInTable(wh: Warehouse): Promise<{ ids: string[]; row
 
 export async function deleteRedisPrefix(redis: Redis, prefix: string): Promise<void> {
   await deleteKeysMatching(redis, `${escapeGlob(prefix)}*`);
+}
+
+/** An alert sink that keeps what it is given (the processor tests' stand-in for the topic and table). */
+export class RecordingSink implements AlertSink {
+  readonly name = 'recording';
+  readonly alerts: Alert[] = [];
+  async write(alerts: readonly Alert[]): Promise<void> {
+    this.alerts.push(...alerts);
+  }
+}
+
+/** A Kafka batch of one partition as the processor gets it: one event per message from `firstOffset`. */
+export function batch(events: readonly ProvEvent[], firstOffset: number, partition = 0, topic = 'events'): BatchInput {
+  return { topic, partition, highWatermark: String(firstOffset + events.length), messages: events.map((e, i) => ({ offset: String(firstOffset + i), value: encodeEvent(e) })) };
 }

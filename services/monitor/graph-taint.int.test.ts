@@ -8,18 +8,15 @@
  * answer) the flag alerts nothing and the batch is committed all the same.
  */
 import { randomUUID } from 'node:crypto';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTopics, deleteTopics, freshDatabase, services, silentLogger, uniqueName } from '../../test/helpers.js';
-import { deleteRedisPrefix, produceEvents } from '../../test/monitor.js';
+import { batch, deleteRedisPrefix, produceEvents, RecordingSink } from '../../test/monitor.js';
 import { connectRedis, createRedis } from '../lib/redis.js';
 import type { Redis } from '../lib/redis.js';
-import { encodeEvent } from '../model/codec.js';
 import { entityId } from '../model/ids.js';
 import type { ProvEvent } from '../model/types.js';
 import { loadGraphConfig } from '../graph/config.js';
 import { startGraph, type RunningGraph } from '../graph/main.js';
-import type { AlertSink } from './alert-sinks.js';
 import { dryRun } from './core/index.js';
 import type { Alert } from './core/index.js';
 import { AlertDelivery } from './delivery.js';
@@ -27,25 +24,14 @@ import { fixtureStream, parseOrThrow } from './fixtures.js';
 import { GraphLineageClient } from './graph-lineage.js';
 import { Outbox } from './outbox.js';
 import { MonitorProcessor } from './processor.js';
-import type { BatchInput } from './processor.js';
 import { RuleSet } from './rule-source.js';
 import { StateTransactions } from './transaction.js';
 import { WebhookDispatcher } from './webhook.js';
 
-const log = pino({ level: 'silent' });
+const log = silentLogger;
 const [piiRule] = parseOrThrow(`rules: [{id: pii-lineage, kind: taint, severity: critical, dedupWindow: 0, notify: [feed], taint: {when: "pii = true"}}]`);
 
-class RecordingSink implements AlertSink {
-  readonly name = 'recording';
-  readonly alerts: Alert[] = [];
-  async write(alerts: readonly Alert[]): Promise<void> {
-    this.alerts.push(...alerts);
-  }
-}
 
-function batch(events: readonly ProvEvent[], firstOffset: number): BatchInput {
-  return { topic: 'events', partition: 0, highWatermark: String(firstOffset + events.length), messages: events.map((e, i) => ({ offset: String(firstOffset + i), value: encodeEvent(e) })) };
-}
 
 describe('lineage taint with the graph service (MONITOR_GRAPH_URL)', () => {
   const project = uniqueName('gtaint');

@@ -11,12 +11,10 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import pino from 'pino';
-import { freshDatabase, services, uniqueName } from '../../test/helpers.js';
-import { alertsInTable, deleteRedisPrefix } from '../../test/monitor.js';
+import { freshDatabase, services, silentLogger, uniqueName } from '../../test/helpers.js';
+import { alertsInTable, batch, deleteRedisPrefix, RecordingSink } from '../../test/monitor.js';
 import { connectRedis, createRedis } from '../lib/redis.js';
 import type { Redis } from '../lib/redis.js';
-import { encodeEvent } from '../model/codec.js';
 import type { ProvEvent } from '../model/types.js';
 import { ClickHouseAlertSink, alertRow } from './alert-sinks.js';
 import type { AlertSink } from './alert-sinks.js';
@@ -26,25 +24,14 @@ import { AlertDelivery } from './delivery.js';
 import { FIXTURE_RULES_YAML, fixtureStream, parseOrThrow } from './fixtures.js';
 import { Outbox } from './outbox.js';
 import { MonitorProcessor } from './processor.js';
-import type { BatchInput } from './processor.js';
 import { RuleSet } from './rule-source.js';
 import { StateTransactions } from './transaction.js';
 import { WebhookDispatcher } from './webhook.js';
 
-const log = pino({ level: 'silent' });
+const log = silentLogger;
 type Db = Awaited<ReturnType<typeof freshDatabase>>;
 
-class RecordingSink implements AlertSink {
-  readonly name = 'recording';
-  readonly alerts: Alert[] = [];
-  async write(alerts: readonly Alert[]): Promise<void> {
-    this.alerts.push(...alerts);
-  }
-}
 
-function batch(events: readonly ProvEvent[], firstOffset: number, partition = 0, topic = 'events'): BatchInput {
-  return { topic, partition, highWatermark: String(firstOffset + events.length), messages: events.map((e, i) => ({ offset: String(firstOffset + i), value: encodeEvent(e) })) };
-}
 
 describe('monitor processor on real Redis and ClickHouse', () => {
   let db: Db;
