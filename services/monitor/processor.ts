@@ -229,12 +229,12 @@ export class MonitorProcessor {
     const graph = this.opts.graph;
     if (!graph) return undefined;
     const set = this.rules();
-    if (!set.hasTaint) return undefined;
-    let items: WorkItem[] | undefined;
-    for (const p of pieces) {
-      for (const { event } of p.events) if (event.payload.type === 'property') (items ??= []).push({ event, rules: set.index.candidates(event) });
-    }
-    const requests = items ? flagLineageRequests(items) : [];
+    if (set.taint.length === 0) return undefined;
+    // Only property events can flag; flagLineageRequests checks each taint rule's project and
+    // `when` itself, so the rule index is not asked.
+    const items: WorkItem[] = [];
+    for (const p of pieces) for (const { event } of p.events) if (event.payload.type === 'property') items.push({ event, rules: set.taint });
+    const requests = flagLineageRequests(items);
     if (requests.length === 0) return undefined;
     const t0 = performance.now();
     const got = await graph.fetch(requests, signal);

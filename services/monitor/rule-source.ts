@@ -26,11 +26,11 @@ export class RuleSet {
   readonly timed: readonly Rule[];
   /** The rules by id (alerts name their rule; delivery needs its webhook URLs). */
   readonly byId: ReadonlyMap<string, Rule>;
-  /** Whether an enabled taint rule is in the set (the processor then looks for flags). */
-  readonly hasTaint: boolean;
+  /** Enabled taint rules (the processor looks for their flags when a graph service is configured). */
+  readonly taint: readonly Rule[];
   constructor(readonly rules: readonly Rule[]) {
     this.index = new RuleIndex(rules);
-    this.hasTaint = rules.some((r) => r.enabled && r.kind === 'taint');
+    this.taint = rules.filter((r) => r.enabled && r.kind === 'taint');
     this.byId = new Map(rules.map((r) => [r.id, r]));
     this.timed = rules.filter(hasTimers);
   }
